@@ -1,0 +1,127 @@
+/**
+ * Option specifications: each loss declares its options once, with a default and a rule, and
+ * `defineLoss` validates user options against them at construction time.
+ */
+import { describeValue, LossInputError } from './errors.js';
+
+/** A JSON-serializable option value (what `getConfig()` may contain). */
+export type OptionValue = number | boolean | string | number[] | null | undefined;
+
+export interface OptionSpec<T extends OptionValue> {
+  /** The value used when the user gives none. `undefined` means "not set". */
+  readonly default: T;
+  /** What a valid value looks like, for error messages: "a number in [0, 1)". */
+  readonly expected: string;
+  /** True when `value` is acceptable (the default always is). */
+  accepts(value: unknown): boolean;
+}
+
+export type OptionSpecs = Record<string, OptionSpec<OptionValue>>;
+
+/** The resolved option values a loss's math receives. */
+export type OptionValues<S extends OptionSpecs> = { readonly [K in keyof S]: S[K]['default'] };
+
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  /** Exclude the bounds themselves. */
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+function rangeText({ min, max, minExclusive, maxExclusive }: NumberRule): string {
+  if (min === undefined && max === undefined) return '';
+  const lo = min === undefined ? '(-∞' : `${minExclusive ? '(' : '['}${min}`;
+  const hi = max === undefined ? '∞)' : `${max}${maxExclusive ? ')' : ']'}`;
+  return ` in ${lo}, ${hi}`;
+}
+
+function inRange(x: number, { min, max, minExclusive, maxExclusive }: NumberRule): boolean {
+  if (min !== undefined && (minExclusive ? x <= min : x < min)) return false;
+  if (max !== undefined && (maxExclusive ? x >= max : x > max)) return false;
+  return true;
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** A finite number, optionally restricted to a range. */
+export function number(defaultValue: number, rule: NumberRule = {}): OptionSpec<number> {
+  return {
+    default: defaultValue,
+    expected: `a finite number${rangeText(rule)}`,
+    accepts: (v) => isFiniteNumber(v) && inRange(v, rule),
+  };
+}
+
+/** An optional integer (e.g. `ignoreIndex`); `undefined` means "not set". */
+export function optionalInteger(rule: NumberRule = {}): OptionSpec<number | undefined> {
+  return {
+    default: undefined,
+    expected: `an integer${rangeText(rule)} or undefined`,
+    accepts: (v) => v === undefined || (Number.isInteger(v) && inRange(v as number, rule)),
+  };
+}
+
+export function boolean(defaultValue: boolean): OptionSpec<boolean> {
+  return { default: defaultValue, expected: 'true or false', accepts: (v) => typeof v === 'boolean' };
+}
+
+export function oneOf<const T extends string>(choices: readonly T[], defaultValue: T): OptionSpec<T> {
+  return {
+    default: defaultValue,
+    expected: `one of ${choices.map((c) => `'${c}'`).join(', ')}`,
+    accepts: (v) => typeof v === 'string' && (choices as readonly string[]).includes(v),
+  };
+}
+
+/** An optional non-empty array of finite numbers (e.g. per-class weights), each in range. */
+export function optionalNumberArray(rule: NumberRule = {}): OptionSpec<number[] | undefined> {
+  return {
+    default: undefined,
+    expected: `a non-empty array of finite numbers${rangeText(rule)} or undefined`,
+    accepts: (v) =>
+      v === undefined ||
+      (Array.isArray(v) && v.length > 0 && v.every((x) => isFiniteNumber(x) && inRange(x, rule))),
+  };
+}
+
+/** An optional number or array of numbers, broadcast over classes (PyTorch's `pos_weight`). */
+export function optionalNumberOrArray(rule: NumberRule = {}): OptionSpec<number | number[] | undefined> {
+  const asArray = optionalNumberArray(rule);
+  return {
+    default: undefined,
+    expected: `a finite number${rangeText(rule)}, a non-empty array of them, or undefined`,
+    accepts: (v) => (isFiniteNumber(v) && inRange(v, rule)) || asArray.accepts(v),
+  };
+}
+
+/**
+ * Checks `given` against `specs` and fills in defaults. Unknown names and invalid values throw a
+ * LossInputError naming the loss and the option. Arrays are copied so later mutation by the caller
+ * cannot change the loss.
+ */
+export function resolveOptions<S extends OptionSpecs>(
+  lossName: string,
+  specs: S,
+  given: Record<string, unknown> | undefined,
+): OptionValues<S> {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new LossInputError(lossName, 'options', 'an options object or undefined', describeValue(given));
+  }
+  const provided = given ?? {};
+  for (const key of Object.keys(provided)) {
+    if (!(key in specs)) {
+      const known = Object.keys(specs).sort().join(', ');
+      throw new LossInputError(lossName, `options.${key}`, `one of the known options (${known})`, 'an unknown option');
+    }
+  }
+  const resolved: Record<string, OptionValue> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const value = provided[key] === undefined ? spec.default : provided[key];
+    if (value !== spec.default && !spec.accepts(value)) {
+      throw new LossInputError(lossName, `options.${key}`, spec.expected, describeValue(value));
+    }
+    resolved[key] = Array.isArray(value) ? [...value] : (value as OptionValue);
+  }
+  return Object.freeze(resolved) as OptionValues<S>;
+}

@@ -1,0 +1,50 @@
+/**
+ * The one reduction path for every loss.
+ *
+ * With per-sample losses ℓᵢ, weights wᵢ = sampleWeightᵢ · classWeightᵢ · maskᵢ (entries ignored by the
+ * loss itself, e.g. `ignoreIndex`, count as mask 0):
+ * - `none`: wᵢ·ℓᵢ, in the per-sample shape;
+ * - `sum`: Σ wᵢℓᵢ;
+ * - `mean`: Σ wᵢℓᵢ / #{i : maskᵢ ≠ 0} (Keras `sum_over_batch_size`; PyTorch `mean` with ignore_index);
+ * - `weightedMean`: Σ wᵢℓᵢ / Σ wᵢ (PyTorch cross-entropy `mean` with class weights).
+ * An empty denominator (everything masked) gives 0, not NaN.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const REDUCTIONS = ['none', 'sum', 'mean', 'weightedMean'] as const;
+export type Reduction = (typeof REDUCTIONS)[number];
+
+export interface WeightFactors {
+  /** Product of sample weights and class weights (undefined: all 1). */
+  weight?: tf.Tensor;
+  /** 0/1 entries that count (undefined: all count). */
+  valid?: tf.Tensor;
+}
+
+export function reduce(losses: tf.Tensor, { weight, valid }: WeightFactors, reduction: Reduction): tf.Tensor {
+  const total = weight && valid ? tf.mul(weight, valid) : weight ?? valid;
+  // where() rather than a bare product: a masked entry's loss may be Infinity or NaN.
+  const weighted = total ? tf.where(tf.equal(total, 0), tf.zeros(losses.shape), tf.mul(losses, total)) : losses;
+  switch (reduction) {
+    case 'none':
+      return weighted;
+    case 'sum':
+      return tf.sum(weighted);
+    case 'mean': {
+      const count = valid ? tf.sum(valid) : tf.scalar(losses.size);
+      return tf.div(tf.sum(weighted), nonZero(count));
+    }
+    case 'weightedMean': {
+      const denominator = total ? tf.sum(total) : tf.scalar(losses.size);
+      return tf.div(tf.sum(weighted), nonZero(denominator));
+    }
+  }
+}
+
+/**
+ * A denominator with 0 replaced by 1 (its numerator is then 0 too). Unlike tf.divNoNan, this keeps
+ * comparison ops off the gradient path, where tfjs has no gradient for them.
+ */
+function nonZero(denominator: tf.Tensor): tf.Tensor {
+  return tf.where(tf.greater(denominator, 0), denominator, tf.onesLike(denominator));
+}

@@ -1,0 +1,8 @@
+/**
+ * lossforge: the loss-function system for TensorFlow.js. Browser-safe: nothing under this entry
+ * touches Node built-ins.
+ */
+export * as losses from './losses/index.js';
+export { defineLoss, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
+export type { Loss, LossCall, LossConfig, LossDefinition, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';

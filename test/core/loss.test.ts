@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from '../helpers/backends.js';
+import { assertClose, assertNoLeak } from '../helpers/assert.js';
+import { defineLoss, losses, LossInputError, option } from '../../src/index.js';
+
+await useBackend('cpu');
+
+test('mean reduction averages per-sample values', () => {
+  const v = losses.meanSquaredError()(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 3], [3, 6]]));
+  assertClose(v, (0.5 + 2) / 2);
+});
+
+test('reductions none / sum / mean / weightedMean with sample weights and a mask', () => {
+  const yTrue = tf.tensor2d([[0], [0], [0], [0]]);
+  const yPred = tf.tensor2d([[1], [2], [3], [4]]);
+  const call = { sampleWeight: [1, 2, 0.5, 3], mask: [1, 1, 1, 0] };
+  const per = [1 * 1, 4 * 2, 9 * 0.5, 0];
+  assertClose(losses.meanSquaredError({ reduction: 'none' })(yTrue, yPred, call), per);
+  assertClose(losses.meanSquaredError({ reduction: 'sum' })(yTrue, yPred, call), 13.5);
+  assertClose(losses.meanSquaredError({ reduction: 'mean' })(yTrue, yPred, call), 13.5 / 3);
+  assertClose(losses.meanSquaredError({ reduction: 'weightedMean' })(yTrue, yPred, call), 13.5 / 3.5);
+});
+
+test('a fully masked batch reduces to 0, not NaN', () => {
+  assertClose(losses.huber()(tf.tensor2d([[0]]), tf.tensor2d([[5]]), { mask: [0] }), 0);
+});
+
+test('sample weights of shape [B,1] and [B] are both accepted for [B,L] losses', () => {
+  const yTrue = tf.zeros([2, 3, 1]);
+  const yPred = tf.ones([2, 3, 1]);
+  const loss = losses.meanSquaredError({ reduction: 'sum' });
+  assertClose(loss(yTrue, yPred, { sampleWeight: [1, 2] }), 9);
+  assertClose(loss(yTrue, yPred, { sampleWeight: [[1], [2]] }), 9);
+  assert.throws(() => loss(yTrue, yPred, { sampleWeight: [1, 2, 3] }), LossInputError);
+});
+
+test('defineLoss: a user loss behaves like a built-in', () => {
+  const penalized = defineLoss({
+    name: 'testPenalizedAbs',
+    options: { scale: option.number(0.5, { min: 0 }) },
+    layout: 'elementwise',
+    compute: (yTrue, yPred, { scale }) => {
+      const e = tf.abs(tf.sub(yTrue, yPred));
+      return tf.mul(tf.mul(e, scale), tf.add(1, e));
+    },
+  });
+  const loss = penalized({ scale: 1 });
+  assert.deepEqual(loss.getConfig(), { name: 'testPenalizedAbs', scale: 1, reduction: 'mean' });
+  const again = losses.fromConfig(loss.getConfig());
+  assertClose(again(tf.tensor1d([0, 0]), tf.tensor1d([1, 2])), (2 + 6) / 2);
+  assert.equal(losses.get('test_penalized_abs').name, 'testPenalizedAbs');
+  assert.throws(() => penalized({ scale: -1 }), /options\.scale: expected a finite number in \[0, ∞\), got -1/);
+  assert.throws(() => penalized({ scael: 1 } as never), /options\.scael/);
+});
+
+test('no leaks in the call or its gradient', () => {
+  const loss = losses.huber();
+  const yTrue = tf.tensor2d([[1, 2]]);
+  const yPred = tf.tensor2d([[0, 5]]);
+  assertNoLeak(() => loss(yTrue, yPred, { sampleWeight: [2] }));
+  assertNoLeak(() => tf.grad((p: tf.Tensor) => loss(yTrue, p) as tf.Scalar)(yPred));
+});
