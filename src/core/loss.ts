@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from './errors.js';
 import { oneOf, resolveOptions, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
-import { register } from './registry.js';
+import { register, type Alias } from './registry.js';
 import {
   alignToLossShape,
   checkRank,
@@ -88,7 +88,8 @@ export interface ValueRules {
 export interface LossDefinition<S extends OptionSpecs> {
   /** Registered name (camelCase by convention). */
   name: string;
-  aliases?: readonly string[];
+  /** Other names: Keras/PyTorch spellings, short names; `{ alias, options }` presets options. */
+  aliases?: readonly Alias[];
   /** Option specs (see `option.*`); `reduction` is added for every loss. */
   options?: S;
   layout: Layout;

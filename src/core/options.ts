@@ -53,6 +53,15 @@ export function number(defaultValue: number, rule: NumberRule = {}): OptionSpec<
   };
 }
 
+/** An integer, optionally restricted to a range (e.g. `axis`). */
+export function integer(defaultValue: number, rule: NumberRule = {}): OptionSpec<number> {
+  return {
+    default: defaultValue,
+    expected: `an integer${rangeText(rule)}`,
+    accepts: (v) => Number.isInteger(v) && inRange(v as number, rule),
+  };
+}
+
 /** An optional integer (e.g. `ignoreIndex`); `undefined` means "not set". */
 export function optionalInteger(rule: NumberRule = {}): OptionSpec<number | undefined> {
   return {

@@ -4,9 +4,21 @@
  */
 import { describeValue, LossInputError } from './errors.js';
 import type { Loss, LossConfig, LossFactory } from './loss.js';
+import type { OptionValue } from './options.js';
+
+/**
+ * Another name for a loss: a plain string, or a name that also presets options, as PyTorch's
+ * `BCEWithLogitsLoss` is binaryCrossentropy with `fromLogits: true`.
+ */
+export type Alias = string | { alias: string; options: Record<string, OptionValue> };
+
+interface AliasTarget {
+  name: string;
+  preset: Record<string, OptionValue>;
+}
 
 const factories = new Map<string, LossFactory>();
-const aliases = new Map<string, string>();
+const aliases = new Map<string, AliasTarget>();
 
 /** Names match regardless of case, `_`, `-` and spaces: `binary_crossentropy` finds `binaryCrossentropy`. */
 function key(name: string): string {
@@ -14,22 +26,27 @@ function key(name: string): string {
 }
 
 /** Adds a factory under its name and aliases. A taken name throws unless `replace` is set. */
-export function register(factory: LossFactory, names: { aliases?: readonly string[]; replace?: boolean } = {}): void {
+export function register(factory: LossFactory, names: { aliases?: readonly Alias[]; replace?: boolean } = {}): void {
   const name = factory.lossName;
-  for (const n of [name, ...(names.aliases ?? [])]) {
-    const owner = factories.get(key(n))?.lossName ?? aliases.get(key(n));
+  const targets = (names.aliases ?? []).map((a) => (typeof a === 'string' ? { alias: a, options: {} } : a));
+  for (const n of [name, ...targets.map((t) => t.alias)]) {
+    const owner = factories.get(key(n))?.lossName ?? aliases.get(key(n))?.name;
     if (owner !== undefined && !names.replace) {
       throw new LossInputError(name, 'name', `a name not yet registered (or replace: true to redefine '${owner}')`, `'${n}', taken by '${owner}'`);
     }
   }
   factories.set(key(name), factory);
-  for (const alias of names.aliases ?? []) aliases.set(key(alias), name);
+  for (const { alias, options } of targets) aliases.set(key(alias), { name, preset: { ...options } });
 }
 
-/** The factory registered under `name` or one of its aliases, or undefined. */
-export function lookup(name: string): LossFactory | undefined {
+/** The factory registered under `name` or one of its aliases (with the alias's preset options), or undefined. */
+function lookup(name: string): { factory: LossFactory; preset: Record<string, OptionValue> } | undefined {
   const k = key(name);
-  return factories.get(k) ?? factories.get(key(aliases.get(k) ?? ''));
+  const direct = factories.get(k);
+  if (direct) return { factory: direct, preset: {} };
+  const target = aliases.get(k);
+  const factory = target && factories.get(key(target.name));
+  return factory && { factory, preset: target.preset };
 }
 
 /** Every registered loss name, sorted. */
@@ -50,18 +67,18 @@ export function fromConfig(config: LossConfig): Loss {
     throw new LossInputError('losses', 'config', "an object with a string 'name' (from loss.getConfig())", describeValue(config));
   }
   const { name, ...options } = config;
-  const factory = lookup(name);
-  if (!factory) throw unknownName(name, 'config.name');
-  return factory(options);
+  const found = lookup(name);
+  if (!found) throw unknownName(name, 'config.name');
+  return found.factory({ ...found.preset, ...options });
 }
 
 /** Resolves a name or alias (default options), a config object, or a Loss (returned as is). */
 export function get(identifier: string | LossConfig | Loss): Loss {
   if (typeof identifier === 'function' && typeof (identifier as Loss).getConfig === 'function') return identifier as Loss;
   if (typeof identifier === 'string') {
-    const factory = lookup(identifier);
-    if (!factory) throw unknownName(identifier, 'identifier');
-    return factory();
+    const found = lookup(identifier);
+    if (!found) throw unknownName(identifier, 'identifier');
+    return found.factory(found.preset);
   }
   if (typeof identifier === 'object' && identifier !== null) return fromConfig(identifier);
   throw new LossInputError('losses', 'identifier', 'a loss name, a config object or a Loss', describeValue(identifier));

@@ -62,3 +62,36 @@ test('no leaks in the call or its gradient', () => {
   assertNoLeak(() => loss(yTrue, yPred, { sampleWeight: [2] }));
   assertNoLeak(() => tf.grad((p: tf.Tensor) => loss(yTrue, p) as tf.Scalar)(yPred));
 });
+
+test('aliases resolve by any spelling, and preset aliases carry their options', () => {
+  assert.equal(losses.get('MSE').name, 'meanSquaredError');
+  assert.equal(losses.get('mean_squared_error').name, 'meanSquaredError');
+  const withLogits = losses.get('BCEWithLogitsLoss');
+  assert.equal(withLogits.name, 'binaryCrossentropy');
+  assert.equal(withLogits.options.fromLogits, true);
+  assert.equal(losses.fromConfig({ name: 'BCEWithLogitsLoss', fromLogits: false }).options.fromLogits, false);
+  assert.throws(() => losses.get('meanSquaredErorr'), /losses: identifier: expected a registered loss name/);
+});
+
+test('a taken name is refused unless replace is set', () => {
+  const definition = { name: 'testTaken', layout: 'elementwise' as const, compute: (t: tf.Tensor, p: tf.Tensor) => tf.sub(t, p) };
+  defineLoss(definition);
+  assert.throws(() => defineLoss(definition), /testTaken: name: expected a name not yet registered/);
+  assert.throws(() => defineLoss({ ...definition, name: 'mse' }), /taken by 'meanSquaredError'/);
+  assert.doesNotThrow(() => defineLoss({ ...definition, replace: true }));
+});
+
+test('bad definitions are refused with the field named', () => {
+  const compute = (t: tf.Tensor) => t;
+  assert.throws(() => defineLoss({ name: '1bad', layout: 'elementwise', compute }), /defineLoss: definition\.name/);
+  assert.throws(() => defineLoss({ name: 'testBadLayout', layout: 'diagonal' as never, compute }), /definition\.layout/);
+  assert.throws(() => defineLoss({ name: 'testBadOpt', layout: 'elementwise', options: { reduction: option.boolean(true) }, compute }), /definition\.options\.reduction/);
+});
+
+test('unknown call entries and a disposed tensor are refused', () => {
+  const loss = losses.meanSquaredError();
+  assert.throws(() => loss([1], [1], { sampleWeights: [1] } as never), /call\.sampleWeights: expected one of sampleWeight, mask/);
+  const t = tf.tensor1d([1]);
+  t.dispose();
+  assert.throws(() => loss(t, [1]), /yTrue: expected a live tensor/);
+});
