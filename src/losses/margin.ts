@@ -10,7 +10,7 @@ import { defineLoss } from '../core/loss.js';
  * any other labels (e.g. already in {−1, 1}) are returned unchanged. Labels carry no gradient, so
  * the comparisons are safe here.
  */
-export function toSignedLabels(yTrue: tf.Tensor): tf.Tensor {
+function toSignedLabels(yTrue: tf.Tensor): tf.Tensor {
   const isBinary = tf.all(tf.logicalOr(tf.equal(yTrue, 0), tf.equal(yTrue, 1)));
   return tf.where(tf.broadcastTo(isBinary, yTrue.shape), tf.sub(tf.mul(2, yTrue), 1), yTrue);
 }

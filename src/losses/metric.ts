@@ -1,0 +1,421 @@
+/**
+ * Metric-learning losses: they shape an embedding space from labels, rather than fit targets.
+ *
+ * Batch losses (`tripletMargin`, `contrastive`, `ntXent`) take `yTrue` = integer class labels [B]
+ * (or [B, 1], or [B, k] with every column equal: tfjs-layers wants targets shaped like the model
+ * output, so `tf.tile(labels.reshape([-1, 1]), [1, D])` works in `model.fit`) and `yPred` =
+ * embeddings [B, D]. Every sample of the batch acts as an anchor; the loss of anchor a is computed
+ * against the other samples of the same batch, so these losses need batches holding several
+ * samples per class. Anchors that have no usable partner (no positive, or no negative) give 0 and
+ * are excluded from `mean` via `valid`.
+ *
+ * Pair losses (`cosineEmbedding`, `marginRanking`) follow PyTorch: `yTrue` = ±1 per pair and
+ * `yPred` stacks the two members of each pair on axis 1.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { valueChecksEnabled } from '../core/config.js';
+import { formatShape, LossInputError } from '../core/errors.js';
+import { defineLoss, type PerSample } from '../core/loss.js';
+import { l2Normalize, logSoftmax } from '../core/numerics.js';
+import * as option from '../core/options.js';
+
+// ───────────────────────────── inputs ─────────────────────────────
+
+const DISTANCES = ['euclidean', 'squaredEuclidean', 'cosine'] as const;
+type Distance = (typeof DISTANCES)[number];
+const MININGS = ['batchAll', 'batchHard', 'semiHard'] as const;
+type Mining = (typeof MININGS)[number];
+
+/** Added to squared distances before the square root, so d = 0 has a finite gradient. Shifts d by at most 1e-6. */
+const SQRT_EPSILON = 1e-12;
+/** Subtracted from self-similarities so they drop out of a softmax without producing −∞ · 0 = NaN. */
+const EXCLUDED_LOGIT = 1e9;
+
+function shapeOf(t: tf.Tensor): string {
+  return `shape ${formatShape(t.shape)}`;
+}
+
+/** The first offending entry of `t` under `ok`, as "value at index i", or undefined. */
+function firstBad(t: tf.Tensor, ok: (v: number, i: number, all: ArrayLike<number>) => boolean): string | undefined {
+  const values = t.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    if (!ok(values[i]!, i, values)) return `${values[i]} at flat index ${i}`;
+  }
+  return undefined;
+}
+
+/**
+ * Per-sample labels: [B], [B, 1], or [B, k] (the shape tfjs-layers requires for a target when the
+ * output is [B, k]; every column must then hold the same label, see `checkColumnsEqual`).
+ */
+function checkLabelShape(name: string, yTrue: tf.Tensor, batch: number, what: string): void {
+  const ok = (yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1]! >= 1)) && yTrue.shape[0] === batch;
+  if (!ok) {
+    throw new LossInputError(name, 'yTrue', `${what} of shape [${batch}] or [${batch},k] (one per row of yPred)`, shapeOf(yTrue));
+  }
+}
+
+/** A [B, k] label tensor must repeat the same label across its k columns (value check). */
+function checkColumnsEqual(name: string, yTrue: tf.Tensor): void {
+  if (yTrue.rank !== 2 || yTrue.shape[1]! <= 1) return;
+  const k = yTrue.shape[1]!;
+  const bad = firstBad(yTrue, (v, i, all) => v === all[i - (i % k)]);
+  if (bad) throw new LossInputError(name, 'yTrue', 'the same label in every column of a [B,k] label tensor', `a differing ${bad}`);
+}
+
+/** Labels as a [B] tensor (the first column of a [B, k] label tensor). */
+function labelVector(yTrue: tf.Tensor): tf.Tensor1D {
+  const column = yTrue.rank === 1 ? yTrue : tf.slice(yTrue, [0, 0], [-1, 1]);
+  return tf.reshape(column, [-1]) as tf.Tensor1D;
+}
+
+/** (labels, embeddings): embeddings [B, D] with D ≥ 1, integer labels [B] / [B, 1] / [B, k]. */
+function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
+  if (yPred.rank !== 2 || yPred.shape[1] === 0) {
+    throw new LossInputError(name, 'yPred', 'embeddings of shape [batch, dim] (rank 2, dim ≥ 1)', `rank ${yPred.rank} (${shapeOf(yPred)})`);
+  }
+  checkLabelShape(name, yTrue, yPred.shape[0]!, 'integer class labels');
+  if (!valueChecksEnabled()) return;
+  const bad = firstBad(yTrue, (v) => Number.isInteger(v));
+  if (bad) throw new LossInputError(name, 'yTrue', 'integer class labels (whole numbers, any dtype)', bad);
+  checkColumnsEqual(name, yTrue);
+}
+
+/** (±1 targets, pairs): pairs of shape [B, 2, ...rest] (`rest` given), targets [B] / [B, 1] / [B, k] of −1 or 1. */
+function validateSignedPairs(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, pairShape: string, rank: number): void {
+  if (yPred.rank !== rank || yPred.shape[1] !== 2 || (rank === 3 && yPred.shape[2] === 0)) {
+    throw new LossInputError(name, 'yPred', `pairs stacked on axis 1: shape ${pairShape}`, shapeOf(yPred));
+  }
+  checkLabelShape(name, yTrue, yPred.shape[0]!, 'targets −1 or 1');
+  if (!valueChecksEnabled()) return;
+  const bad = firstBad(yTrue, (v) => v === 1 || v === -1);
+  if (bad) throw new LossInputError(name, 'yTrue', 'targets −1 (dissimilar / x2 first) or 1 (similar / x1 first)', bad);
+  checkColumnsEqual(name, yTrue);
+}
+
+// ───────────────────────────── building blocks ─────────────────────────────
+
+/**
+ * Wraps a selection (argmax, comparisons, counts) so that it has a zero gradient. tfjs has no
+ * gradient for comparison ops, and a selection is piecewise constant anyway: the gradient flows
+ * through the distances it picks, not through the picking.
+ */
+function selection(f: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.Tensor[]) => tf.Tensor {
+  const wrapped = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const xs = args as tf.Tensor[];
+    save(xs);
+    return { value: tf.cast(f(...xs), 'float32'), gradFunc: (_dy: tf.Tensor, saved: tf.Tensor[]) => saved.map((s) => tf.zerosLike(s)) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (...xs: tf.Tensor[]) => wrapped(...xs) as tf.Tensor;
+}
+
+/** Label masks [B, B]: same class without the diagonal, different class, and everything but the diagonal. */
+interface PairMasks {
+  positive: tf.Tensor2D;
+  negative: tf.Tensor2D;
+  offDiagonal: tf.Tensor2D;
+}
+
+function pairMasks(labels: tf.Tensor1D): PairMasks {
+  const batch = labels.shape[0];
+  const same = tf.cast(tf.equal(tf.expandDims(labels, 1), tf.expandDims(labels, 0)), 'float32') as tf.Tensor2D;
+  const eye = tf.eye(batch);
+  return { positive: tf.sub(same, eye), negative: tf.sub(1, same), offDiagonal: tf.sub(1, eye) };
+}
+
+/** 1 where the row has at least one entry of `mask`, else 0: [B, B] → [B]. Label-only, so off the gradient path. */
+function hasAny(mask: tf.Tensor2D): tf.Tensor1D {
+  return tf.cast(tf.greater(tf.sum(mask, 1), 0), 'float32') as tf.Tensor1D;
+}
+
+/**
+ * ‖eᵢ − eⱼ‖² for all pairs, as ‖cᵢ‖² + ‖cⱼ‖² − 2cᵢ·cⱼ (one matmul, O(B²) memory) clamped at 0,
+ * with an exact 0 diagonal. c = e − mean(e) (distances do not change): without centering, a common
+ * offset much larger than the spread would cancel away the float32 digits of the distances.
+ */
+function squaredDistances(e: tf.Tensor2D, offDiagonal: tf.Tensor2D): tf.Tensor2D {
+  const c = tf.sub(e, tf.mean(e, 0, true));
+  const norms = tf.sum(tf.square(c), 1);
+  const gram = tf.matMul(c, c, false, true);
+  const d2 = tf.relu(tf.sub(tf.add(tf.expandDims(norms, 1), tf.expandDims(norms, 0)), tf.mul(2, gram)));
+  return tf.mul(d2, offDiagonal);
+}
+
+/**
+ * Pairwise distances [B, B] with a 0 diagonal:
+ * - `euclidean`: √(‖eᵢ − eⱼ‖² + 1e-12) (finite gradient at coincident points);
+ * - `squaredEuclidean`: ‖eᵢ − eⱼ‖²;
+ * - `cosine`: 1 − cos(eᵢ, eⱼ), embeddings L2-normalized first (Keras `l2_normalize`).
+ */
+function pairwiseDistances(e: tf.Tensor2D, distance: Distance, offDiagonal: tf.Tensor2D): tf.Tensor2D {
+  if (distance === 'cosine') {
+    const n = l2Normalize(e, 1);
+    return tf.mul(tf.sub(1, tf.matMul(n, n, false, true)), offDiagonal);
+  }
+  const d2 = squaredDistances(e, offDiagonal);
+  return distance === 'squaredEuclidean' ? d2 : tf.mul(tf.sqrt(tf.add(d2, SQRT_EPSILON)), offDiagonal);
+}
+
+/** sum / max(count, 1): a mean that is 0 when nothing is counted. */
+function meanOver(sum: tf.Tensor, count: tf.Tensor): tf.Tensor {
+  return tf.div(sum, tf.maximum(count, 1));
+}
+
+// ───────────────────────────── triplet mining ─────────────────────────────
+
+/** Number of strictly positive entries of `terms` [B, B, B] per anchor (zero gradient). */
+const countActive = selection((terms) => tf.sum(tf.cast(tf.greater(terms!, 0), 'float32'), [1, 2]));
+
+/** One-hot [B, B] of the column with the largest `d` among `mask` entries, per row. */
+const argMaxWhere = selection((d, mask) =>
+  tf.oneHot(tf.argMax(tf.where(tf.greater(mask!, 0), d!, -Infinity), 1), d!.shape[1]!),
+);
+
+/** One-hot [B, B] of the column with the smallest `d` among `mask` entries, per row. */
+const argMinWhere = selection((d, mask) =>
+  tf.oneHot(tf.argMin(tf.where(tf.greater(mask!, 0), d!, Infinity), 1), d!.shape[1]!),
+);
+
+/**
+ * Semi-hard negatives, one-hot [a, p, n]: for each (anchor a, positive p), the closest negative n
+ * farther than p, d(a,n) > d(a,p); when there is none, the negative farthest from a (TF-Addons
+ * `triplet_semihard_loss`).
+ */
+const semiHardNegatives = selection((d, negative) => {
+  const batch = d!.shape[0]!;
+  const isNegative = tf.greater(negative!, 0);
+  const dAN = tf.expandDims(d!, 1); // [a, 1, n]
+  const farther = tf.logicalAnd(tf.expandDims(isNegative, 1), tf.greater(dAN, tf.expandDims(d!, 2))); // [a, p, n]
+  const closestFarther = tf.argMin(tf.where(farther, dAN, Infinity), 2); // [a, p]
+  const farthest = tf.expandDims(tf.argMax(tf.where(isNegative, d!, -Infinity), 1), 1); // [a, 1]
+  const hasFarther = tf.any(farther, 2);
+  const index = tf.where(hasFarther, closestFarther, tf.broadcastTo(farthest, [batch, batch]));
+  return tf.oneHot(index, batch);
+});
+
+interface TripletInputs {
+  d: tf.Tensor2D;
+  masks: PairMasks;
+  margin: number;
+  swap: boolean;
+}
+
+/** ℓₐ = mean of [d(a,p) − d(a,n) + m]₊ over the triplets (p, n) of anchor a where it is > 0; 0 if none. */
+function batchAllLoss({ d, masks, margin, swap }: TripletInputs): tf.Tensor {
+  const batch = d.shape[0];
+  const dAP = tf.expandDims(d, 2); // [a, p, 1]
+  let dAN = tf.expandDims(d, 1); // [a, 1, n]
+  if (swap) {
+    // min(d(a,n), d(p,n)); tfjs' minimum gradient does not broadcast, so broadcast first.
+    const cube = [batch, batch, batch];
+    dAN = tf.minimum(tf.broadcastTo(dAN, cube), tf.broadcastTo(tf.expandDims(d, 0), cube));
+  }
+  const triplets = tf.mul(tf.expandDims(masks.positive, 2), tf.expandDims(masks.negative, 1));
+  const terms = tf.mul(tf.relu(tf.add(tf.sub(dAP, dAN), margin)), triplets);
+  return meanOver(tf.sum(terms, [1, 2]), countActive(terms));
+}
+
+/** ℓₐ = [max_p d(a,p) − min_n d(a,n) + m]₊ (hardest positive, hardest negative). */
+function batchHardLoss({ d, masks, margin, swap }: TripletInputs): tf.Tensor {
+  const hardestPositive = argMaxWhere(d, masks.positive);
+  const hardestNegative = argMinWhere(d, masks.negative);
+  const dAP = tf.sum(tf.mul(d, hardestPositive), 1);
+  let dAN = tf.sum(tf.mul(d, hardestNegative), 1);
+  if (swap) dAN = tf.minimum(dAN, tf.sum(tf.mul(tf.matMul(hardestPositive, d), hardestNegative), 1)); // d(p*, n*)
+  return tf.relu(tf.add(tf.sub(dAP, dAN), margin));
+}
+
+/** ℓₐ = mean over positives p of [d(a,p) − d(a,n*(a,p)) + m]₊ with n* the semi-hard negative. */
+function semiHardLoss({ d, masks, margin, swap }: TripletInputs): tf.Tensor {
+  const chosen = semiHardNegatives(d, masks.negative); // [a, p, n]
+  let dAN = tf.sum(tf.mul(chosen, tf.expandDims(d, 1)), 2); // d(a, n*) → [a, p]
+  if (swap) dAN = tf.minimum(dAN, tf.sum(tf.mul(chosen, tf.expandDims(d, 0)), 2)); // d(p, n*)
+  const pairs = tf.mul(tf.relu(tf.add(tf.sub(d, dAN), margin)), masks.positive);
+  return meanOver(tf.sum(pairs, 1), tf.sum(masks.positive, 1));
+}
+
+const MINERS: Record<Mining, (inputs: TripletInputs) => tf.Tensor> = {
+  batchAll: batchAllLoss,
+  batchHard: batchHardLoss,
+  semiHard: semiHardLoss,
+};
+
+// ───────────────────────────── losses ─────────────────────────────
+
+/**
+ * Triplet margin loss with online mining over the batch: ℓ = [d(a,p) − d(a,n) + margin]₊ for
+ * anchor a, positive p (same label) and negative n (different label), with the triplets chosen by
+ * `mining`:
+ * - `batchHard` (default; Hermans, Beyer & Leibe 2017 "In Defense of the Triplet Loss"): the
+ *   farthest positive and the closest negative of each anchor: ℓₐ = [maxₚ d(a,p) − minₙ d(a,n) + m]₊;
+ * - `batchAll` (Hermans et al. 2017 "BA≠0"; Moindrot's "batch all"): every valid (a, p, n); ℓₐ is the
+ *   mean of the anchor's triplet losses that are > 0 (0 if none). `mean` then averages anchors, so
+ *   each anchor counts once (the global average over active triplets weighs anchors by their count);
+ * - `semiHard` (Schroff et al. 2015 FaceNet; TF-Addons `TripletSemiHardLoss`): for each positive p,
+ *   the closest negative with d(a,n) > d(a,p) — inside the margin it is the semi-hard negative
+ *   d(a,p) < d(a,n) < d(a,p) + m, beyond it the loss is 0 anyway — or, when every negative is
+ *   closer than p, the farthest negative (TF-Addons' fallback); ℓₐ is the mean over a's positives.
+ *   TF-Addons averages over all (a, p) pairs; equal to `mean` here when classes are balanced.
+ *
+ * `distance`: `euclidean` (‖a − b‖₂, PyTorch `TripletMarginLoss(p=2)`, TF-Addons 'L2'),
+ * `squaredEuclidean` (TF-Addons 'squared-L2', FaceNet) or `cosine` (1 − cos, TF-Addons 'angular').
+ * `swap` (PyTorch `swap=True`, Balntas et al. 2016): replace d(a,n) by min(d(a,n), d(p,n)) for the
+ * mined triplet. Anchors without a positive or a negative in the batch give 0 and are left out of
+ * `mean`. Per mined triplet the value equals PyTorch `triplet_margin_loss(a, p, n, margin, p=2)`
+ * up to its eps = 1e-6. Memory: O(B²) for batchHard, O(B³) for batchAll and semiHard.
+ *
+ * When to choose: the standard loss for retrieval / re-identification / face embeddings. Build
+ * batches of P classes × K samples; batchHard is the robust default, semiHard is gentler early in
+ * training, batchAll gives more signal on small or easy batches.
+ * @example
+ * const loss = losses.tripletMargin({ margin: 0.5, mining: 'batchHard' });
+ * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // embeddings: [4, D]
+ */
+export const tripletMargin = defineLoss({
+  name: 'tripletMargin',
+  aliases: ['triplet', 'tripletLoss', 'TripletMarginLoss'],
+  options: {
+    margin: option.number(1, { min: 0 }),
+    mining: option.oneOf(MININGS, 'batchHard'),
+    distance: option.oneOf(DISTANCES, 'euclidean'),
+    swap: option.boolean(false),
+  },
+  layout: 'custom',
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred),
+  compute: (yTrue, yPred, { margin, mining, distance, swap }): PerSample => {
+    const masks = pairMasks(labelVector(yTrue));
+    const d = pairwiseDistances(yPred as tf.Tensor2D, distance, masks.offDiagonal);
+    const loss = MINERS[mining]({ d, masks, margin, swap });
+    return { loss, valid: tf.mul(hasAny(masks.positive), hasAny(masks.negative)) };
+  },
+});
+
+/**
+ * Contrastive loss (Hadsell, Chopra & LeCun 2006) over all pairs i ≠ j of the batch, with
+ * d = ‖eᵢ − eⱼ‖₂: same label → d², different label → [margin − d]₊². No ½ factor (the TF-Addons
+ * `contrastive_loss` convention; Hadsell et al. write ½ on both terms, i.e. half of this).
+ * Per sample: the mean over its B − 1 pairs, so `mean` is the mean over all unordered pairs.
+ * A batch of one sample has no pairs (0, excluded from `mean`).
+ *
+ * When to choose: siamese / verification setups where "same or not" is all the supervision; simple
+ * and stable, but it pulls every positive pair to 0 distance — prefer `tripletMargin` or `ntXent`
+ * for retrieval rankings.
+ * @example
+ * const loss = losses.contrastive({ margin: 1 });
+ * loss(tf.tensor1d([0, 0, 1]), tf.tensor2d([[0, 0], [0.1, 0], [2, 0]]));
+ */
+export const contrastive = defineLoss({
+  name: 'contrastive',
+  aliases: ['contrastiveLoss'],
+  options: { margin: option.number(1, { min: 0 }) },
+  layout: 'custom',
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred),
+  compute: (yTrue, yPred, { margin }): PerSample => {
+    const masks = pairMasks(labelVector(yTrue));
+    const d2 = squaredDistances(yPred as tf.Tensor2D, masks.offDiagonal);
+    const d = tf.sqrt(tf.add(d2, SQRT_EPSILON));
+    const similar = tf.mul(masks.positive, d2);
+    const dissimilar = tf.mul(masks.negative, tf.square(tf.relu(tf.sub(margin, d))));
+    const pairs = yPred.shape[0]! - 1;
+    return {
+      loss: tf.div(tf.sum(tf.add(similar, dissimilar), 1), Math.max(pairs, 1)),
+      valid: tf.fill([yPred.shape[0]!], pairs > 0 ? 1 : 0),
+    };
+  },
+});
+
+/**
+ * Supervised contrastive / NT-Xent / InfoNCE loss (Khosla et al. 2020, SupCon "L_out"; Chen et al.
+ * 2020 SimCLR). With zᵢ = eᵢ/‖eᵢ‖ and sᵢⱼ = zᵢ·zⱼ / temperature, for anchor i with positives P(i)
+ * (same label, j ≠ i):
+ *   ℓᵢ = −1/|P(i)| Σ_{p∈P(i)} log( exp(sᵢₚ) / Σ_{k≠i} exp(sᵢₖ) ),
+ * computed with a log-softmax over the other samples (stable for small temperatures). Anchors
+ * without positives are excluded from `mean`. Unlike the SupCon reference code there is no
+ * temperature/base_temperature factor (take base_temperature = temperature). SimCLR's NT-Xent is
+ * the special case where each label is an instance id shared by its two augmented views.
+ *
+ * When to choose: representation learning with many negatives per batch (self-supervised with
+ * augmented views, or supervised with labels); usually stronger than triplet losses for large
+ * batches. Lower temperatures focus on hard negatives.
+ * @example
+ * const loss = losses.ntXent({ temperature: 0.1 });
+ * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // views of the same image share a label
+ */
+export const ntXent = defineLoss({
+  name: 'ntXent',
+  aliases: ['supCon', 'supervisedContrastive', 'infoNCE', 'NTXentLoss'],
+  options: { temperature: option.number(0.1, { min: 0, minExclusive: true }) },
+  layout: 'custom',
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('ntXent', yTrue, yPred),
+  compute: (yTrue, yPred, { temperature }): PerSample => {
+    const masks = pairMasks(labelVector(yTrue));
+    const z = l2Normalize(yPred, 1);
+    const similarities = tf.div(tf.matMul(z, z, false, true), temperature);
+    const others = tf.sub(similarities, tf.mul(tf.sub(1, masks.offDiagonal), EXCLUDED_LOGIT));
+    const logProb = logSoftmax(others);
+    const loss = tf.neg(meanOver(tf.sum(tf.mul(masks.positive, logProb), 1), tf.sum(masks.positive, 1)));
+    return { loss, valid: hasAny(masks.positive) };
+  },
+});
+
+/** PyTorch's cosine for `cosine_embedding_loss`: x₁·x₂ / √((‖x₁‖² + ε)(‖x₂‖² + ε)), ε = 1e-12. */
+function pytorchCosine(x1: tf.Tensor, x2: tf.Tensor): tf.Tensor {
+  const dot = tf.sum(tf.mul(x1, x2), -1);
+  const norms = tf.mul(tf.add(tf.sum(tf.square(x1), -1), 1e-12), tf.add(tf.sum(tf.square(x2), -1), 1e-12));
+  return tf.div(dot, tf.sqrt(norms));
+}
+
+/**
+ * Cosine embedding loss: y = 1 → 1 − cos(x₁, x₂); y = −1 → [cos(x₁, x₂) − margin]₊.
+ * Matches PyTorch `cosine_embedding_loss(x1, x2, y, margin, reduction='none')` (cos with its
+ * ε = 1e-12 on the squared norms). Calling convention: `yPred` = the pair stacked on axis 1,
+ * [B, 2, D] (`tf.stack([x1, x2], 1)`), `yTrue` = y ∈ {−1, 1} of shape [B] (or [B, 1]).
+ *
+ * When to choose: siamese models trained on similar / dissimilar pairs where only the angle
+ * matters (text or image matching); margin 0 to 0.5 is typical.
+ * @example
+ * const loss = losses.cosineEmbedding({ margin: 0.2 });
+ * loss(tf.tensor1d([1, -1]), tf.stack([x1, x2], 1)); // x1, x2: [2, D]
+ */
+export const cosineEmbedding = defineLoss({
+  name: 'cosineEmbedding',
+  aliases: ['CosineEmbeddingLoss'],
+  options: { margin: option.number(0, { min: -1, max: 1 }) },
+  layout: 'custom',
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateSignedPairs('cosineEmbedding', yTrue, yPred, '[batch, 2, dim] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 3),
+  compute: (yTrue, yPred, { margin }) => {
+    const [x1, x2] = tf.unstack(yPred, 1);
+    const cos = pytorchCosine(x1!, x2!);
+    const similar = tf.equal(labelVector(yTrue), 1);
+    return tf.where(similar, tf.sub(1, cos), tf.relu(tf.sub(cos, margin)));
+  },
+});
+
+/**
+ * Margin ranking loss: [−y·(x₁ − x₂) + margin]₊, y = 1 when x₁ should rank above x₂, −1 otherwise.
+ * Matches PyTorch `margin_ranking_loss(x1, x2, y, margin, reduction='none')`. Calling convention:
+ * `yPred` = scores [B, 2] with column 0 = x₁ and column 1 = x₂, `yTrue` = y of shape [B] (or [B, 1]).
+ *
+ * When to choose: learning to rank from pairwise preferences (search results, recommendations,
+ * RankNet-style data) with a scoring model; a positive margin asks for a clear gap.
+ * @example
+ * const loss = losses.marginRanking({ margin: 0.1 });
+ * loss(tf.tensor1d([1, -1]), tf.tensor2d([[2.0, 1.0], [0.5, 0.7]]));
+ */
+export const marginRanking = defineLoss({
+  name: 'marginRanking',
+  aliases: ['MarginRankingLoss'],
+  options: { margin: option.number(0) },
+  layout: 'custom',
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateSignedPairs('marginRanking', yTrue, yPred, '[batch, 2] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 2),
+  compute: (yTrue, yPred, { margin }) => {
+    const [x1, x2] = tf.unstack(yPred, 1);
+    return tf.relu(tf.add(tf.mul(tf.neg(labelVector(yTrue)), tf.sub(x1!, x2!)), margin));
+  },
+});
