@@ -234,7 +234,8 @@ function prepareInputs<S extends OptionSpecs>(
 
   const numClasses = yPred.shape[classAxis]!;
   const classWeight = (options as Record<string, OptionValue>)['classWeight'];
-  if (Array.isArray(classWeight) && classWeight.length !== numClasses) {
+  // Custom layouts know their own class axis and check classWeight in `validate`.
+  if (definition.layout !== 'custom' && Array.isArray(classWeight) && classWeight.length !== numClasses) {
     throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, the size of yPred's class axis)`, `${classWeight.length} weights`);
   }
 
