@@ -1,3 +1,9 @@
 /** The catalog: `losses.<name>(options)` factories, plus `get`, `fromConfig` and `list`. */
 export * from './regression.js';
 export { get, fromConfig, list } from '../core/registry.js';
+export * from './margin.js';
+export * from './divergence.js';
+export * from './classification.js';
+export * from './sequence.js';
+export * from './segmentation.js';
+export * from './metric.js';
