@@ -218,7 +218,13 @@ function prepareInputs<S extends OptionSpecs>(
   const name = definition.name;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
   let yPred = toTensor(name, 'yPred', yPredIn);
-  let yTrue = toTensor(name, 'yTrue', yTrueIn, definition.layout === 'sparse' ? 'float32' : definition.yTrueDtype ?? 'float32');
+  // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2.
+  const integerTargets = definition.layout === 'sparse' || definition.yTrueDtype === 'int32';
+  let yTrue = toTensor(name, 'yTrue', yTrueIn);
+  if (integerTargets && definition.layout !== 'sparse') {
+    checkValues(name, 'yTrue', yTrue, 'integer');
+    yTrue = tf.cast(yTrue, 'int32');
+  }
   checkRank(name, 'yPred', yPred, definition.layout === 'sparse' ? 2 : 1);
   checkRank(name, 'yTrue', yTrue, 1);
 

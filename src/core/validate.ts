@@ -68,6 +68,7 @@ export type ValueRule =
   | 'binary'
   | 'signedBinary'
   | 'mask'
+  | 'integer'
   | { classIndex: number; ignoreIndex?: number };
 
 function ruleText(rule: ValueRule): string {
@@ -83,6 +84,7 @@ function ruleText(rule: ValueRule): string {
     binary: 'labels in [0, 1]',
     signedBinary: 'labels all in {0, 1} or all in {-1, 1}',
     mask: 'mask values 0 or 1 (or booleans)',
+    integer: 'integer values',
   }[rule];
 }
 
@@ -102,6 +104,8 @@ function entryOk(rule: ValueRule, v: number): boolean {
       return v >= 0 && v <= 1;
     case 'mask':
       return v === 0 || v === 1;
+    case 'integer':
+      return Number.isInteger(v);
     case 'signedBinary':
       return v === 0 || v === 1 || v === -1;
   }
