@@ -9,23 +9,12 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose, assertNoLeak } from '../helpers/assert.js';
+import { seeded } from '../helpers/random.js';
 import { gradCheck, losses, LossInputError, type Loss } from '../../src/index.js';
 
 await useBackend('cpu');
 
 // ───────────────────────────── seeded inputs ─────────────────────────────
-
-/** Mulberry32: a tiny seeded generator, so every input below is fixed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const uniform = (shape: number[], lo: number, hi: number, seed: number) => {

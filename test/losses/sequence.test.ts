@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose, assertNoLeak } from '../helpers/assert.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { seeded } from '../helpers/random.js';
 import { gradCheck, losses, LossInputError, type LossCall } from '../../src/index.js';
 import { ctcBeamSearchDecode, ctcForwardBackward, ctcGreedyDecode } from '../../src/losses/sequence.js';
 
@@ -29,20 +30,8 @@ const { cases } = loadFixture<{ cases: CtcCase[] }>('ctc');
 const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
 const int = (x: number[] | number[][]) => tf.tensor(x, undefined, 'int32');
 
-/** A small deterministic generator (mulberry32), for random cases without fixtures. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomLogits(seed: number, shape: [number, number, number], scale = 2): tf.Tensor3D {
-  const next = random(seed);
+  const next = seeded(seed);
   return tf.tensor3d(Array.from({ length: shape[0] * shape[1] * shape[2] }, () => (next() - 0.5) * 2 * scale), shape);
 }
 
@@ -260,7 +249,7 @@ for (const backend of BACKENDS) {
 
     test('on confident frames, beam search of width 1 and greedy decoding agree', async () => {
       await useBackend(backend);
-      const next = random(9);
+      const next = seeded(9);
       const frames = Array.from({ length: 3 }, () => Array.from({ length: 15 }, () => Math.floor(next() * 4)));
       const logits = peaked(frames, 4, 12);
       assert.deepEqual(ctcBeamSearchDecode(logits, { beamWidth: 1 }).paths.map((p) => p[0]), ctcGreedyDecode(logits));
@@ -273,7 +262,7 @@ describe('ctc: the recursion and configuration', () => {
   test('posterior occupancies sum to 1 on every used frame', () => {
     const T = 6;
     const C = 4;
-    const next = random(4);
+    const next = seeded(4);
     const logProbs = new Float64Array(T * C);
     for (let t = 0; t < T; t++) {
       const row = Array.from({ length: C }, () => next() + 0.05);
