@@ -1,0 +1,335 @@
+/**
+ * `fit` and `evaluate`: training and evaluation loops for tfjs-layers models compiled with lossforge
+ * losses, with what tfjs-layers' own `model.fit` lacks (tensorflow/tfjs#25: "sample weight is not
+ * supported yet"; class weights that assume per-sample losses):
+ *
+ * - `sampleWeight` and `classWeight` reach the loss as `call.sampleWeight`, so every lossforge loss
+ *   applies them with its own reduction (default `mean`: Σ wᵢℓᵢ / n, Keras semantics);
+ * - seeded shuffling (`seed`), so runs are reproducible on a deterministic backend;
+ * - a History shaped like tfjs's (`history.history.loss`, `val_loss`, metric keys, `epoch`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { describeValue, LossInputError } from '../core/errors.js';
+import type { Logs, TrainingCallback, TrainingParams } from './callbacks.js';
+import {
+  batchSizeOf,
+  classWeightsToSampleWeights,
+  combineWeights,
+  resolveClassWeights,
+  resolveSampleWeights,
+  toTensorList,
+  type ClassWeightArg,
+  type SampleWeightArg,
+  type TensorOrList,
+} from './data.js';
+import { checkCompiled, forward, outputLosses, trainableVariables, type OutputLoss, type TrainableModel } from './model.js';
+
+export interface FitOptions {
+  /** Number of epochs (default 1). */
+  epochs?: number;
+  /** Epoch to start from, for resumed training (default 0). */
+  initialEpoch?: number;
+  /** Samples per gradient step (default 32). */
+  batchSize?: number;
+  /** Per-sample weights ([N] or [N, …]; one for every output, or per output by array / output name). */
+  sampleWeight?: SampleWeightArg;
+  /** `{ classIndex: weight }` (per output for multi-output models); multiplied into the sample weights. */
+  classWeight?: ClassWeightArg;
+  /** Data to evaluate at the end of each epoch: `[x, y]` or `[x, y, sampleWeight]`. */
+  validationData?: [TensorOrList, TensorOrList] | [TensorOrList, TensorOrList, SampleWeightArg];
+  /** Fraction in [0, 1) of the samples (the last ones, before shuffling) held out for validation. */
+  validationSplit?: number;
+  /** Shuffle the training samples before each epoch (default true). */
+  shuffle?: boolean;
+  /** Seed for the shuffling: same seed, same order, same weights on a deterministic backend. */
+  seed?: number | string;
+  callbacks?: TrainingCallback | TrainingCallback[];
+  /** 0: silent (default); 1: one line per epoch on the console. */
+  verbose?: 0 | 1;
+}
+
+/** The training record, shaped like tfjs-layers' `History`. */
+export interface History {
+  /** The epoch indices that ran. */
+  epoch: number[];
+  /** One value per epoch for each logged quantity: `loss`, `<output>_loss`, metrics, `val_…`. */
+  history: { [key: string]: number[] };
+  params: TrainingParams;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  sampleWeight?: SampleWeightArg;
+  classWeight?: ClassWeightArg;
+}
+
+const FIT_OPTIONS = ['epochs', 'initialEpoch', 'batchSize', 'sampleWeight', 'classWeight', 'validationData', 'validationSplit', 'shuffle', 'seed', 'callbacks', 'verbose'];
+const training = new WeakSet<object>();
+
+/** The prepared tensors of one data set: inputs, targets and per-output weights (all N samples). */
+interface DataSet {
+  xs: tf.Tensor[];
+  ys: tf.Tensor[];
+  weights: Array<tf.Tensor | undefined>;
+  n: number;
+}
+
+/**
+ * Trains `model` (compiled with any loss: a lossforge Loss, a combined loss, a tfjs built-in) with
+ * per-sample and per-class weights, validation, callbacks and seeded shuffling.
+ * @example
+ * model.compile({ optimizer: 'adam', loss: losses.binaryFocalCrossentropy({ gamma: 2 }) });
+ * const history = await fit(model, x, y, { epochs: 20, classWeight: { 0: 1, 1: 5 }, validationSplit: 0.2, seed: 42 });
+ * history.history.val_loss;
+ */
+export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
+  const tool = 'fit';
+  checkCompiled(tool, model);
+  checkOptions(tool, options, FIT_OPTIONS);
+  const epochs = integerOption(tool, 'epochs', options.epochs ?? 1, 0);
+  const initialEpoch = integerOption(tool, 'initialEpoch', options.initialEpoch ?? 0, 0);
+  const batchSize = integerOption(tool, 'batchSize', options.batchSize ?? 32, 1);
+  const verbose = options.verbose ?? 0;
+  if (verbose !== 0 && verbose !== 1) throw new LossInputError(tool, 'options.verbose', '0 or 1', describeValue(verbose));
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new LossInputError(tool, 'options.shuffle', 'true or false', describeValue(shuffle));
+  const random = makeRandom(tool, options.seed);
+  const callbacks = callbackList(tool, options.callbacks);
+  if (training.has(model)) throw new LossInputError(tool, 'model', 'a model that is not already training', 'a model inside another fit() call');
+
+  const owned: tf.Tensor[] = [];
+  try {
+    training.add(model);
+    const all = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
+    const { train, validation } = splitValidation(tool, model, all, options, owned);
+    const losses = outputLosses(tool, model);
+    const params: TrainingParams = {
+      epochs,
+      initialEpoch,
+      samples: train.n,
+      steps: Math.ceil(train.n / batchSize),
+      batchSize,
+      doValidation: validation !== undefined,
+      metrics: [...model.metricsNames, ...(validation ? model.metricsNames.map((m) => `val_${m}`) : [])],
+    };
+    for (const cb of callbacks) {
+      cb.setModel?.(model as never);
+      cb.setParams?.(params as never);
+    }
+    const history: History = { epoch: [], history: {}, params };
+    model.stopTraining = false;
+    await each(callbacks, (cb) => cb.onTrainBegin?.({}));
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      const started = Date.now();
+      await each(callbacks, (cb) => cb.onEpochBegin?.(epoch, {}));
+      const order = shuffle ? permutation(train.n, random) : [...Array(train.n).keys()];
+      const logs = await runEpoch(model, losses, train, order, batchSize, callbacks);
+      if (validation) {
+        const val = await evaluateSet(model, losses, validation, batchSize);
+        for (const [key, value] of Object.entries(val)) logs[`val_${key}`] = value;
+      }
+      await each(callbacks, (cb) => cb.onEpochEnd?.(epoch, logs));
+      history.epoch.push(epoch);
+      for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
+      if (verbose === 1) console.log(epochLine(epoch, epochs, Date.now() - started, logs));
+    }
+    await each(callbacks, (cb) => cb.onTrainEnd?.({}));
+    return history;
+  } finally {
+    training.delete(model);
+    tf.dispose(owned);
+  }
+}
+
+/**
+ * The loss (and metrics) of `model` on `x`, `y`, with the same weighting as `fit`, averaged over the
+ * samples: `{ loss, <output>_loss…, <metric>… }`.
+ */
+export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
+  const tool = 'evaluate';
+  checkCompiled(tool, model);
+  checkOptions(tool, options, ['batchSize', 'sampleWeight', 'classWeight']);
+  const batchSize = integerOption(tool, 'batchSize', options.batchSize ?? 32, 1);
+  const owned: tf.Tensor[] = [];
+  try {
+    const data = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
+    return await evaluateSet(model, outputLosses(tool, model), data, batchSize);
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+function checkOptions(tool: string, options: unknown, known: string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new LossInputError(tool, 'options', 'an options object', describeValue(options));
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new LossInputError(tool, `options.${key}`, `one of ${known.join(', ')}`, 'an unknown option');
+  }
+}
+
+function integerOption(tool: string, name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new LossInputError(tool, `options.${name}`, `an integer ≥ ${min}`, describeValue(value));
+  }
+  return value;
+}
+
+function makeRandom(tool: string, seed: unknown): () => number {
+  if (seed === undefined) return Math.random;
+  if ((typeof seed !== 'number' || !Number.isFinite(seed)) && typeof seed !== 'string') {
+    throw new LossInputError(tool, 'options.seed', 'a finite number or a string', describeValue(seed));
+  }
+  return seedrandom(String(seed));
+}
+
+function callbackList(tool: string, value: unknown): TrainingCallback[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  list.forEach((cb, i) => {
+    if (typeof cb !== 'object' || cb === null) throw new LossInputError(tool, `options.callbacks[${i}]`, 'a callback object ({ onEpochEnd(epoch, logs) {…}, … })', describeValue(cb));
+  });
+  return list as TrainingCallback[];
+}
+
+async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) => void | Promise<void>): Promise<void> {
+  for (const cb of callbacks) await fn(cb);
+}
+
+/** A Fisher–Yates permutation of 0..n-1 drawn from `random`. */
+export function permutation(n: number, random: () => number): number[] {
+  const order = [...Array(n).keys()];
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Converts x, y and the weights; tensors created here are pushed to `owned` for disposal. */
+function prepare(tool: string, model: TrainableModel, x: unknown, y: unknown, sampleWeight: unknown, classWeight: unknown, owned: tf.Tensor[]): DataSet {
+  const xs = toTensorList(tool, 'x', x, model.inputNames);
+  const ys = toTensorList(tool, 'y', y, model.outputNames);
+  const n = batchSizeOf(tool, [['x', xs], ['y', ys]]);
+  const sample = resolveSampleWeights(tool, sampleWeight, model.outputNames, n);
+  const perClass = resolveClassWeights(tool, classWeight, model.outputNames);
+  const weights = model.outputNames.map((name, i) => {
+    const argument = model.outputNames.length > 1 ? `classWeight.${name}` : 'classWeight';
+    const cw = perClass[i] && classWeightsToSampleWeights(tool, argument, ys[i]!, model.outputs[i]!.shape, perClass[i]!);
+    const w = combineWeights(sample[i], cw);
+    for (const t of [sample[i], cw, w]) if (t && !owned.includes(t) && !isUserTensor(t, sampleWeight)) owned.push(t);
+    return w;
+  });
+  return { xs, ys, weights, n };
+}
+
+function isUserTensor(t: tf.Tensor, sampleWeight: unknown): boolean {
+  if (sampleWeight === t) return true;
+  if (Array.isArray(sampleWeight)) return sampleWeight.includes(t);
+  return typeof sampleWeight === 'object' && sampleWeight !== null && Object.values(sampleWeight).includes(t);
+}
+
+function splitValidation(tool: string, model: TrainableModel, all: DataSet, options: FitOptions, owned: tf.Tensor[]): { train: DataSet; validation?: DataSet } {
+  if (options.validationData !== undefined) {
+    const v = options.validationData;
+    if (!Array.isArray(v) || v.length < 2 || v.length > 3) {
+      throw new LossInputError(tool, 'options.validationData', '[x, y] or [x, y, sampleWeight]', describeValue(v));
+    }
+    return { train: all, validation: prepare(tool, model, v[0], v[1], v[2], undefined, owned) };
+  }
+  const split = options.validationSplit ?? 0;
+  if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
+    throw new LossInputError(tool, 'options.validationSplit', 'a number in [0, 1)', describeValue(split));
+  }
+  if (split === 0) return { train: all };
+  const at = Math.floor(all.n * (1 - split));
+  if (at === 0 || at === all.n) {
+    throw new LossInputError(tool, 'options.validationSplit', `a split leaving samples on both sides of ${all.n} samples`, `${split} (${at} training samples)`);
+  }
+  const part = (from: number, size: number): DataSet => {
+    const cut = (t: tf.Tensor) => {
+      const s = tf.slice(t, [from], [size]);
+      owned.push(s);
+      return s;
+    };
+    return { xs: all.xs.map(cut), ys: all.ys.map(cut), weights: all.weights.map((w) => w && cut(w)), n: size };
+  };
+  return { train: part(0, at), validation: part(at, all.n - at) };
+}
+
+/** Per-batch values: the total loss, then one value per metric name after 'loss'. */
+function batchValues(model: TrainableModel, losses: OutputLoss[], outputs: tf.Tensor[], ys: tf.Tensor[], weights: Array<tf.Tensor | undefined>): { total: tf.Scalar; named: tf.Scalar[] } {
+  const perOutput = losses.map((loss, i) => loss(ys[i]!, outputs[i]!, weights[i]));
+  let total = perOutput.length === 1 ? perOutput[0]! : (tf.addN(perOutput) as tf.Scalar);
+  const multi = model.outputNames.length > 1;
+  const named = model.metricsTensors.map(([fn, out], k) =>
+    multi && k < model.outputNames.length ? perOutput[k]! : (tf.mean(fn(ys[out]!, outputs[out]!)) as tf.Scalar),
+  );
+  for (const penalty of model.calculateLosses()) total = tf.add(total, penalty);
+  return { total, named };
+}
+
+async function runEpoch(model: TrainableModel, losses: OutputLoss[], data: DataSet, order: number[], batchSize: number, callbacks: TrainingCallback[]): Promise<Logs> {
+  const variables = trainableVariables(model);
+  const sums = new Array<number>(model.metricsNames.length).fill(0);
+  let seen = 0;
+  for (let start = 0, batch = 0; start < data.n; start += batchSize, batch++) {
+    const size = Math.min(batchSize, data.n - start);
+    await each(callbacks, (cb) => cb.onBatchBegin?.(batch, { batch, size }));
+    const index = tf.tensor1d(order.slice(start, start + size), 'int32');
+    const pick = (t: tf.Tensor) => tf.gather(t, index);
+    const xs = data.xs.map(pick);
+    const ys = data.ys.map(pick);
+    const ws = data.weights.map((w) => w && pick(w));
+    let named: tf.Scalar[] = [];
+    let cost: tf.Scalar | null = null;
+    let numbers: number[];
+    try {
+      cost = model.optimizer.minimize(
+        () => {
+          const values = batchValues(model, losses, forward(model, xs, true), ys, ws);
+          named = values.named.map((t) => tf.keep(t));
+          return values.total;
+        },
+        true,
+        variables,
+      );
+      numbers = [await cost!.data(), ...(await Promise.all(named.map((t) => t.data())))].map((d) => d[0]!);
+    } finally {
+      tf.dispose([index, ...(cost ? [cost] : []), ...named, ...xs, ...ys, ...(ws.filter(Boolean) as tf.Tensor[])]);
+    }
+    numbers.forEach((v, k) => (sums[k] += v * size));
+    seen += size;
+    const logs: Logs = { batch, size };
+    model.metricsNames.forEach((name, k) => (logs[name] = numbers[k]!));
+    await each(callbacks, (cb) => cb.onBatchEnd?.(batch, logs));
+    if (model.stopTraining) break;
+  }
+  const logs: Logs = {};
+  model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / seen));
+  return logs;
+}
+
+async function evaluateSet(model: TrainableModel, losses: OutputLoss[], data: DataSet, batchSize: number): Promise<Logs> {
+  const sums = new Array<number>(model.metricsNames.length).fill(0);
+  for (let start = 0; start < data.n; start += batchSize) {
+    const size = Math.min(batchSize, data.n - start);
+    const values = tf.tidy(() => {
+      const cut = (t: tf.Tensor) => tf.slice(t, [start], [size]);
+      const { total, named } = batchValues(model, losses, forward(model, data.xs.map(cut), false), data.ys.map(cut), data.weights.map((w) => w && cut(w)));
+      return tf.stack([total, ...named]);
+    });
+    const numbers = await values.data();
+    values.dispose();
+    numbers.forEach((v, k) => (sums[k] += v * size));
+  }
+  const logs: Logs = {};
+  model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / data.n));
+  return logs;
+}
+
+function epochLine(epoch: number, epochs: number, ms: number, logs: Logs): string {
+  const values = Object.entries(logs).map(([k, v]) => `${k}: ${Number(v.toPrecision(5))}`);
+  return [`Epoch ${epoch + 1}/${epochs}`, `${ms}ms`, ...values].join(' - ');
+}

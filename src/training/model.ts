@@ -1,0 +1,166 @@
+/**
+ * What training needs to know about a tfjs-layers model, read through a small structural type so that
+ * src/training does not load tfjs-layers at import time (it is needed only by `loadModel`).
+ *
+ * Also: resolving the compiled loss of each output (a lossforge `Loss`, a tfjs built-in, or a
+ * `compileLoss` adapter), and checking that the model is compiled.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { describeValue, LossInputError } from '../core/errors.js';
+import type { Loss, LossCall } from '../core/loss.js';
+
+/** A tfjs-layers variable (`LayerVariable`): `read()` gives the underlying `tf.Variable`. */
+export interface LayerVariableLike {
+  read(): tf.Variable;
+  readonly name: string;
+}
+
+/** A tfjs-layers optimizer as far as training uses it. */
+export type OptimizerLike = tf.Optimizer;
+
+/** Loss identifiers as tfjs-layers stores them after `compile` (`model.loss`). */
+export type CompiledLoss = string | LossFn | Array<string | LossFn> | { [outputName: string]: string | LossFn };
+
+export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/**
+ * The part of a tfjs-layers `LayersModel` that lossforge's training functions use. Any
+ * `tf.LayersModel` / `tf.Sequential` satisfies it.
+ */
+export interface TrainableModel {
+  readonly name: string;
+  readonly inputs: ReadonlyArray<{ readonly shape: ReadonlyArray<number | null> }>;
+  readonly outputs: ReadonlyArray<{ readonly shape: ReadonlyArray<number | null> }>;
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  readonly trainableWeights: LayerVariableLike[];
+  optimizer: OptimizerLike;
+  loss: CompiledLoss;
+  lossFunctions: LossFn[];
+  metricsNames: string[];
+  metricsTensors: Array<[LossFn, number]>;
+  stopTraining: boolean;
+  apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: { training?: boolean }): unknown;
+  calculateLosses(): tf.Scalar[];
+  getWeights(trainableOnly?: boolean): tf.Tensor[];
+  setWeights(weights: tf.Tensor[]): void;
+  compile(args: { optimizer: OptimizerLike | string; loss: unknown; metrics?: unknown }): void;
+  save(handler: tf.io.IOHandler, config?: { includeOptimizer?: boolean }): Promise<tf.io.SaveResult>;
+}
+
+/** The property a `compileLoss` adapter carries: the lossforge loss it wraps. */
+export const WRAPPED_LOSS = 'lossforgeLoss';
+
+/** True for a lossforge `Loss` (built-in, `defineLoss`, combined): a function with `getConfig()`. */
+export function isLoss(value: unknown): value is Loss {
+  return typeof value === 'function' && typeof (value as Partial<Loss>).getConfig === 'function';
+}
+
+/** The lossforge loss behind `fn`: itself, or the loss a `compileLoss` adapter wraps; else undefined. */
+export function lossforgeLossOf(fn: unknown): Loss | undefined {
+  if (typeof fn !== 'function') return undefined;
+  const wrapped = (fn as unknown as Record<string, unknown>)[WRAPPED_LOSS];
+  if (isLoss(wrapped)) return wrapped;
+  return isLoss(fn) ? fn : undefined;
+}
+
+function looksLikeModel(model: unknown): model is TrainableModel {
+  if (typeof model !== 'object' || model === null) return false;
+  const m = model as Partial<TrainableModel>;
+  return typeof m.apply === 'function' && Array.isArray(m.outputNames) && Array.isArray(m.inputNames) && typeof m.compile === 'function';
+}
+
+/** Checks that `model` is a tfjs-layers model; `tool` names the function for the error. */
+export function checkModel(tool: string, model: unknown): asserts model is TrainableModel {
+  if (!looksLikeModel(model)) {
+    throw new LossInputError(tool, 'model', 'a tfjs-layers model (tf.sequential() / tf.model())', describeValue(model));
+  }
+}
+
+/** Checks that `model` is a compiled tfjs-layers model. */
+export function checkCompiled(tool: string, model: unknown): asserts model is TrainableModel {
+  checkModel(tool, model);
+  if (model.optimizer == null || lossFunctionsOf(model).length === 0) {
+    throw new LossInputError(tool, 'model', 'a compiled model (call model.compile({ optimizer, loss }) first)', 'a model that is not compiled');
+  }
+}
+
+/**
+ * One callable per output that takes `(yTrue, yPred, call)` and returns a scalar:
+ * - a lossforge `Loss` gets the sample weights through `call.sampleWeight`, so its own reduction applies;
+ * - any other function (a tfjs built-in such as `'meanSquaredError'`) returns per-sample values,
+ *   which are weighted and averaged the way tfjs-layers does (Σ wᵢℓᵢ / n).
+ */
+export type OutputLoss = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor) => tf.Scalar;
+
+/**
+ * The per-output loss functions tfjs-layers resolved at compile time. A `tf.Sequential` keeps them on
+ * its inner model (its `compile` copies the loss and metrics but not `lossFunctions`).
+ */
+export function lossFunctionsOf(model: TrainableModel): LossFn[] {
+  const own = model.lossFunctions;
+  if (Array.isArray(own) && own.length > 0) return own;
+  const inner = (model as unknown as { model?: { lossFunctions?: LossFn[] } }).model?.lossFunctions;
+  return Array.isArray(inner) ? inner : [];
+}
+
+export function outputLosses(tool: string, model: TrainableModel): OutputLoss[] {
+  return lossFunctionsOf(model).map((fn, i) => {
+    const loss = lossforgeLossOf(fn);
+    if (loss) {
+      return (yTrue, yPred, sampleWeight) => {
+        const call: LossCall = sampleWeight ? { sampleWeight } : {};
+        return checkScalar(tool, model.outputNames[i]!, loss(yTrue, yPred, call));
+      };
+    }
+    return (yTrue, yPred, sampleWeight) => {
+      const values = fn(yTrue, yPred);
+      if (!sampleWeight) return tf.mean(values);
+      if (values.rank === 0) {
+        throw new LossInputError(
+          tool,
+          'sampleWeight',
+          `a lossforge Loss (or a loss returning per-sample values) for output '${model.outputNames[i]}'`,
+          `a loss function '${fn.name || 'anonymous'}' that returns a scalar`,
+        );
+      }
+      const w = sampleWeight.rank < values.rank ? tf.reshape(sampleWeight, [...sampleWeight.shape, ...Array(values.rank - sampleWeight.rank).fill(1)]) : sampleWeight;
+      return tf.mean(tf.mul(values, w));
+    };
+  });
+}
+
+function checkScalar(tool: string, output: string, value: tf.Tensor): tf.Scalar {
+  if (value.rank !== 0) {
+    throw new LossInputError(
+      tool,
+      'model.loss',
+      `a loss that reduces to a scalar for output '${output}' (reduction 'mean', 'sum' or 'weightedMean')`,
+      `a tensor of shape [${value.shape.join(',')}] (reduction 'none'?)`,
+    );
+  }
+  return value as tf.Scalar;
+}
+
+/** The model's outputs for `inputs` as an array (one tensor per output). */
+export function forward(model: TrainableModel, inputs: tf.Tensor[], training: boolean): tf.Tensor[] {
+  const out = model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training });
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
+
+/** The tf.Variables the optimizer updates. */
+export function trainableVariables(model: TrainableModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read());
+}
+
+/** Sets the optimizer's learning rate (SGD and momentum cache it; the others read the field). */
+export function setLearningRate(optimizer: OptimizerLike, lr: number): void {
+  const o = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
+export function getLearningRate(optimizer: OptimizerLike): number | undefined {
+  const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
+  return typeof lr === 'number' ? lr : undefined;
+}
