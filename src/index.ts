@@ -11,3 +11,4 @@ export * from './training/index.js';
 export * as penalties from './penalties/index.js';
 export { withPenalties } from './penalties/index.js';
 export { combine, uncertaintyWeighting } from './compose/index.js';
+export { setFusedKernels, fusedKernelsEnabled, setFusedThreshold, fusedAvailable, fusedKernelsReady } from './kernels/index.js';

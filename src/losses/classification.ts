@@ -13,6 +13,14 @@ import { LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
 import { clipProbability, logSigmoid, logSoftmax, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import {
+  fusedAvailable,
+  fusedBinaryCrossentropy,
+  fusedBinaryFocal,
+  fusedCategoricalCrossentropy,
+  fusedCategoricalFocal,
+  fusedSparseCrossentropy,
+} from '../kernels/fused.js';
 
 // ───────────────────────────── shared pieces ─────────────────────────────
 
@@ -120,11 +128,20 @@ export const binaryCrossentropy = defineLoss({
   },
   layout: 'elementwise',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, { fromLogits, labelSmoothing, posWeight }) => {
-    const y = smoothLabels(yTrue, labelSmoothing, 2);
-    return binaryCrossentropyTerms(y, yPred, fromLogits, positiveWeight(yPred, posWeight));
+  compute: (yTrue, yPred, options) => {
+    if (fusedAvailable(yPred)) return fusedBinaryCrossentropy(yTrue, yPred, options, (t, p) => binaryCrossentropyValues(t, p, options));
+    return binaryCrossentropyValues(yTrue, yPred, options);
   },
 });
+
+function binaryCrossentropyValues(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  { fromLogits, labelSmoothing, posWeight }: { fromLogits: boolean; labelSmoothing: number; posWeight?: number | number[] },
+): tf.Tensor {
+  const y = smoothLabels(yTrue, labelSmoothing, 2);
+  return binaryCrossentropyTerms(y, yPred, fromLogits, positiveWeight(yPred, posWeight));
+}
 
 /** posWeight as a tensor broadcast along the last axis, after checking its length. */
 function positiveWeight(yPred: tf.Tensor, posWeight: number | number[] | undefined): tf.Tensor | undefined {
@@ -169,14 +186,23 @@ export const binaryFocalCrossentropy = defineLoss({
   },
   layout: 'elementwise',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing }) => {
-    const y = smoothLabels(yTrue, labelSmoothing, 2);
-    const bce = binaryCrossentropyTerms(y, yPred, fromLogits);
-    const focal = tf.mul(safePow(binaryOneMinusPt(y, yPred, fromLogits), gamma), bce);
-    if (!applyClassBalancing) return focal;
-    return tf.mul(tf.add(tf.mul(y, alpha), tf.mul(tf.sub(1, y), 1 - alpha)), focal);
+  compute: (yTrue, yPred, options) => {
+    if (fusedAvailable(yPred)) return fusedBinaryFocal(yTrue, yPred, options, (t, p) => binaryFocalValues(t, p, options));
+    return binaryFocalValues(yTrue, yPred, options);
   },
 });
+
+function binaryFocalValues(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing }: { gamma: number; alpha: number; applyClassBalancing: boolean; fromLogits: boolean; labelSmoothing: number },
+): tf.Tensor {
+  const y = smoothLabels(yTrue, labelSmoothing, 2);
+  const bce = binaryCrossentropyTerms(y, yPred, fromLogits);
+  const focal = tf.mul(safePow(binaryOneMinusPt(y, yPred, fromLogits), gamma), bce);
+  if (!applyClassBalancing) return focal;
+  return tf.mul(tf.add(tf.mul(y, alpha), tf.mul(tf.sub(1, y), 1 - alpha)), focal);
+}
 
 // ───────────────────────────── categorical ─────────────────────────────
 
@@ -212,17 +238,26 @@ export const categoricalCrossentropy = defineLoss({
   },
   layout: 'dense',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, { fromLogits, labelSmoothing, classWeight }): tf.Tensor | PerSample => {
-    const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
-    const logP = classLogProbs(yPred, fromLogits);
-    if (classWeight === undefined) return tf.neg(tf.sum(tf.mul(y, logP), -1));
-    const w = classVector(classWeight);
-    const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(w, y), logP), -1));
-    const weight = tf.sum(tf.mul(w, yTrue), -1);
-    // The wrapper multiplies loss by weight: divide here so that loss × weight = −Σ w_c y′_c log p_c.
-    return { loss: tf.div(weightedLoss, nonZero(weight)), weight };
+  compute: (yTrue, yPred, options): tf.Tensor | PerSample => {
+    if (fusedAvailable(yPred)) return fusedCategoricalCrossentropy(yTrue, yPred, options, (t, p) => categoricalValues(t, p, options));
+    return categoricalValues(yTrue, yPred, options);
   },
 });
+
+function categoricalValues(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  { fromLogits, labelSmoothing, classWeight }: { fromLogits: boolean; labelSmoothing: number; classWeight?: number[] },
+): tf.Tensor | PerSample {
+  const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
+  const logP = classLogProbs(yPred, fromLogits);
+  if (classWeight === undefined) return tf.neg(tf.sum(tf.mul(y, logP), -1));
+  const w = classVector(classWeight);
+  const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(w, y), logP), -1));
+  const weight = tf.sum(tf.mul(w, yTrue), -1);
+  // The wrapper multiplies loss by weight: divide here so that loss × weight = −Σ w_c y′_c log p_c.
+  return { loss: tf.div(weightedLoss, nonZero(weight)), weight };
+}
 
 /**
  * Sparse categorical cross-entropy: integer class labels, −log p_y.
@@ -252,19 +287,28 @@ export const sparseCategoricalCrossentropy = defineLoss({
   },
   layout: 'sparse',
   values: ({ fromLogits }) => ({ yPred: fromLogits ? 'any' : 'probability' }),
-  compute: (labels, yPred, { fromLogits, ignoreIndex, classWeight }): PerSample => {
-    const ignored = ignoreIndex === undefined ? undefined : tf.equal(labels, ignoreIndex);
-    // Ignored labels may be out of range: replace them by class 0 before selecting (their loss is zeroed).
-    const safeLabels = ignored ? tf.where(ignored, tf.zerosLike(labels), labels) : labels;
-    // int32 one-hot, then cast: the wasm backend's OneHot ignores the dtype argument (tfjs 4.22).
-    const oneHot = tf.cast(tf.oneHot(safeLabels, lastDim(yPred)), 'float32');
-    const valid = ignored ? tf.sub(1, tf.cast(ignored, 'float32')) : undefined;
-    const nll = tf.neg(tf.sum(tf.mul(oneHot, classLogProbs(yPred, fromLogits)), -1));
-    const loss = valid ? tf.mul(nll, valid) : nll;
-    const weight = classWeight === undefined ? undefined : tf.sum(tf.mul(oneHot, classVector(classWeight)), -1);
-    return { loss, weight, valid };
+  compute: (labels, yPred, options): PerSample => {
+    if (fusedAvailable(yPred)) return fusedSparseCrossentropy(labels, yPred, options, (t, p) => sparseValues(t, p, options));
+    return sparseValues(labels, yPred, options);
   },
 });
+
+function sparseValues(
+  labels: tf.Tensor,
+  yPred: tf.Tensor,
+  { fromLogits, ignoreIndex, classWeight }: { fromLogits: boolean; ignoreIndex?: number; classWeight?: number[] },
+): PerSample {
+  const ignored = ignoreIndex === undefined ? undefined : tf.equal(labels, ignoreIndex);
+  // Ignored labels may be out of range: replace them by class 0 before selecting (their loss is zeroed).
+  const safeLabels = ignored ? tf.where(ignored, tf.zerosLike(labels), labels) : labels;
+  // int32 one-hot, then cast: the wasm backend's OneHot ignores the dtype argument (tfjs 4.22).
+  const oneHot = tf.cast(tf.oneHot(safeLabels, lastDim(yPred)), 'float32');
+  const valid = ignored ? tf.sub(1, tf.cast(ignored, 'float32')) : undefined;
+  const nll = tf.neg(tf.sum(tf.mul(oneHot, classLogProbs(yPred, fromLogits)), -1));
+  const loss = valid ? tf.mul(nll, valid) : nll;
+  const weight = classWeight === undefined ? undefined : tf.sum(tf.mul(oneHot, classVector(classWeight)), -1);
+  return { loss, weight, valid };
+}
 
 /**
  * Categorical focal cross-entropy (Lin et al. 2017, multi-class form) over the class axis.
@@ -293,14 +337,23 @@ export const categoricalFocalCrossentropy = defineLoss({
   },
   layout: 'dense',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, { gamma, alpha, fromLogits, labelSmoothing }) => {
-    const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
-    const p = fromLogits ? clipProbability(tf.softmax(yPred)) : normalizedProbs(yPred);
-    const logP = fromLogits ? logSoftmax(yPred) : tf.log(p);
-    const modulating = tf.mul(alpha, safePow(tf.sub(1, p), gamma));
-    return tf.neg(tf.sum(tf.mul(modulating, tf.mul(y, logP)), -1));
+  compute: (yTrue, yPred, options) => {
+    if (fusedAvailable(yPred)) return fusedCategoricalFocal(yTrue, yPred, options, (t, p) => categoricalFocalValues(t, p, options));
+    return categoricalFocalValues(yTrue, yPred, options);
   },
 });
+
+function categoricalFocalValues(
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  { gamma, alpha, fromLogits, labelSmoothing }: { gamma: number; alpha: number; fromLogits: boolean; labelSmoothing: number },
+): tf.Tensor {
+  const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
+  const p = fromLogits ? clipProbability(tf.softmax(yPred)) : normalizedProbs(yPred);
+  const logP = fromLogits ? logSoftmax(yPred) : tf.log(p);
+  const modulating = tf.mul(alpha, safePow(tf.sub(1, p), gamma));
+  return tf.neg(tf.sum(tf.mul(modulating, tf.mul(y, logP)), -1));
+}
 
 // ───────────────────────────── robust / polynomial ─────────────────────────────
 

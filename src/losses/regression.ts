@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, softplus } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import { fusedAvailable, fusedRegression } from '../kernels/fused.js';
 
 /**
  * Mean squared error: mean((y − ŷ)²).
@@ -19,8 +20,11 @@ export const meanSquaredError = defineLoss({
   name: 'meanSquaredError',
   aliases: ['mse', 'mean_squared_error', 'MSELoss', 'l2'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => tf.squaredDifference(yTrue, yPred),
+  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('mse', yTrue, yPred, mseTerms) : mseTerms(yTrue, yPred)),
 });
+function mseTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.squaredDifference(yTrue, yPred);
+}
 
 /**
  * Mean absolute error: mean(|y − ŷ|).
@@ -33,8 +37,11 @@ export const meanAbsoluteError = defineLoss({
   name: 'meanAbsoluteError',
   aliases: ['mae', 'mean_absolute_error', 'L1Loss', 'l1'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => tf.abs(tf.sub(yTrue, yPred)),
+  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('mae', yTrue, yPred, maeTerms) : maeTerms(yTrue, yPred)),
 });
+function maeTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.abs(tf.sub(yTrue, yPred));
+}
 
 /**
  * Mean absolute percentage error: 100 · mean(|y − ŷ| / max(|y|, ε)), ε = 1e-7.
@@ -79,12 +86,16 @@ export const huber = defineLoss({
   options: { delta: option.number(1, { min: 0, minExclusive: true }) },
   layout: 'elementwise',
   compute: (yTrue, yPred, { delta }) => {
-    const absError = tf.abs(tf.sub(yTrue, yPred));
-    const quadratic = tf.minimum(absError, delta);
-    // ½q² + δ(|e| − q): equal to the piecewise form, with one smooth expression.
-    return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, tf.sub(absError, quadratic)));
+    if (fusedAvailable(yPred)) return fusedRegression('huber', yTrue, yPred, (t, p) => huberTerms(t, p, delta), delta);
+    return huberTerms(yTrue, yPred, delta);
   },
 });
+function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, delta: number): tf.Tensor {
+  const absError = tf.abs(tf.sub(yTrue, yPred));
+  const quadratic = tf.minimum(absError, delta);
+  // ½q² + δ(|e| − q): equal to the piecewise form, with one smooth expression.
+  return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, tf.sub(absError, quadratic)));
+}
 
 /**
  * Smooth L1: 0.5e²/β where |e| < β, else |e| − 0.5β (β = 0 gives L1).
@@ -98,12 +109,16 @@ export const smoothL1 = defineLoss({
   options: { beta: option.number(1, { min: 0 }) },
   layout: 'elementwise',
   compute: (yTrue, yPred, { beta }) => {
-    const absError = tf.abs(tf.sub(yTrue, yPred));
-    if (beta === 0) return absError;
-    const quadratic = tf.minimum(absError, beta);
-    return tf.add(tf.div(tf.mul(0.5, tf.square(quadratic)), beta), tf.sub(absError, quadratic));
+    if (fusedAvailable(yPred)) return fusedRegression('smoothL1', yTrue, yPred, (t, p) => smoothL1Terms(t, p, beta), beta);
+    return smoothL1Terms(yTrue, yPred, beta);
   },
 });
+function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, beta: number): tf.Tensor {
+  const absError = tf.abs(tf.sub(yTrue, yPred));
+  if (beta === 0) return absError;
+  const quadratic = tf.minimum(absError, beta);
+  return tf.add(tf.div(tf.mul(0.5, tf.square(quadratic)), beta), tf.sub(absError, quadratic));
+}
 
 /**
  * Log-cosh: mean(log(cosh(ŷ − y))), computed as x + softplus(−2x) − log 2 so it never overflows.
@@ -116,11 +131,12 @@ export const logCosh = defineLoss({
   name: 'logCosh',
   aliases: ['logcosh', 'log_cosh'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => {
-    const x = tf.sub(yPred, yTrue);
-    return tf.sub(tf.add(x, softplus(tf.mul(-2, x))), Math.LN2);
-  },
+  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('logCosh', yTrue, yPred, logCoshTerms) : logCoshTerms(yTrue, yPred)),
 });
+function logCoshTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  const x = tf.sub(yPred, yTrue);
+  return tf.sub(tf.add(x, softplus(tf.mul(-2, x))), Math.LN2);
+}
 
 /**
  * Quantile (pinball) loss for quantile q: max(q·e, (q − 1)·e), e = y − ŷ.
