@@ -1,0 +1,338 @@
+/**
+ * The `lossforge` command line: compare | advise | tune. `runCli(argv)` returns the exit code
+ * (0 ok, 1 failure, 2 usage error) instead of exiting, so tests can call it in-process.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { parseLossList } from '../workbench/candidates.js';
+import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareResult } from '../workbench/compare.js';
+import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../workbench/advise.js';
+import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../workbench/data.js';
+import { UsageError, WorkbenchError } from '../workbench/errors.js';
+import { formatCompare, formatNumber, formatTune } from '../workbench/format.js';
+import { metricsFor } from '../workbench/metrics.js';
+import { defaultWorkers } from '../workbench/pool.js';
+import { createProgress } from '../workbench/progress.js';
+import { renderCompareReport, renderTuneReport } from '../workbench/report.js';
+import { runTune, TUNE_DEFAULTS, type SamplerName } from '../workbench/tune.js';
+import { integer, positiveNumber, probability } from './options.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Force the progress style (tests); default: bars when stdout and stderr are TTYs. */
+  interactive?: boolean;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const TASKS = ['auto', 'binary', 'multiclass', 'regression'] as const;
+const builtins = Object.keys(BUILTIN_DATASETS).map((n) => `builtin:${n}`).join(', ');
+
+/** Options every data-driven command shares. */
+function dataOptions(cmd: Command, defaultData?: string): Command {
+  return cmd
+    .addOption(new Option('--data <file>', `CSV file with a header row, or one of ${builtins}`).default(defaultData))
+    .option('--target <column>', 'target column (default: the built-in\'s target, else the last column)')
+    .addOption(new Option('--task <task>', 'task; auto infers it from the target').choices(TASKS).default('auto'))
+    .option('--seed <n>', 'random seed: the same seed gives the same results', integer(0), COMPARE_DEFAULTS.seed)
+    .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
+    .option('-q, --quiet', 'no progress output');
+}
+
+function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: number } = {}): Command {
+  return cmd
+    .option('--folds <k>', 'folds per repeat (stratified for classification)', integer(2), defaults.folds ?? COMPARE_DEFAULTS.folds)
+    .option('--repeats <r>', 'repeats of the k-fold split', integer(1), defaults.repeats ?? COMPARE_DEFAULTS.repeats)
+    .option('--epochs <n>', 'training epochs per split', integer(1), COMPARE_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'mini-batch size', integer(1), COMPARE_DEFAULTS.batchSize)
+    .option('--model <spec>', 'network: mlp:SIZES (ReLU hidden layers, e.g. mlp:64,32) or linear', modelText(COMPARE_DEFAULTS.hidden))
+    .option('--lr <rate>', 'Adam learning rate', positiveNumber, COMPARE_DEFAULTS.learningRate)
+    .option('--metric <name>', 'ranking metric (default: balancedAccuracy for classification, rmse for regression)')
+    .option('--workers <n>', 'worker threads (1 = run in this thread)', integer(1), defaultWorkers());
+}
+
+interface CommonOptions {
+  data: string;
+  target?: string;
+  task: TaskOption;
+  seed: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+interface TrainingFlags {
+  folds: number;
+  repeats: number;
+  epochs: number;
+  batchSize: number;
+  model: string;
+  lr: number;
+  metric?: string;
+  workers: number;
+}
+
+/** Writes results.json and report.html into `out`; returns their paths. */
+export function writeCompareOutputs(result: CompareResult, out: string): { json: string; html: string } {
+  mkdirSync(out, { recursive: true });
+  const json = join(out, 'results.json');
+  const html = join(out, 'report.html');
+  writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(html, renderCompareReport(result));
+  return { json, html };
+}
+
+export async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
+  const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'compare', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
+  const result = await runCompare(
+    {
+      data: opts.data,
+      ...(opts.target ? { target: opts.target } : {}),
+      task: opts.task,
+      ...(opts.losses ? { losses: parseLossList(opts.losses) } : {}),
+      folds: opts.folds,
+      repeats: opts.repeats,
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      hidden: parseModel(opts.model),
+      learningRate: opts.lr,
+      seed: opts.seed,
+      ...(opts.metric ? { metric: opts.metric } : {}),
+      alpha: opts.alpha,
+      workers: opts.workers,
+    },
+    {
+      start: (total) => progress.start(total),
+      tick: (o) => progress.tick(`${o.label} r${o.repeat + 1}f${o.fold + 1}`),
+      stop: () => progress.stop(),
+    },
+  );
+  const paths = writeCompareOutputs(result, resolve(opts.out));
+  if (opts.json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+  } else {
+    io.stdout(`${formatCompare(result)}\n\nReport: ${paths.html}\nResults: ${paths.json}\n`);
+  }
+  return 0;
+}
+
+export async function adviseCommand(
+  opts: CommonOptions & TrainingFlags & { data?: string; verify?: boolean; out: string; alpha: number },
+  io: CliIo,
+): Promise<number> {
+  if (!opts.data) throw new UsageError("advise: --data is required (a CSV file or builtin:NAME)");
+  const data = loadDataset(opts.data, { ...(opts.target ? { target: opts.target } : {}), task: opts.task });
+  const diagnostics = diagnose(data);
+  const recommendations = recommend(diagnostics);
+  let verify: CompareResult | undefined;
+  if (opts.verify) {
+    const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'verify', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
+    verify = await runCompare(
+      {
+        data: opts.data,
+        target: data.target,
+        task: opts.task,
+        losses: recommendations.slice(0, 3).map((r) => (typeof r.loss === 'string' ? r.loss : { ...r.loss, label: r.label })),
+        folds: opts.folds,
+        repeats: opts.repeats,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        hidden: parseModel(opts.model),
+        learningRate: opts.lr,
+        seed: opts.seed,
+        ...(opts.metric ? { metric: opts.metric } : {}),
+        alpha: opts.alpha,
+        workers: opts.workers,
+      },
+      { start: (t) => progress.start(t), tick: (o) => progress.tick(`${o.label} r${o.repeat + 1}f${o.fold + 1}`), stop: () => progress.stop() },
+    );
+  }
+  const paths = verify ? writeCompareOutputs(verify, resolve(opts.out)) : undefined;
+  if (opts.json) {
+    io.stdout(`${JSON.stringify({ command: 'advise', diagnostics, recommendations, ...(verify ? { verify } : {}) })}\n`);
+    return 0;
+  }
+  const parts = ['Diagnostics', formatDiagnostics(diagnostics), '', 'Recommended losses (best first)', formatRecommendations(recommendations)];
+  if (verify) parts.push('', 'Quick check of the top three', formatCompare(verify), '', `Report: ${paths!.html}`);
+  else parts.push('', 'Check them on your data: lossforge advise ... --verify, or lossforge compare --losses <names>');
+  io.stdout(`${parts.join('\n')}\n`);
+  return 0;
+}
+
+export async function tuneCommand(
+  opts: CommonOptions & TrainingFlags & { data: string; loss: string; space: string; trials: number; sampler: SamplerName; out: string; resume?: boolean; prune: boolean },
+  io: CliIo,
+): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'tune', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
+  let result;
+  try {
+    result = await runTune(
+      {
+        data: opts.data,
+        ...(opts.target ? { target: opts.target } : {}),
+        task: opts.task,
+        loss: opts.loss,
+        space: opts.space,
+        trials: opts.trials,
+        sampler: opts.sampler,
+        folds: opts.folds,
+        repeats: opts.repeats,
+        epochs: opts.epochs,
+        batchSize: opts.batchSize,
+        hidden: parseModel(opts.model),
+        learningRate: opts.lr,
+        seed: opts.seed,
+        ...(opts.metric ? { metric: opts.metric } : {}),
+        workers: opts.workers,
+        out: resolve(opts.out),
+        resume: Boolean(opts.resume),
+        pruning: opts.prune,
+        signal: controller.signal,
+      },
+      {
+        start: (total, done) => {
+          progress.start(total - done);
+        },
+        tick: (r, best) => progress.tick(`trial ${r.trial} ${formatNumber(r.score)}${r.pruned ? ' (pruned)' : ''}, best ${best ? formatNumber(best.score) : 'n/a'}`),
+        stop: () => progress.stop(),
+      },
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const out = resolve(opts.out);
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(out, 'report.html'), renderTuneReport(result));
+  if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
+  else io.stdout(`${formatTune(result)}\n\nReport: ${join(out, 'report.html')}\nJournal: ${result.journal}\n`);
+  if (result.interrupted) {
+    io.stderr(`lossforge: interrupted after ${result.trials.length} finished trials (all in the journal); run the same command with --resume to continue.\n`);
+    return 130;
+  }
+  return 0;
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('lossforge')
+    .description('Which loss works best on your data? Compare, get advice, tune.')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lossforge compare                                   # built-in breast_cancer, 5 losses, 2×5-fold CV, report in ./lossforge-report
+  $ lossforge advise --data my.csv --target label --verify
+  $ lossforge tune --loss binaryFocalCrossentropy --space 'gamma=0:5,lr=1e-4:1e-1:log' --trials 30
+
+Exit codes: 0 ok, 1 failure (bad data, training error), 2 usage error. Run 'lossforge <command> --help' for details.`,
+    )
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  // program.command() copies the parent's settings (exitOverride, output) to the subcommand.
+  trainingOptions(dataOptions(program.command('compare'), COMPARE_DEFAULTS.data))
+    .description('Train a small network with each candidate loss on the same repeated k-fold splits, rank them, test the differences, write an HTML report.')
+    .option('--losses <list>', 'candidate losses: comma-separated names, or JSON configs (default: per task)')
+    .option('--alpha <a>', 'significance level for the marks', probability, COMPARE_DEFAULTS.alpha)
+    .option('--out <dir>', 'output folder for report.html and results.json', './lossforge-report')
+    .addHelpText(
+      'after',
+      `
+Default losses per task:
+  binary:      binaryCrossentropy, binaryCrossentropy {posWeight: "balanced"}, binaryFocalCrossentropy, hinge, polyCrossentropy
+  multiclass:  categoricalCrossentropy, categoricalFocalCrossentropy, categoricalCrossentropy {labelSmoothing: 0.1}, polyCrossentropy, categoricalHinge
+  regression:  meanSquaredError, meanAbsoluteError, huber, logCosh, quantile {quantile: 0.5}
+Metrics: ${metricsFor('binary').join(', ')} (binary); ${metricsFor('regression').join(', ')} (regression).
+
+Examples:
+  $ lossforge compare
+  $ lossforge compare --data builtin:penguins --target body_mass_g --losses mse,mae,huber
+  $ lossforge compare --data my.csv --target label --losses '[{"name":"binaryFocalCrossentropy","gamma":3},"hinge"]'
+  $ lossforge compare --data builtin:iris --folds 3 --repeats 1 --model mlp:64,32 --json > result.json`,
+    )
+    .action(async (opts) => setExit(await compareCommand(opts, io)));
+
+  trainingOptions(dataOptions(program.command('advise')), { repeats: 1, folds: 3 })
+    .description('Diagnose the data (task, class balance, outliers, skew, heavy tails, conflicting duplicates) and recommend losses, each with a reason.')
+    .option('--verify', 'run a quick compare of the top three recommendations')
+    .option('--alpha <a>', 'significance level for --verify', probability, COMPARE_DEFAULTS.alpha)
+    .option('--out <dir>', 'output folder for the --verify report', './lossforge-report')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lossforge advise --data builtin:penguins --target body_mass_g
+  $ lossforge advise --data my.csv --target churned --verify
+  $ lossforge advise --data builtin:breast_cancer --json`,
+    )
+    .action(async (opts) => setExit(await adviseCommand(opts, io)));
+
+  trainingOptions(dataOptions(program.command('tune'), COMPARE_DEFAULTS.data), { folds: TUNE_DEFAULTS.folds, repeats: TUNE_DEFAULTS.repeats })
+    .description('Search a loss\'s options (and lr, epochs, batchSize) with TPE, random or grid sampling; median pruning; parallel trials; a resumable journal.')
+    .requiredOption('--loss <loss>', 'the loss to tune: a name, or a JSON config whose options stay fixed')
+    .requiredOption('--space <space>', 'name=lo:hi[:log][:int] or name=a|b|c, comma-separated; lr, epochs, batchSize tune training')
+    .option('--trials <n>', 'number of trials', integer(1), TUNE_DEFAULTS.trials)
+    .addOption(new Option('--sampler <name>', 'tpe (Bergstra et al. 2011), random, or grid').choices(['tpe', 'random', 'grid']).default(TUNE_DEFAULTS.sampler))
+    .option('--no-prune', 'do not stop trials early (median pruning is on by default)')
+    .option('--resume', 'continue the study whose journal is in --out')
+    .option('--out <dir>', 'output folder: journal.jsonl, results.json, report.html', TUNE_DEFAULTS.out)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lossforge tune --loss binaryFocalCrossentropy --space 'gamma=0:5,lr=1e-4:1e-1:log' --trials 30
+  $ lossforge tune --loss '{"name":"binaryFocalCrossentropy","applyClassBalancing":true}' --space 'gamma=0:5,alpha=0.1:0.9' --sampler random
+  $ lossforge tune --data builtin:penguins --target body_mass_g --loss huber --space 'delta=0.1:3:log,epochs=10:60:int' --sampler grid --trials 16
+  $ lossforge tune ... --resume        # after Ctrl-C or a crash: runs only the trials the journal lacks
+
+Exit codes: 0 done, 1 failure, 2 usage error, 130 interrupted (the journal keeps every finished trial).`,
+    )
+    .action(async (opts) => setExit(await tuneCommand(opts, io)));
+  return program;
+}
+
+/** Parses and runs `argv` (without node and script), returning the exit code. */
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
+      return 2;
+    }
+    if (error instanceof WorkbenchError) {
+      io.stderr(`lossforge: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`lossforge: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+export { formatNumber };

@@ -1,0 +1,292 @@
+/**
+ * `lossforge compare`: every candidate loss trained on the same repeated (stratified) k-fold splits
+ * with the same initial weights per split, scored on the test folds, ranked by the mean of one
+ * metric, each loss tested against the best with the Nadeau–Bengio corrected resampled t-test
+ * (Holm-adjusted across the comparisons).
+ */
+import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.js';
+import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
+import { UsageError } from './errors.js';
+import type { ClassPredictions, FoldOutcome, RegressionPredictions } from './evaluate.js';
+import { repeatedKFold, splitSeed, type Fold } from './folds.js';
+import { primeDataset, type DataRef } from './jobs.js';
+import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
+import { createRunner } from './pool.js';
+import { correctedResampledTTest, holm, mean, std } from './stats.js';
+import type { TrainOptions } from './train.js';
+
+export interface CompareSettings {
+  data: string;
+  target?: string;
+  task: TaskOption;
+  losses?: CandidateInput[];
+  folds: number;
+  repeats: number;
+  epochs: number;
+  batchSize: number;
+  hidden: number[];
+  learningRate: number;
+  seed: number;
+  /** Ranking metric (default by task). */
+  metric?: string;
+  /** Significance level for the marks (default 0.05). */
+  alpha: number;
+  workers: number;
+}
+
+export const COMPARE_DEFAULTS = {
+  data: 'builtin:breast_cancer',
+  task: 'auto' as TaskOption,
+  folds: 5,
+  repeats: 2,
+  epochs: 20,
+  batchSize: 32,
+  hidden: [16],
+  learningRate: 0.003,
+  seed: 42,
+  alpha: 0.05,
+};
+
+export interface MetricSummary {
+  mean: number;
+  std: number;
+  /** One value per split, in split order (repeat-major). */
+  values: number[];
+}
+
+export interface Significance {
+  meanDiff: number;
+  t: number;
+  df: number;
+  p: number;
+  pHolm: number;
+  /** pHolm < alpha. */
+  significant: boolean;
+}
+
+export interface LossSummary {
+  rank: number;
+  label: string;
+  lossName: string;
+  config: Record<string, unknown>;
+  head: LossCandidate['head'];
+  activation: LossCandidate['activation'];
+  metrics: Record<string, MetricSummary>;
+  /** Versus the best loss on the ranking metric; null for the best itself. */
+  vsBest: Significance | null;
+  /** Splits whose training diverged (non-finite outputs). */
+  diverged: number;
+  seconds: number;
+  /** Mean learning curve over splits: train loss and validation (test-fold) loss per epoch. */
+  curve: { epoch: number; loss: number; valLoss: number; lossStd: number; valLossStd: number }[];
+  /** Summed over all splits (classification). */
+  confusion?: number[][];
+  /** Reliability diagram over all splits (binary: P(positive); multiclass: top-class confidence). */
+  calibration?: CalibrationBin[];
+  /** Out-of-fold predictions of the first repeat (regression), at most 2000 points. */
+  residuals?: { y: number; yHat: number }[];
+}
+
+export interface CompareResult {
+  command: 'compare';
+  version: 1;
+  dataset: {
+    source: string;
+    target: string;
+    task: Task;
+    rows: number;
+    featureColumns: number;
+    classes: string[];
+    classCounts: number[];
+    missingCells: number;
+    droppedRows: number;
+    warnings: string[];
+  };
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric'> & { target: string; metric: string; model: string; testTrainRatio: number };
+  metrics: string[];
+  losses: LossSummary[];
+  /** Every training: its scores, the loss config it used ("balanced" options resolved) and the imputed cells. */
+  splits: { label: string; repeat: number; fold: number; metrics: Record<string, number>; lossConfig: Record<string, unknown>; imputed: number; epochs: number; seconds: number }[];
+  timing: { seconds: number; trainings: number; workers: number };
+}
+
+export interface CompareProgress {
+  start(total: number): void;
+  tick(outcome: FoldOutcome): void;
+  stop(): void;
+}
+
+/** Parses `--model mlp:64,32` (or `mlp:` / `linear` for no hidden layer). */
+export function parseModel(text: string): number[] {
+  const m = /^mlp:([0-9,\s]*)$/.exec(text.trim());
+  if (text.trim() === 'linear') return [];
+  if (!m) throw new UsageError(`--model: expected mlp:SIZES (e.g. mlp:64,32) or linear, got '${text}'`);
+  const sizes = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 4096)) throw new UsageError(`--model: layer sizes must be integers in 1..4096, got '${text}'`);
+  return sizes;
+}
+
+export function modelText(hidden: number[]): string {
+  return hidden.length === 0 ? 'linear' : `mlp:${hidden.join(',')}`;
+}
+
+function checkSettings(s: CompareSettings): void {
+  const positiveInt = (v: number, flag: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: expected a positive integer, got ${v}`);
+  };
+  positiveInt(s.epochs, '--epochs');
+  positiveInt(s.batchSize, '--batch-size');
+  positiveInt(s.repeats, '--repeats');
+  if (!Number.isInteger(s.folds) || s.folds < 2) throw new UsageError(`--folds: expected an integer ≥ 2, got ${s.folds}`);
+  if (!(s.learningRate > 0) || !Number.isFinite(s.learningRate)) throw new UsageError(`--lr: expected a positive number, got ${s.learningRate}`);
+  if (!Number.isInteger(s.seed)) throw new UsageError(`--seed: expected an integer, got ${s.seed}`);
+}
+
+/** The splits used for `data`: stratified for classification. */
+export function splitsFor(data: Dataset, folds: number, repeats: number, seed: number): Fold[] {
+  return repeatedKFold(data.n, folds, repeats, seed, data.task === 'regression' ? undefined : data.y);
+}
+
+/** Training options of one split: the seed depends on the split only, so every loss starts from the same weights. */
+export function splitTrainOptions(base: Omit<TrainOptions, 'seed'>, seed: number, fold: Fold): TrainOptions {
+  return { ...base, seed: splitSeed(seed, fold) };
+}
+
+function summarizeCurve(outcomes: FoldOutcome[]): LossSummary['curve'] {
+  const epochs = Math.max(...outcomes.map((o) => o.curve.loss.length));
+  const out: LossSummary['curve'] = [];
+  for (let e = 0; e < epochs; e++) {
+    const loss = outcomes.map((o) => o.curve.loss[e]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const val = outcomes.map((o) => o.curve.valLoss[e]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    out.push({ epoch: e + 1, loss: mean(loss), valLoss: mean(val), lossStd: std(loss), valLossStd: std(val) });
+  }
+  return out;
+}
+
+/** Ranks the summaries by the metric (NaN last) and tests each against the best. */
+export function rankAndTest(summaries: Omit<LossSummary, 'rank' | 'vsBest'>[], metric: string, testTrainRatio: number, alpha: number): LossSummary[] {
+  const higher = METRICS[metric]!.higherIsBetter;
+  const key = (s: Omit<LossSummary, 'rank' | 'vsBest'>) => {
+    const m = s.metrics[metric]!.mean;
+    return Number.isNaN(m) ? -Infinity : higher ? m : -m;
+  };
+  const ranked = [...summaries].sort((a, b) => key(b) - key(a));
+  const best = ranked[0]!;
+  const tests = ranked.slice(1).map((s) => correctedResampledTTest(s.metrics[metric]!.values, best.metrics[metric]!.values, testTrainRatio));
+  const adjusted = holm(tests.map((t) => t.p));
+  return ranked.map((s, i) => {
+    if (i === 0) return { ...s, rank: 1, vsBest: null };
+    const t = tests[i - 1]!;
+    const pHolm = adjusted[i - 1]!;
+    return { ...s, rank: i + 1, vsBest: { ...t, pHolm, significant: pHolm < alpha } };
+  });
+}
+
+function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcome[], metricNames: string[]): Omit<LossSummary, 'rank' | 'vsBest'> {
+  const metrics: Record<string, MetricSummary> = {};
+  for (const name of metricNames) {
+    const values = outcomes.map((o) => o.metrics[name]!);
+    metrics[name] = { mean: mean(values), std: std(values), values };
+  }
+  const summary: Omit<LossSummary, 'rank' | 'vsBest'> = {
+    label: candidate.label,
+    lossName: candidate.lossName,
+    config: candidate.config,
+    head: candidate.head,
+    activation: candidate.activation,
+    metrics,
+    diverged: outcomes.filter((o) => o.diverged).length,
+    seconds: outcomes.reduce((a, o) => a + o.seconds, 0),
+    curve: summarizeCurve(outcomes),
+  };
+  if (data.task !== 'regression') {
+    const preds = outcomes.map((o) => o.predictions as ClassPredictions);
+    const C = data.classes.length;
+    summary.confusion = confusionMatrix(preds.flatMap((p) => p.yTrue), preds.flatMap((p) => p.yPred), C);
+    summary.calibration = calibrationBins(preds.flatMap((p) => p.confidence), preds.flatMap((p) => p.hit), 10);
+  } else {
+    const first = outcomes.filter((o) => o.repeat === 0).map((o) => o.predictions as RegressionPredictions);
+    const points = first.flatMap((p) => p.y.map((y, i) => ({ y, yHat: p.yHat[i]! })));
+    const step = Math.max(1, Math.ceil(points.length / 2000));
+    summary.residuals = points.filter((_, i) => i % step === 0);
+  }
+  return summary;
+}
+
+/** Runs the comparison. `progress` sees every finished training. */
+export async function runCompare(settings: CompareSettings, progress?: CompareProgress): Promise<CompareResult> {
+  checkSettings(settings);
+  const started = performance.now();
+  const data = loadDataset(settings.data, { ...(settings.target ? { target: settings.target } : {}), task: settings.task });
+  const metric = settings.metric ?? defaultMetric(data.task);
+  const metricNames = metricsFor(data.task);
+  if (!metricNames.includes(metric)) {
+    throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
+  }
+  const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task), data.task, data.classes.length);
+  const folds = splitsFor(data, settings.folds, settings.repeats, settings.seed);
+  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
+  primeDataset(dataRef, data);
+  const base = { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, learningRate: settings.learningRate };
+
+  const runner = createRunner(settings.workers);
+  const total = folds.length * candidates.length;
+  progress?.start(total);
+  let outcomes: FoldOutcome[][];
+  try {
+    outcomes = await Promise.all(
+      candidates.map((candidate) =>
+        Promise.all(
+          folds.map(async (fold) => {
+            const outcome = await runner.runFold({ dataRef, fold, candidate, options: splitTrainOptions(base, settings.seed, fold) });
+            progress?.tick(outcome);
+            return outcome;
+          }),
+        ),
+      ),
+    );
+  } finally {
+    progress?.stop();
+    await runner.close();
+  }
+
+  const testTrainRatio = mean(folds.map((f) => f.test.length / f.train.length));
+  const summaries = candidates.map((c, i) => summarize(data, c, outcomes[i]!, metricNames));
+  const ranked = rankAndTest(summaries, metric, testTrainRatio, settings.alpha);
+  return {
+    command: 'compare',
+    version: 1,
+    dataset: {
+      source: data.source,
+      target: data.target,
+      task: data.task,
+      rows: data.n,
+      featureColumns: data.features.length,
+      classes: data.classes,
+      classCounts: data.task === 'regression' ? [] : classCounts(data),
+      missingCells: data.missingCells,
+      droppedRows: data.droppedRows,
+      warnings: data.warnings,
+    },
+    settings: {
+      data: settings.data,
+      target: data.target,
+      task: settings.task,
+      folds: settings.folds,
+      repeats: settings.repeats,
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      hidden: settings.hidden,
+      model: modelText(settings.hidden),
+      learningRate: settings.learningRate,
+      seed: settings.seed,
+      metric,
+      alpha: settings.alpha,
+      testTrainRatio,
+    },
+    metrics: metricNames,
+    losses: ranked,
+    splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, seconds: o.seconds })),
+    timing: { seconds: (performance.now() - started) / 1000, trainings: total, workers: settings.workers },
+  };
+}

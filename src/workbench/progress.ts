@@ -1,0 +1,57 @@
+/**
+ * Progress output: a cli-progress bar with ETA when stdout and stderr are terminals, plain lines on
+ * stderr otherwise (one per finished unit, throttled), nothing with --quiet. Never writes to stdout,
+ * so `--json` output stays machine-readable.
+ */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  start(total: number): void;
+  /** One more unit done; `detail` is a short description of it. */
+  tick(detail: string): void;
+  stop(): void;
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+export function createProgress(options: { quiet: boolean; label: string; interactive?: boolean; stream?: NodeJS.WritableStream }): Progress {
+  if (options.quiet) return { start() {}, tick() {}, stop() {} };
+  const interactive = options.interactive ?? Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  if (interactive) {
+    const bar = new cliProgress.SingleBar(
+      { format: `${options.label} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | {detail}`, hideCursor: true, clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
+    return {
+      start: (total) => bar.start(total, 0, { detail: '' }),
+      tick: (detail) => bar.increment(1, { detail }),
+      stop: () => bar.stop(),
+    };
+  }
+  const stream = options.stream ?? process.stderr;
+  let total = 0;
+  let done = 0;
+  let started = 0;
+  let lastPrint = 0;
+  return {
+    start(t) {
+      total = t;
+      started = performance.now();
+    },
+    tick(detail) {
+      done++;
+      const now = performance.now();
+      if (done === total || now - lastPrint > 2000 || done === 1) {
+        lastPrint = now;
+        const elapsed = (now - started) / 1000;
+        const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
+        stream.write(`${options.label} ${done}/${total} (${Math.round((100 * done) / total)}%) elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta)}: ${detail}\n`);
+      }
+    },
+    stop() {},
+  };
+}

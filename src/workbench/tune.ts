@@ -1,0 +1,283 @@
+/**
+ * `lossforge tune`: searches a loss's options (and lr / epochs / batchSize) with TPE, random or grid
+ * sampling. Each trial trains on the same k-fold splits; median pruning stops hopeless trials early;
+ * trials run in parallel on worker threads; every finished trial is journaled so `--resume` continues.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
+import { modelText, splitsFor } from './compare.js';
+import { loadDataset, type TaskOption } from './data.js';
+import { UsageError } from './errors.js';
+import { checkSameStudy, Journal, readJournal, type StudyHeader, type TrialRecord } from './journal.js';
+import { primeDataset, type DataRef } from './jobs.js';
+import { defaultMetric, METRICS, metricsFor, type Task } from './metrics.js';
+import { createRunner } from './pool.js';
+import { deriveSeed, makeRng } from './random.js';
+import { gridSampler, randomSampler, tpeSampler, type Observation, type Sampler } from './samplers.js';
+import { parseSpace, type Params, type Space } from './space.js';
+import { median } from './stats.js';
+import type { TrialJob } from './tuneJob.js';
+
+export type SamplerName = 'tpe' | 'random' | 'grid';
+
+export interface TuneSettings {
+  data: string;
+  target?: string;
+  task: TaskOption;
+  /** A loss name or a JSON config (fixed options). */
+  loss: string;
+  space: string;
+  trials: number;
+  sampler: SamplerName;
+  folds: number;
+  repeats: number;
+  epochs: number;
+  batchSize: number;
+  hidden: number[];
+  learningRate: number;
+  seed: number;
+  metric?: string;
+  workers: number;
+  out: string;
+  resume: boolean;
+  pruning: boolean;
+  /** Finished trials before pruning starts (default 5). */
+  pruneStartup?: number;
+  /** Random trials before TPE starts (default min(10, trials / 3)). */
+  tpeStartup?: number;
+  signal?: AbortSignal;
+}
+
+export const TUNE_DEFAULTS = { trials: 30, sampler: 'tpe' as SamplerName, folds: 3, repeats: 1, out: './lossforge-tune' };
+
+/** Parameters that set training rather than loss options. */
+const TRAINING_PARAMS: Record<string, { kind: 'number' | 'int'; apply: (o: TrainingKnobs, v: number) => void }> = {
+  lr: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
+  learningRate: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
+  epochs: { kind: 'int', apply: (o, v) => (o.epochs = v) },
+  batchSize: { kind: 'int', apply: (o, v) => (o.batchSize = v) },
+};
+
+export interface TrainingKnobs {
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  hidden: number[];
+}
+
+export interface TuneResult {
+  command: 'tune';
+  version: 1;
+  study: StudyHeader;
+  trials: TrialRecord[];
+  best: TrialRecord | null;
+  /** Trials found in the journal at start (0 for a fresh study). */
+  resumed: number;
+  /** True when the run was aborted before all trials finished. */
+  interrupted: boolean;
+  warnings: string[];
+  journal: string;
+  timing: { seconds: number; workers: number };
+}
+
+export interface TuneProgress {
+  start(total: number, done: number): void;
+  tick(record: TrialRecord, best: TrialRecord | null): void;
+  stop(): void;
+}
+
+function baseLoss(text: string): CandidateInput {
+  const list = parseLossList(text);
+  if (list.length !== 1) throw new UsageError(`--loss: expected one loss (name or JSON config), got ${list.length}`);
+  return list[0]!;
+}
+
+/** Splits trial parameters into loss options and training knobs, and builds the candidate. */
+export function trialSetup(base: CandidateInput, params: Params, task: Task, numClasses: number, knobs: TrainingKnobs): { candidate: LossCandidate; knobs: TrainingKnobs } {
+  const config: Record<string, unknown> & { name: string } = typeof base === 'string' ? { name: base } : { ...base };
+  const out = { ...knobs };
+  for (const [name, value] of Object.entries(params)) {
+    const training = TRAINING_PARAMS[name];
+    if (training) training.apply(out, value as number);
+    else config[name] = value;
+  }
+  const { label: _label, ...rest } = config;
+  return { candidate: resolveCandidate(rest as typeof config, task, numClasses), knobs: out };
+}
+
+function checkSpace(space: Space, base: CandidateInput, task: Task, numClasses: number, knobs: TrainingKnobs): void {
+  for (const d of space) {
+    const training = TRAINING_PARAMS[d.name];
+    if (training) {
+      if (d.kind === 'categorical') throw new UsageError(`--space: ${d.name} must be a numeric range`);
+      if (d.low <= 0) throw new UsageError(`--space: ${d.name} must be positive (got ${d.low}:${d.high})`);
+      if (training.kind === 'int' && d.kind !== 'int') throw new UsageError(`--space: ${d.name} takes integers: write ${d.name}=${d.low}:${d.high}:int`);
+      continue;
+    }
+    const values = d.kind === 'categorical' ? d.choices : [d.low, d.high];
+    for (const v of values) {
+      try {
+        trialSetup(base, { [d.name]: v }, task, numClasses, knobs);
+      } catch (error) {
+        throw new UsageError(`--space: ${d.name}=${v}: ${(error as Error).message.replace(/^--losses: /, '')}`);
+      }
+    }
+  }
+}
+
+function makeSampler(name: SamplerName, space: Space, trials: number, seed: number, tpeStartup?: number): Sampler {
+  if (name === 'random') return randomSampler(space);
+  if (name === 'grid') return gridSampler(space, trials, makeRng(deriveSeed(seed, 23)));
+  return tpeSampler(space, { startup: tpeStartup ?? Math.max(2, Math.min(10, Math.floor(trials / 3))) });
+}
+
+/** Median-pruning thresholds per fold step from the finished trials (null until `startup` trials finished). */
+export function pruneThresholds(records: readonly TrialRecord[], steps: number, startup: number): (number | null)[] {
+  return Array.from({ length: steps }, (_, i) => {
+    if (records.length < startup) return null;
+    const values = records.map((r) => r.runningMeans[i]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return values.length >= startup ? median(values) : null;
+  });
+}
+
+/** The best trial: completed trials first (pruned ones only if nothing completed), by the metric. */
+export function bestTrial(records: readonly TrialRecord[], higherIsBetter: boolean): TrialRecord | null {
+  const complete = records.filter((r) => !r.pruned && Number.isFinite(r.score));
+  const pool = complete.length > 0 ? complete : records.filter((r) => Number.isFinite(r.score));
+  if (pool.length === 0) return null;
+  return pool.reduce((a, b) => ((higherIsBetter ? b.score > a.score : b.score < a.score) ? b : a));
+}
+
+export async function runTune(settings: TuneSettings, progress?: TuneProgress): Promise<TuneResult> {
+  const started = performance.now();
+  if (!Number.isInteger(settings.trials) || settings.trials < 1) throw new UsageError(`--trials: expected a positive integer, got ${settings.trials}`);
+  const space = parseSpace(settings.space);
+  const base = baseLoss(settings.loss);
+  const data = loadDataset(settings.data, { ...(settings.target ? { target: settings.target } : {}), task: settings.task });
+  const metric = settings.metric ?? defaultMetric(data.task);
+  if (!metricsFor(data.task).includes(metric)) throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricsFor(data.task).join(', ')})`);
+  const higherIsBetter = METRICS[metric]!.higherIsBetter;
+  const knobs: TrainingKnobs = { learningRate: settings.learningRate, epochs: settings.epochs, batchSize: settings.batchSize, hidden: settings.hidden };
+  const baseCandidate = (() => {
+    try {
+      return resolveCandidate(base, data.task, data.classes.length);
+    } catch (error) {
+      throw new UsageError(`--loss: ${(error as Error).message.replace(/^--losses: /, '')}`);
+    }
+  })();
+  checkSpace(space, base, data.task, data.classes.length, knobs);
+
+  const header: StudyHeader = {
+    type: 'study',
+    version: 1,
+    loss: typeof base === 'string' ? { name: baseCandidate.lossName } : { ...base, name: baseCandidate.lossName },
+    space: settings.space,
+    sampler: settings.sampler,
+    metric,
+    higherIsBetter,
+    data: settings.data,
+    target: data.target,
+    task: data.task,
+    folds: settings.folds,
+    repeats: settings.repeats,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    model: modelText(settings.hidden),
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+    pruning: settings.pruning,
+  };
+
+  mkdirSync(settings.out, { recursive: true });
+  const journal = new Journal(join(settings.out, 'journal.jsonl'));
+  const warnings: string[] = [...data.warnings];
+  let records: TrialRecord[] = [];
+  if (journal.exists()) {
+    if (!settings.resume) {
+      throw new UsageError(`--out: ${journal.path} already holds a study: pass --resume to continue it, or choose another --out`);
+    }
+    const saved = readJournal(journal.path);
+    checkSameStudy(journal.path, saved.header, header);
+    records = saved.trials.filter((r) => r.trial < settings.trials);
+    warnings.push(...saved.warnings);
+  } else {
+    journal.start(header);
+  }
+  const resumed = records.length;
+
+  const folds = splitsFor(data, settings.folds, settings.repeats, settings.seed);
+  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
+  primeDataset(dataRef, data);
+  const sampler = makeSampler(settings.sampler, space, settings.trials, settings.seed, settings.tpeStartup);
+  const total = Math.min(settings.trials, sampler.size);
+  const done = new Set(records.map((r) => r.trial));
+  const todo = Array.from({ length: total }, (_, t) => t).filter((t) => !done.has(t));
+  const running = new Map<number, Params>();
+  const objective = (r: TrialRecord) => (higherIsBetter ? -r.score : r.score);
+  const runner = createRunner(settings.workers);
+  let interrupted = false;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (settings.signal?.aborted) resolve('aborted');
+    settings.signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+
+  progress?.start(total, records.length);
+  const loop = async () => {
+    while (todo.length > 0 && !settings.signal?.aborted) {
+      const trial = todo.shift()!;
+      const observations: Observation[] = records.map((r) => ({ params: r.params, value: objective(r) }));
+      const params = sampler.suggest(trial, observations, [...running.values()], makeRng(deriveSeed(settings.seed, 19, trial)));
+      running.set(trial, params);
+      const { candidate, knobs: trialKnobs } = trialSetup(base, params, data.task, data.classes.length, knobs);
+      const job: TrialJob = {
+        trial,
+        dataRef,
+        folds,
+        candidate,
+        options: { hidden: trialKnobs.hidden, epochs: trialKnobs.epochs, batchSize: trialKnobs.batchSize, learningRate: trialKnobs.learningRate },
+        seed: settings.seed,
+        metric,
+        higherIsBetter,
+        pruneThresholds: settings.pruning ? pruneThresholds(records, folds.length, settings.pruneStartup ?? 5) : folds.map(() => null),
+      };
+      const outcome = await Promise.race([runner.runTrial(job), aborted]);
+      running.delete(trial);
+      if (outcome === 'aborted') return;
+      const record: TrialRecord = {
+        type: 'trial',
+        trial,
+        params,
+        score: outcome.score,
+        foldScores: outcome.foldScores,
+        runningMeans: outcome.runningMeans,
+        pruned: outcome.pruned,
+        metrics: outcome.metrics,
+        seconds: outcome.seconds,
+      };
+      journal.append(record);
+      records.push(record);
+      progress?.tick(record, bestTrial(records, higherIsBetter));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, settings.workers) }, loop));
+  } finally {
+    interrupted = Boolean(settings.signal?.aborted) && records.length < total;
+    progress?.stop();
+    await runner.close().catch(() => undefined);
+  }
+  records.sort((a, b) => a.trial - b.trial);
+  return {
+    command: 'tune',
+    version: 1,
+    study: header,
+    trials: records,
+    best: bestTrial(records, higherIsBetter),
+    resumed,
+    interrupted,
+    warnings,
+    journal: journal.path,
+    timing: { seconds: (performance.now() - started) / 1000, workers: settings.workers },
+  };
+}
