@@ -1,3 +1,4 @@
+import './gradients.js'; // fills the gradients tfjs lacks (comparisons), see gradients.ts
 export { LossInputError } from './errors.js';
 export { setValueChecks, valueChecksEnabled } from './config.js';
 export { defineLoss, type Loss, type LossCall, type LossConfig, type LossDefinition, type LossFactory, type LossOptions, type Layout, type PerSample, type ValueRules } from './loss.js';

@@ -217,9 +217,10 @@ function interpolationWeights(fn: string, given: TensorInput | undefined, seed: 
  * (Karras et al. 2017 use target 750 with λ = 1/750²).
  *
  * tfjs 4.22 limitation: second-order gradients are complete only through ops whose gradient uses
- * their inputs (matMul, conv2d, relu, add, …). Use ReLU critics: `leakyReLU` layers throw (no gradient
- * for `Greater`), and `tanh`/`sigmoid`/`elu` activations give an incomplete gradient of the penalty
- * (tfjs records the clone of a saved output before the op that produces it). Like the paper, use no
+ * their inputs (matMul, conv2d, relu, leakyRelu, add, …; lossforge registers the zero gradients of the
+ * comparisons that leakyRelu's gradient needs, see core/gradients.ts). `tanh`/`sigmoid`/`elu`
+ * activations give an incomplete gradient of the penalty (tfjs records the clone of a saved output
+ * before the op that produces it): use ReLU or leakyReLU critics. Like the paper, use no
  * batch normalization in the critic (the penalty is per sample).
  * @example
  * const { value, grads } = tf.variableGrads(() => tf.add(

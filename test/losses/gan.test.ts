@@ -25,6 +25,8 @@ interface LossCase {
 }
 interface PenaltyCase {
   note: string;
+  /** The critic's hidden activation (leakyRelu needs the comparison gradients lossforge registers). */
+  activation: 'relu' | 'leakyRelu';
   options: { lambda: number; target: number };
   weights: Record<'w1' | 'b1' | 'w2' | 'b2', Nested>;
   real: Nested;
@@ -62,15 +64,16 @@ for (const backend of BACKENDS) {
   });
 }
 
-/** The fixture's critic: a ReLU MLP 3 → 5 → 1 built from tf.variables. */
-function mlpCritic(weights: PenaltyCase['weights']) {
+/** The fixture's critic: an MLP 3 → 5 → 1 (ReLU or leakyReLU 0.2) built from tf.variables. */
+function mlpCritic(weights: PenaltyCase['weights'], activation: PenaltyCase['activation']) {
   const vars = {
     w1: tf.variable(tensor(weights.w1)),
     b1: tf.variable(tensor(weights.b1)),
     w2: tf.variable(tensor(weights.w2)),
     b2: tf.variable(tensor(weights.b2)),
   };
-  const critic = (x: tf.Tensor) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, vars.w1), vars.b1)), vars.w2), vars.b2);
+  const act = activation === 'relu' ? tf.relu : (h: tf.Tensor) => tf.leakyRelu(h, 0.2);
+  const critic = (x: tf.Tensor) => tf.add(tf.matMul(act(tf.add(tf.matMul(x, vars.w1), vars.b1)), vars.w2), vars.b2);
   return { critic, vars };
 }
 
@@ -78,7 +81,7 @@ describe('gradientPenalty', () => {
   fixture.gradientPenalty.forEach((c) => {
     test(`value and its gradient w.r.t. the critic's weights match PyTorch double backprop (${c.note})`, async () => {
       await useBackend('cpu');
-      const { critic, vars } = mlpCritic(c.weights);
+      const { critic, vars } = mlpCritic(c.weights, c.activation);
       const [real, fake] = [tensor(c.real), tensor(c.fake)];
       const options = { ...c.options, interpolation: flat(c.interpolation) };
       const order = ['w1', 'b1', 'w2', 'b2'] as const;

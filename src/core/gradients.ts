@@ -1,0 +1,27 @@
+/**
+ * Gradients tfjs 4.22 lacks. Comparisons are piecewise constant, so their gradient is zero almost
+ * everywhere, but tfjs registers none: any gradient whose path crosses one throws "gradient function
+ * not found for Greater". That breaks second-order gradients through leakyReLU (whose gradient is a
+ * `where(greater(x, 0), …)`), e.g. the WGAN-GP penalty of a leakyReLU critic. Importing lossforge
+ * registers zero gradients for them, only where tfjs has none (an existing gradient is never replaced).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'] as const;
+
+/** Registers the zero gradient of each comparison kernel that has no gradient yet. Idempotent. */
+export function registerMissingGradients(): void {
+  for (const kernelName of COMPARISONS) {
+    if (tf.getGradient(kernelName) !== undefined) continue;
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy: tf.Tensor | tf.Tensor[], [a, b]: tf.Tensor[]) => ({
+        a: () => tf.zerosLike(a!),
+        b: () => tf.zerosLike(b!),
+      }),
+    });
+  }
+}
+
+registerMissingGradients();
