@@ -214,7 +214,7 @@ test('no leaks: losses, their gradients, and the gradient penalty', () => {
     assertNoLeak(() => gan.generatorLoss(kind, fake), `${kind} generator`);
     assertNoLeak(() => tf.grad((f: tf.Tensor) => gan.generatorLoss(kind, f))(fake), `${kind} gradient`);
   }
-  const { critic, vars } = mlpCritic(fixture.gradientPenalty[0]!.weights);
+  const { critic, vars } = mlpCritic(fixture.gradientPenalty[0]!.weights, fixture.gradientPenalty[0]!.activation);
   const x = tf.randomNormal([4, 3], 0, 1, 'float32', 1);
   const y = tf.randomNormal([4, 3], 0, 1, 'float32', 2);
   assertNoLeak(() => gan.gradientPenalty(critic, x, y), 'gradientPenalty');
