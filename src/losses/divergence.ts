@@ -34,7 +34,7 @@ const clipToUnit = (p: tf.Tensor): tf.Tensor => tf.clipByValue(p, EPSILON, 1);
  */
 export const kullbackLeiblerDivergence = defineLoss({
   name: 'kullbackLeiblerDivergence',
-  aliases: ['kld', 'kl_divergence', 'KLDivLoss', 'kullback_leibler_divergence'],
+  aliases: ['kld', 'kl_divergence', 'kullback_leibler_divergence'],
   layout: 'dense',
   values: { yTrue: 'probability', yPred: 'probability' },
   compute: (yTrue, yPred) => {
