@@ -113,7 +113,7 @@ function nonZero(weight: tf.Tensor): tf.Tensor {
  *
  * Choose it for binary and multi-label classification (one independent yes/no per output). Prefer
  * `fromLogits: true` with a linear last layer; use `posWeight` ≈ #negatives/#positives for rare positives.
- * The alias `BCEWithLogitsLoss` names the same loss: pass `fromLogits: true` for PyTorch's behaviour.
+ * The alias `BCEWithLogitsLoss` presets `fromLogits: true`, as PyTorch's class takes logits.
  * @example
  * const loss = losses.binaryCrossentropy({ fromLogits: true, posWeight: 3 });
  * loss(tf.tensor2d([[1, 0]]), tf.tensor2d([[2.5, -1]])); // mean of 3·softplus(−2.5) and softplus(−1)
