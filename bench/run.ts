@@ -4,6 +4,11 @@
  * lossforge's fused kernels (on the cpu backend) and PyTorch CPU with 2 threads (when
  * /usr/bin/python3 has torch). Value checks are off in every tfjs column (as in training on trusted
  * data); each measurement is tf.grad of the mean-reduced loss with respect to yPred, read back.
+ * The CTC row has no tfjs op: its tfjs-cpu / tfjs-wasm columns are lossforge's JavaScript recursion
+ * (fused kernels off), its lossforge columns the WebAssembly kernel.
+ * A second table compares linearCrossentropy (chunked) with the materialized logits (bench/linear.ts,
+ * tfjs-wasm backend, each variant in its own process): median time and peak memory.
+ * `--only <text>` runs only the rows whose name contains <text> ('linear-ce' for the second table).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +19,15 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { losses, setValueChecks } from '../src/index.js';
 import { setFusedKernels } from '../src/kernels/index.js';
+import { LINEAR_SHAPE, measureLinearInChild, type LinearOutcome } from './linear.js';
 
 const REPS = 7;
 const SLOW_REPS = 3; // tfjs-cpu composite rows take seconds each
+const LINEAR_REPS = 3; // about 45 s per chunked call on this machine
+const LINEAR_MATERIALIZED_REPS = 1; // about 6 min per call: tfjs-wasm's transposed matMul is slow
 const json = process.argv.includes('--json');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] ?? '' : '';
 
 interface Workload {
   name: string;
@@ -40,14 +50,29 @@ const softmax = (b: number, c: number): Workload => ({
   loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }),
 });
 
-const WORKLOADS: Workload[] = [
+/** CTC, T = 200 frames, B = 16, C = 40 classes (blank 0), targets of S = 50 labels; summed over the batch. */
+const CTC_SHAPE = { T: 200, B: 16, C: 40, S: 50 };
+const ctcWorkload = (): Workload => {
+  const { T, B, C, S } = CTC_SHAPE;
+  const loss = losses.ctc({ reduction: 'sum' });
+  return {
+    name: `ctc T${T} B${B} C${C} S${S}`,
+    make: () => ({ yTrue: tf.randomUniform([B, S], 1, C, 'int32', 8), yPred: tf.randomNormal([B, T, C], 0, 1, 'float32', 9) }),
+    loss: (yTrue, yPred) => loss(yTrue, yPred),
+  };
+};
+
+const ALL_WORKLOADS: Workload[] = [
   { ...elementwise('binaryCrossentropy', { fromLogits: true }, true), name: 'bce-logits 1024x1024' },
   { ...elementwise('binaryFocalCrossentropy', { fromLogits: true, gamma: 2 }, true), name: 'binary-focal 1024x1024' },
   { ...elementwise('meanSquaredError', {}, false), name: 'mse 1024x1024' },
   { ...elementwise('huber', {}, false), name: 'huber 1024x1024' },
   softmax(256, 32768),
   softmax(4096, 1000),
+  ctcWorkload(),
 ];
+const WORKLOADS = ALL_WORKLOADS.filter((w) => w.name.includes(only));
+const LINEAR_NAME = `linear-ce ${LINEAR_SHAPE.N}x${LINEAR_SHAPE.H}x${LINEAR_SHAPE.V}`;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,11 +130,25 @@ async function main(): Promise<void> {
   log('pytorch…\n');
   const torch = torchTimes();
   if (torch) for (const w of WORKLOADS) if (torch[w.name] !== undefined) rows[w.name]!['pytorch'] = torch[w.name]!;
+  let linear: Record<string, LinearOutcome> | undefined;
+  if (LINEAR_NAME.includes(only)) {
+    log(`${LINEAR_NAME} chunked (${LINEAR_REPS} runs, ~45 s each)…\n`);
+    const chunked = measureLinearInChild('chunked', LINEAR_REPS);
+    log(`${LINEAR_NAME} materialized (${LINEAR_MATERIALIZED_REPS} run, ~6 min)…\n`);
+    const materialized = measureLinearInChild('materialized', LINEAR_MATERIALIZED_REPS);
+    linear = { materialized, chunked };
+  }
 
   if (json) {
-    console.log(JSON.stringify({ reps: REPS, tfjsCpuReps: SLOW_REPS, unit: 'ms (median, forward+backward)', rows }, null, 2));
+    const linearJson = linear && { name: LINEAR_NAME, backend: 'wasm', chunkSize: LINEAR_SHAPE.chunkSize, unit: 'ms (median, forward+both gradients); MiB', ...linear };
+    console.log(JSON.stringify({ reps: REPS, tfjsCpuReps: SLOW_REPS, unit: 'ms (median, forward+backward)', rows, linear: linearJson }, null, 2));
     return;
   }
+  if (WORKLOADS.length > 0) printMain(rows, torch !== undefined);
+  if (linear) printLinear(linear);
+}
+
+function printMain(rows: Record<string, Record<string, number>>, hasTorch: boolean): void {
   const cols = ['tfjs-cpu', 'tfjs-wasm', 'lossforge-wasm', 'lossforge', 'pytorch'];
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
   const header = ['workload', ...cols, 'vs tfjs-wasm', 'vs pytorch'];
@@ -122,9 +161,21 @@ async function main(): Promise<void> {
   const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`forward + backward, median ms (${REPS} runs after warm-up; tfjs-cpu composite: ${SLOW_REPS} runs); value checks off`);
   console.log('lossforge = fused kernels on the cpu backend; lossforge-wasm = fused kernels on the tfjs wasm backend;');
-  console.log('"vs" columns: speed-up of lossforge over that column (>1 = lossforge faster)' + (torch ? '' : '; PyTorch not found'));
+  console.log('"vs" columns: speed-up of lossforge over that column (>1 = lossforge faster)' + (hasTorch ? '' : '; PyTorch not found'));
+  console.log('ctc: tfjs-cpu / tfjs-wasm columns = lossforge\'s JavaScript recursion (fused kernels off; tfjs has no CTC)');
   console.log(row(header));
   for (const l of lines) console.log(row(l));
+}
+
+function printLinear(linear: Record<string, LinearOutcome>): void {
+  console.log('');
+  console.log(`${LINEAR_NAME} (hidden [N,H] · weight [H,V], sparse softmax CE, forward + gradients for hidden and weight), tfjs-wasm backend`);
+  console.log('peak = tf.profile peakBytes above the inputs (tensor memory); maxRSS = the measuring process\'s peak resident memory');
+  for (const [variant, r] of Object.entries(linear)) {
+    const label = variant === 'chunked' ? `chunked (linearCrossentropy, chunkSize ${LINEAR_SHAPE.chunkSize})` : 'materialized (sparseCategoricalCrossentropy on matMul)';
+    if ('error' in r) console.log(`  ${label.padEnd(56)}  failed: ${r.error}`);
+    else console.log(`  ${label.padEnd(56)}  ${r.ms.toFixed(0).padStart(7)} ms (median of ${r.runs})  peak ${r.peakMiB.toFixed(0).padStart(5)} MiB  maxRSS ${(r.maxRssMiB ?? 0).toFixed(0).padStart(5)} MiB`);
+  }
 }
 
 await main();

@@ -33,6 +33,15 @@ def workloads():
         logits = torch.randn(b, c)
         labels = torch.randint(0, c, (b,))
         yield f"softmax-ce {b}x{c}", logits, (lambda lab: lambda p: F.cross_entropy(p, lab))(labels)
+    # CTC from logits (log-softmax included, as in lossforge's ctc), summed over the batch.
+    t, b, c, s = 200, 16, 40, 50
+    logits = torch.randn(b, t, c)
+    targets = torch.randint(1, c, (b, s))
+    input_lengths = torch.full((b,), t, dtype=torch.long)
+    target_lengths = torch.full((b,), s, dtype=torch.long)
+    yield f"ctc T{t} B{b} C{c} S{s}", logits, lambda p: F.ctc_loss(
+        F.log_softmax(p, -1).transpose(0, 1), targets, input_lengths, target_lengths, blank=0, reduction="sum"
+    )
 
 
 def main():

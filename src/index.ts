@@ -12,3 +12,4 @@ export * as penalties from './penalties/index.js';
 export { withPenalties } from './penalties/index.js';
 export { combine, uncertaintyWeighting } from './compose/index.js';
 export { setFusedKernels, fusedKernelsEnabled, setFusedThreshold, fusedAvailable, fusedKernelsReady } from './kernels/index.js';
+export { linearCrossentropy, type LinearCrossentropyOptions } from './kernels/index.js';

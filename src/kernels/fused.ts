@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors.js';
 import type { PerSample } from '../core/loss.js';
 import { fusedElementwise, fusedSoftmax, type Composite } from './ops.js';
-import { getKernels } from './runtime.js';
+import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
 
 let enabled = true;
 let threshold = 4096;
@@ -40,10 +40,12 @@ export function setFusedThreshold(elements: number): number {
 
 /**
  * True when the fused kernels should run for this prediction: enabled, loaded, the active backend is
- * 'cpu' or 'wasm', yPred is float32 and has at least the threshold number of elements.
+ * 'cpu' or 'wasm', yPred is float32 and has at least the threshold number of elements (and at most
+ * MAX_FUSED_ELEMENTS = 2²⁸, so that the kernel's buffers fit in WebAssembly's 4 GiB).
  */
 export function fusedAvailable(yPred: tf.Tensor): boolean {
   if (!enabled || yPred.dtype !== 'float32' || yPred.size < threshold || yPred.size === 0) return false;
+  if (yPred.size > MAX_FUSED_ELEMENTS) return false; // would not fit in the kernel's 4 GiB memory
   const backend = tf.getBackend();
   return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined;
 }

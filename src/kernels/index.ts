@@ -5,3 +5,4 @@
  */
 export { setFusedKernels, fusedKernelsEnabled, setFusedThreshold, fusedAvailable } from './fused.js';
 export { fusedKernelsReady } from './runtime.js';
+export { linearCrossentropy, type LinearCrossentropyOptions } from './linearCrossentropy.js';

@@ -19,6 +19,8 @@ export interface KernelExports {
   sparseSoftmaxCE(xp: number, labp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   denseSoftmaxCE(yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   categoricalFocal(yp: number, xp: number, gp: number, lp: number, sp: number, row0: number, row1: number, c: number): void;
+  ctcWorkspaceBytes(T: number, C: number, maxL: number): number;
+  ctcBatch(xp: number, labp: number, lenp: number, inlp: number, gp: number, lp: number, ws: number, B: number, T: number, C: number, blank: number, flags: number): void;
   expOf(p: number, n: number): void;
   logOf(p: number, n: number): void;
 }
@@ -99,6 +101,15 @@ export function kernelLoadError(): unknown {
   return loadError;
 }
 
+/** The most a 32-bit WebAssembly memory can hold (65536 pages of 64 KiB). */
+const MAX_MEMORY_BYTES = 65536 * 65536;
+
+/**
+ * Largest yPred (elements) a fused kernel takes: its three float32 buffers (targets, predictions,
+ * gradient) must fit in the kernel's 4 GiB memory. Larger inputs take the composite path.
+ */
+export const MAX_FUSED_ELEMENTS = 2 ** 28;
+
 /**
  * Buffers for one kernel call. Sizes are in 4-byte elements; each buffer is 16-byte aligned and
  * padded by one vector so vector loads past the end stay inside the buffer.
@@ -122,6 +133,9 @@ export class Layout {
   /** Grows the memory to hold everything reserved; call before making views. */
   commit(): void {
     const memory = this.k.memory;
+    if (this.top > MAX_MEMORY_BYTES) {
+      throw new RangeError(`lossforge: a fused kernel call needs ${this.top} bytes, more than WebAssembly's 4 GiB; see MAX_FUSED_ELEMENTS`);
+    }
     const needed = this.top - memory.buffer.byteLength;
     if (needed > 0) memory.grow(Math.ceil(needed / 65536));
   }
@@ -135,4 +149,5 @@ export class Layout {
   }
 }
 
-const align = (n: number): number => (n + 15) & ~15;
+/** Rounds up to a multiple of 16 (arithmetic, not bitwise: offsets may exceed 2³¹). */
+const align = (n: number): number => Math.ceil(n / 16) * 16;

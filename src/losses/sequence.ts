@@ -12,6 +12,7 @@ import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type LossCall } from '../core/loss.js';
 import * as option from '../core/options.js';
 import { checkRank, toTensor, type TensorInput } from '../core/validate.js';
+import { fusedCtcBatch } from '../kernels/ctc.js';
 
 // ───────────────────────────── the recursion (pure, typed arrays) ─────────────────────────────
 
@@ -304,9 +305,11 @@ function ctcNll(logits: tf.Tensor, inputs: CtcInputs, options: CtcBatchOptions):
   const block = T * C;
   const forward = (x: tf.Tensor) => {
     const data = x.dataSync() as Float32Array;
-    const nll = new Float32Array(B);
-    const grad = new Float32Array(B * block);
-    for (let b = 0; b < B; b++) {
+    // The WebAssembly kernel (same recursion) when the fused kernels are on and loaded; this loop otherwise.
+    const fused = fusedCtcBatch(data, inputs, options);
+    const nll = fused?.nll ?? new Float32Array(B);
+    const grad = fused?.grad ?? new Float32Array(B * block);
+    for (let b = 0; b < B && !fused; b++) {
       const raw = data.subarray(b * block, (b + 1) * block);
       const length = inputLengths[b]!;
       const logProbs = options.fromLogits ? logSoftmaxRows(raw, T, C, length) : raw;

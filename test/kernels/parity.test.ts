@@ -91,6 +91,8 @@ for (const backend of BACKENDS) {
       setFusedThreshold(previous);
       const ints = tf.zeros([2, 3], 'int32');
       assert.equal(fusedAvailable(ints), false, 'int32 predictions stay composite');
+      const huge = { dtype: 'float32', size: 2 ** 28 + 1, shape: [2 ** 14, 2 ** 14 + 1] } as unknown as tf.Tensor;
+      assert.equal(fusedAvailable(huge), false, 'above 2^28 elements the buffers would not fit in 4 GiB');
       tf.dispose([x, ints]);
     });
 

@@ -1,0 +1,70 @@
+/**
+ * The CTC forward–backward of src/losses/sequence.ts as one WebAssembly call per batch (the same
+ * recursion as `ctcForwardBackward`, in float64; see `ctcBatch` in assembly/losses.as). The `ctc`
+ * loss calls `fusedCtcBatch` and falls back to its JavaScript loop when this returns undefined.
+ */
+import { fusedKernelsEnabled } from './fused.js';
+import { getKernels, Layout, MAX_FUSED_ELEMENTS } from './runtime.js';
+
+export interface CtcBatchInput {
+  B: number;
+  T: number;
+  C: number;
+  /** Each sample's target, padding removed. */
+  targets: Int32Array[];
+  /** Frames used per sample, each in [0, T]. */
+  inputLengths: Int32Array;
+}
+
+export interface CtcBatchOptions {
+  blank: number;
+  fromLogits: boolean;
+  zeroInfinity: boolean;
+}
+
+/** Per-sample NLL [B] and the gradient [B·T·C] (with respect to the logits when fromLogits). */
+export interface CtcBatchOutput {
+  nll: Float32Array;
+  grad: Float32Array;
+}
+
+const FROM_LOGITS = 1;
+const ZERO_INFINITY = 2;
+
+/**
+ * CTC NLL and gradient of a batch, computed by the WebAssembly kernel, or undefined when the fused
+ * kernels are switched off (`setFusedKernels(false)`) or not loaded (or the batch has more than
+ * MAX_FUSED_ELEMENTS logits). Unlike the elementwise kernels
+ * there is no size threshold: the recursion costs far more than the copies. Same results as the
+ * JavaScript path within float64 rounding (same operations, same order).
+ */
+export function fusedCtcBatch(data: Float32Array, input: CtcBatchInput, options: CtcBatchOptions): CtcBatchOutput | undefined {
+  const k = getKernels();
+  if (!fusedKernelsEnabled() || k === undefined) return undefined;
+  const { B, T, C, targets, inputLengths } = input;
+  const n = B * T * C;
+  if (n > MAX_FUSED_ELEMENTS) return undefined; // the buffers would not fit in the kernel's 4 GiB memory
+  const totalLabels = targets.reduce((sum, t) => sum + t.length, 0);
+  const maxL = targets.reduce((m, t) => Math.max(m, t.length), 0);
+  const layout = new Layout(k);
+  const xp = layout.reserve(n);
+  const gp = layout.reserve(n);
+  const lp = layout.reserve(B);
+  const labp = layout.reserve(totalLabels);
+  const lenp = layout.reserve(B);
+  const inlp = layout.reserve(B);
+  const ws = layout.reserve(Math.ceil(k.ctcWorkspaceBytes(T, C, maxL) / 4));
+  layout.commit();
+  layout.f32(xp, n).set(data.subarray(0, n));
+  const labels = layout.i32(labp, totalLabels);
+  let offset = 0;
+  for (const t of targets) {
+    labels.set(t, offset);
+    offset += t.length;
+  }
+  layout.i32(lenp, B).set(targets.map((t) => t.length));
+  layout.i32(inlp, B).set(inputLengths);
+  const flags = (options.fromLogits ? FROM_LOGITS : 0) | (options.zeroInfinity ? ZERO_INFINITY : 0);
+  k.ctcBatch(xp, labp, lenp, inlp, gp, lp, ws, B, T, C, options.blank, flags);
+  return { nll: layout.f32(lp, B).slice(), grad: layout.f32(gp, n).slice() };
+}
