@@ -218,10 +218,10 @@ function prepareInputs<S extends OptionSpecs>(
   const name = definition.name;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
   let yPred = toTensor(name, 'yPred', yPredIn);
-  // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2.
-  const integerTargets = definition.layout === 'sparse' || definition.yTrueDtype === 'int32';
+  // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2
+  // (sparse labels are checked and cast below, with their class range).
   let yTrue = toTensor(name, 'yTrue', yTrueIn);
-  if (integerTargets && definition.layout !== 'sparse') {
+  if (definition.yTrueDtype === 'int32' && definition.layout !== 'sparse') {
     checkValues(name, 'yTrue', yTrue, 'integer');
     yTrue = tf.cast(yTrue, 'int32');
   }

@@ -62,6 +62,15 @@ export function integer(defaultValue: number, rule: NumberRule = {}): OptionSpec
   };
 }
 
+/** A class or feature axis: an integer, negative counting from the last; checked against the rank at call time. */
+export function axis(defaultValue: number): OptionSpec<number> {
+  return {
+    default: defaultValue,
+    expected: 'an integer axis (negative counts from the last)',
+    accepts: (v) => Number.isInteger(v),
+  };
+}
+
 /** An optional integer (e.g. `ignoreIndex`); `undefined` means "not set". */
 export function optionalInteger(rule: NumberRule = {}): OptionSpec<number | undefined> {
   return {

@@ -5,14 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, l2Normalize } from '../core/numerics.js';
-import type { OptionSpec } from '../core/options.js';
-
-/** An integer axis (negative counts from the end); checked against the rank at call time. */
-const integerAxis = (defaultValue: number): OptionSpec<number> => ({
-  default: defaultValue,
-  expected: 'an integer axis (negative counts from the last)',
-  accepts: (v) => Number.isInteger(v),
-});
+import * as option from '../core/options.js';
 
 /**
  * Keras clips both distributions to [ε, 1] (not [ε, 1 − ε] like cross-entropy): a probability of
@@ -59,7 +52,7 @@ export const kullbackLeiblerDivergence = defineLoss({
 export const cosineSimilarity = defineLoss({
   name: 'cosineSimilarity',
   aliases: ['cosine_similarity', 'cosine'],
-  options: { axis: integerAxis(-1) },
+  options: { axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'finite', yPred: 'any' },
   compute: (yTrue, yPred) => tf.neg(tf.sum(tf.mul(l2Normalize(yTrue), l2Normalize(yPred)), -1)),

@@ -6,6 +6,7 @@ import { resolveOptions } from '../../src/core/options.js';
 const specs = {
   delta: option.number(1, { min: 0, minExclusive: true }),
   axis: option.integer(-1),
+  classAxis: option.axis(1),
   fromLogits: option.boolean(false),
   mode: option.oneOf(['binary', 'multiclass'], 'binary'),
   ignoreIndex: option.optionalInteger(),
@@ -15,7 +16,7 @@ const specs = {
 
 test('defaults are filled in and the result is frozen', () => {
   const r = resolveOptions('demo', specs, { delta: 2 });
-  assert.deepEqual({ ...r }, { delta: 2, axis: -1, fromLogits: false, mode: 'binary', ignoreIndex: undefined, classWeight: undefined, posWeight: undefined });
+  assert.deepEqual({ ...r }, { delta: 2, axis: -1, classAxis: 1, fromLogits: false, mode: 'binary', ignoreIndex: undefined, classWeight: undefined, posWeight: undefined });
   assert.ok(Object.isFrozen(r));
 });
 
@@ -31,6 +32,7 @@ test('every rule rejects what it should, naming the option and the expectation',
     [{ delta: 0 }, /demo: options\.delta: expected a finite number in \(0, ∞\), got 0/],
     [{ delta: Infinity }, /options\.delta/],
     [{ axis: 1.5 }, /options\.axis: expected an integer, got 1\.5/],
+    [{ classAxis: -0.5 }, /options\.classAxis: expected an integer axis \(negative counts from the last\), got -0\.5/],
     [{ fromLogits: 1 }, /options\.fromLogits: expected true or false, got 1/],
     [{ mode: 'multilabel' }, /options\.mode: expected one of 'binary', 'multiclass', got "multilabel"/],
     [{ ignoreIndex: 0.5 }, /options\.ignoreIndex/],
