@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
+import * as option from '../core/options.js';
 import { getLearningRate, setLearningRate, type TrainableModel } from './model.js';
 
 /** Numbers logged for a batch or an epoch: `loss`, `val_loss`, metric names, `learning_rate`… */
@@ -61,12 +62,15 @@ export interface EarlyStoppingCallback extends TrainingCallback {
   readonly best: number;
 }
 
-function checkNumber(tool: string, argument: string, v: unknown, min: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
-    throw new LossInputError(tool, argument, `a finite ${integer ? 'integer' : 'number'} ≥ ${min}`, describeValue(v));
-  }
-  return v;
-}
+const EARLY_STOPPING_OPTIONS = {
+  monitor: { default: 'val_loss', expected: 'a logged quantity name such as "val_loss"', accepts: (v) => typeof v === 'string' && v !== '' } as option.OptionSpec<string>,
+  minDelta: option.number(0, { min: 0 }),
+  patience: option.integer(0, { min: 0 }),
+  mode: option.oneOf(['auto', 'min', 'max'], 'auto'),
+  baseline: { default: undefined, expected: 'a finite number or undefined', accepts: (v) => typeof v === 'number' && Number.isFinite(v) } as option.OptionSpec<number | undefined>,
+  restoreBestWeights: option.boolean(false),
+  startFromEpoch: option.integer(0, { min: 0 }),
+};
 
 /**
  * Stops training when a monitored quantity has stopped improving (Keras 3 `EarlyStopping`: same
@@ -77,17 +81,12 @@ function checkNumber(tool: string, argument: string, v: unknown, min: number, in
  *   callbacks: [callbacks.earlyStopping({ patience: 5, restoreBestWeights: true })] });
  */
 export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStoppingCallback {
-  const tool = 'earlyStopping';
-  const monitor = options.monitor ?? 'val_loss';
-  if (typeof monitor !== 'string' || monitor === '') throw new LossInputError(tool, 'options.monitor', 'a logged quantity name such as "val_loss"', describeValue(monitor));
-  const minDelta = Math.abs(checkNumber(tool, 'options.minDelta', options.minDelta ?? 0, 0));
-  const patience = checkNumber(tool, 'options.patience', options.patience ?? 0, 0, true);
-  const startFromEpoch = checkNumber(tool, 'options.startFromEpoch', options.startFromEpoch ?? 0, 0, true);
-  const modeOption = options.mode ?? 'auto';
-  if (!['auto', 'min', 'max'].includes(modeOption)) throw new LossInputError(tool, 'options.mode', "'auto', 'min' or 'max'", describeValue(modeOption));
+  const { monitor, minDelta, patience, mode: modeOption, baseline, restoreBestWeights: restore, startFromEpoch } = option.resolveOptions(
+    'earlyStopping',
+    EARLY_STOPPING_OPTIONS,
+    options as Record<string, unknown>,
+  );
   const mode = modeOption === 'auto' ? (/acc/.test(monitor) ? 'max' : 'min') : modeOption;
-  const baseline = options.baseline === undefined ? undefined : checkNumber(tool, 'options.baseline', options.baseline, -Infinity);
-  const restore = options.restoreBestWeights ?? false;
 
   const better = (current: number, reference: number): boolean =>
     mode === 'min' ? current + minDelta < reference : current - minDelta > reference;
@@ -119,7 +118,7 @@ export function earlyStopping(options: EarlyStoppingOptions = {}): EarlyStopping
     onEpochEnd(epoch: number, logs: Logs = {}) {
       const current = logs[monitor];
       if (current === undefined) {
-        throw new LossInputError(tool, 'options.monitor', `a logged quantity (${Object.keys(logs).join(', ')})`, `'${monitor}'`);
+        throw new LossInputError('earlyStopping', 'options.monitor', `a logged quantity (${Object.keys(logs).join(', ')})`, `'${monitor}'`);
       }
       if (epoch < startFromEpoch) return;
       if (restore && bestWeights === undefined) keepWeights();

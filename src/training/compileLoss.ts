@@ -20,6 +20,10 @@ export interface CompiledLossFn extends LossFn {
 }
 
 /**
+ * Wraps a lossforge loss (reduction `mean`) for tfjs-layers' own `model.compile` / `model.fit`: the
+ * adapter returns per-sample values (the loss rebuilt from its config with reduction `none`, averaged
+ * over the axes after the batch axis), so `model.fit`'s `classWeight` gives Σ wᵢℓᵢ / n. Not needed
+ * with lossforge's `fit`.
  * @example
  * model.compile({ optimizer: 'adam', loss: compileLoss(losses.binaryCrossentropy()) });
  * await model.fit(x, y, { classWeight: { 0: 1, 1: 5 } }); // tfjs's own fit, now weighting correctly

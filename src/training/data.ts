@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
+import type { OptionSpec } from '../core/options.js';
+import { checkValues, toTensor } from '../core/validate.js';
 
 /** A tensor per input (or output): one tensor, an array in model order, or a map by name. */
 export type TensorOrList = tf.Tensor | tf.Tensor[] | { [name: string]: tf.Tensor };
@@ -21,30 +23,48 @@ export type ClassWeightArg = ClassWeight | ClassWeight[] | { [outputName: string
 
 const isTensor = (v: unknown): v is tf.Tensor => v instanceof tf.Tensor;
 
+/**
+ * The option spec of an argument that holds tensors, maps or callbacks (`sampleWeight`, `callbacks`…):
+ * it is declared so that `resolveOptions` knows the name, and checked where it is used.
+ */
+export const checkedWhereUsed: OptionSpec<undefined> = { default: undefined, expected: 'a value', accepts: () => true };
+
+/** `map`'s values in `names` order (undefined where missing); a key not in `names` throws, naming it. */
+function byName(tool: string, argument: string, map: Record<string, unknown>, names: readonly string[], what: string): unknown[] {
+  for (const key of Object.keys(map)) {
+    if (!names.includes(key)) throw new LossInputError(tool, `${argument}.${key}`, `one of the model's ${what} names (${names.join(', ')})`, 'an unknown name');
+  }
+  return names.map((name) => map[name]);
+}
+
+/** `base` for a single-output model, `base.<outputName>` (or `base[i]`) when there are several. */
+export function argName(base: string, names: readonly string[], i: number, style: 'name' | 'index' = 'name'): string {
+  if (names.length <= 1) return base;
+  return style === 'name' ? `${base}.${names[i]}` : `${base}[${i}]`;
+}
+
 /** Tensors in `names` order from a tensor, an array or a map; `argument` is named in errors. */
 export function toTensorList(tool: string, argument: string, value: unknown, names: readonly string[]): tf.Tensor[] {
+  const what = argument === 'x' ? 'input' : 'output';
   let list: unknown[];
   if (isTensor(value)) list = [value];
   else if (Array.isArray(value)) list = value;
   else if (typeof value === 'object' && value !== null) {
-    const map = value as Record<string, unknown>;
-    for (const key of Object.keys(map)) {
-      if (!names.includes(key)) throw new LossInputError(tool, `${argument}.${key}`, `one of the model's names (${names.join(', ')})`, 'an unknown name');
-    }
-    list = names.map((n) => {
-      if (!(n in map)) throw new LossInputError(tool, argument, `an entry for '${n}'`, `no entry for '${n}'`);
-      return map[n];
+    list = byName(tool, argument, value as Record<string, unknown>, names, what);
+    list.forEach((t, i) => {
+      if (t === undefined) throw new LossInputError(tool, argument, `an entry for '${names[i]}'`, `no entry for '${names[i]}'`);
     });
   } else {
     throw new LossInputError(tool, argument, 'a tensor, an array of tensors, or a map of tensors by name', describeValue(value));
   }
   if (list.length !== names.length) {
-    throw new LossInputError(tool, argument, `${names.length} tensor(s), one per model ${argument === 'x' ? 'input' : 'output'} (${names.join(', ')})`, `${list.length}`);
+    throw new LossInputError(tool, argument, `${names.length} tensor(s), one per model ${what} (${names.join(', ')})`, `${list.length}`);
   }
   list.forEach((t, i) => {
-    if (!isTensor(t)) throw new LossInputError(tool, names.length > 1 ? `${argument}[${i}]` : argument, 'a tensor', describeValue(t));
-    if (t.isDisposed) throw new LossInputError(tool, names.length > 1 ? `${argument}[${i}]` : argument, 'a live tensor', 'a disposed tensor');
-    if (t.rank === 0) throw new LossInputError(tool, argument, 'a tensor with a batch axis (rank ≥ 1)', 'a scalar');
+    const arg = argName(argument, names, i, 'index');
+    if (!isTensor(t)) throw new LossInputError(tool, arg, 'a tensor', describeValue(t));
+    if (t.isDisposed) throw new LossInputError(tool, arg, 'a live tensor', 'a disposed tensor');
+    if (t.rank === 0) throw new LossInputError(tool, arg, 'a tensor with a batch axis (rank ≥ 1)', 'a scalar');
   });
   return list as tf.Tensor[];
 }
@@ -75,41 +95,22 @@ export function resolveSampleWeights(tool: string, value: unknown, outputNames: 
     }
     perOutput = value;
   } else if (typeof value === 'object') {
-    const map = value as Record<string, unknown>;
-    for (const key of Object.keys(map)) {
-      if (!outputNames.includes(key)) throw new LossInputError(tool, `sampleWeight.${key}`, `an output name (${outputNames.join(', ')})`, 'an unknown output');
-    }
-    perOutput = outputNames.map((name) => map[name]);
+    perOutput = byName(tool, 'sampleWeight', value as Record<string, unknown>, outputNames, 'output');
   } else {
     throw new LossInputError(tool, 'sampleWeight', 'a tensor or array of per-sample weights (or one per output)', describeValue(value));
   }
   return perOutput.map((w, i) => (w === undefined ? undefined : toWeightTensor(tool, argName('sampleWeight', outputNames, i), w, n)));
 }
 
-function argName(base: string, outputNames: readonly string[], i: number): string {
-  return outputNames.length > 1 ? `${base}.${outputNames[i]}` : base;
-}
-
+/** A tensor or array of per-sample weights: one finite non-negative weight per sample ([n] or [n, …]), as float32. */
 function toWeightTensor(tool: string, argument: string, w: unknown, n: number): tf.Tensor {
-  let t: tf.Tensor;
-  if (isTensor(w)) t = w;
-  else if (Array.isArray(w)) {
-    try {
-      t = tf.tensor(w as number[]);
-    } catch (e) {
-      throw new LossInputError(tool, argument, 'an array of numbers', `an array tfjs cannot read (${(e as Error).message})`);
-    }
-  } else throw new LossInputError(tool, argument, 'a tensor or an array of per-sample weights', describeValue(w));
+  if (!isTensor(w) && !Array.isArray(w)) throw new LossInputError(tool, argument, 'a tensor or an array of per-sample weights', describeValue(w));
+  const t = toTensor(tool, argument, w);
   if (t.rank === 0 || t.shape[0] !== n) {
     throw new LossInputError(tool, argument, `one weight per sample: shape [${n}] (or [${n}, …])`, `shape ${formatShape(t.shape)}`);
   }
-  const values = t.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    if (!(Number.isFinite(values[i]!) && values[i]! >= 0)) {
-      throw new LossInputError(tool, argument, 'finite non-negative weights', `${values[i]} at flat index ${i}`);
-    }
-  }
-  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+  checkValues(tool, argument, t, 'nonNegative');
+  return t;
 }
 
 /** `classWeight` as one `{ class: weight }` map (or undefined) per output. */
@@ -132,10 +133,7 @@ export function resolveClassWeights(tool: string, value: unknown, outputNames: r
     }
     return [checkClassWeightMap(tool, 'classWeight', map)];
   }
-  for (const key of Object.keys(map)) {
-    if (!outputNames.includes(key)) throw new LossInputError(tool, `classWeight.${key}`, `an output name (${outputNames.join(', ')})`, 'an unknown output');
-  }
-  return outputNames.map((name, i) => (map[name] == null ? undefined : checkClassWeightMap(tool, argName('classWeight', outputNames, i), map[name])));
+  return byName(tool, 'classWeight', map, outputNames, 'output').map((cw, i) => (cw == null ? undefined : checkClassWeightMap(tool, argName('classWeight', outputNames, i), cw)));
 }
 
 function checkClassWeightMap(tool: string, argument: string, value: unknown): ClassWeight {

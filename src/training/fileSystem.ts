@@ -81,7 +81,7 @@ async function savePaths(path: string): Promise<{ jsonPath: string; weightsPath:
 }
 
 /** `file:///abs/path`, `file://relative/path` → a filesystem path. */
-export function filePath(url: string): string {
+function filePath(url: string): string {
   return url.startsWith('file:///') ? fileURLToPath(url) : url.slice(SCHEME.length);
 }
 

@@ -11,9 +11,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { describeValue, LossInputError } from '../core/errors.js';
+import * as option from '../core/options.js';
 import type { Logs, TrainingCallback, TrainingParams } from './callbacks.js';
 import {
+  argName,
   batchSizeOf,
+  checkedWhereUsed,
   classWeightsToSampleWeights,
   combineWeights,
   resolveClassWeights,
@@ -59,12 +62,31 @@ export interface History {
 }
 
 export interface EvaluateOptions {
+  /** Samples per forward pass (default 32); the result does not depend on it. */
   batchSize?: number;
+  /** Per-sample weights, as in `fit`. */
   sampleWeight?: SampleWeightArg;
+  /** `{ classIndex: weight }`, as in `fit`. */
   classWeight?: ClassWeightArg;
 }
 
-const FIT_OPTIONS = ['epochs', 'initialEpoch', 'batchSize', 'sampleWeight', 'classWeight', 'validationData', 'validationSplit', 'shuffle', 'seed', 'callbacks', 'verbose'];
+const EVALUATE_OPTIONS = {
+  batchSize: option.integer(32, { min: 1 }),
+  sampleWeight: checkedWhereUsed,
+  classWeight: checkedWhereUsed,
+};
+
+const FIT_OPTIONS = {
+  ...EVALUATE_OPTIONS,
+  epochs: option.integer(1, { min: 0 }),
+  initialEpoch: option.integer(0, { min: 0 }),
+  validationData: { default: undefined, expected: '[x, y] or [x, y, sampleWeight]', accepts: (v) => Array.isArray(v) && v.length >= 2 && v.length <= 3 } as option.OptionSpec<undefined>,
+  validationSplit: option.number(0, { min: 0, max: 1, maxExclusive: true }),
+  shuffle: option.boolean(true),
+  seed: { default: undefined, expected: 'a finite number or a string', accepts: (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) } as option.OptionSpec<number | string | undefined>,
+  callbacks: checkedWhereUsed,
+  verbose: { default: 0, expected: '0 or 1', accepts: (v) => v === 0 || v === 1 } as option.OptionSpec<number>,
+};
 const training = new WeakSet<object>();
 
 /** The prepared tensors of one data set: inputs, targets and per-output weights (all N samples). */
@@ -86,15 +108,8 @@ interface DataSet {
 export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: FitOptions = {}): Promise<History> {
   const tool = 'fit';
   checkCompiled(tool, model);
-  checkOptions(tool, options, FIT_OPTIONS);
-  const epochs = integerOption(tool, 'epochs', options.epochs ?? 1, 0);
-  const initialEpoch = integerOption(tool, 'initialEpoch', options.initialEpoch ?? 0, 0);
-  const batchSize = integerOption(tool, 'batchSize', options.batchSize ?? 32, 1);
-  const verbose = options.verbose ?? 0;
-  if (verbose !== 0 && verbose !== 1) throw new LossInputError(tool, 'options.verbose', '0 or 1', describeValue(verbose));
-  const shuffle = options.shuffle ?? true;
-  if (typeof shuffle !== 'boolean') throw new LossInputError(tool, 'options.shuffle', 'true or false', describeValue(shuffle));
-  const random = makeRandom(tool, options.seed);
+  const { epochs, initialEpoch, batchSize, shuffle, validationSplit, seed, verbose } = option.resolveOptions(tool, FIT_OPTIONS, options as Record<string, unknown>);
+  const random = seed === undefined ? Math.random : seedrandom(String(seed));
   const callbacks = callbackList(tool, options.callbacks);
   if (training.has(model)) throw new LossInputError(tool, 'model', 'a model that is not already training', 'a model inside another fit() call');
 
@@ -102,7 +117,7 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
   try {
     training.add(model);
     const all = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
-    const { train, validation } = splitValidation(tool, model, all, options, owned);
+    const { train, validation } = splitValidation(tool, model, all, options.validationData, validationSplit, owned);
     const losses = outputLosses(tool, model);
     const params: TrainingParams = {
       epochs,
@@ -149,8 +164,7 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
 export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
   const tool = 'evaluate';
   checkCompiled(tool, model);
-  checkOptions(tool, options, ['batchSize', 'sampleWeight', 'classWeight']);
-  const batchSize = integerOption(tool, 'batchSize', options.batchSize ?? 32, 1);
+  const { batchSize } = option.resolveOptions(tool, EVALUATE_OPTIONS, options as Record<string, unknown>);
   const owned: tf.Tensor[] = [];
   try {
     const data = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
@@ -158,30 +172,6 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
   } finally {
     tf.dispose(owned);
   }
-}
-
-function checkOptions(tool: string, options: unknown, known: string[]): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new LossInputError(tool, 'options', 'an options object', describeValue(options));
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new LossInputError(tool, `options.${key}`, `one of ${known.join(', ')}`, 'an unknown option');
-  }
-}
-
-function integerOption(tool: string, name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new LossInputError(tool, `options.${name}`, `an integer ≥ ${min}`, describeValue(value));
-  }
-  return value;
-}
-
-function makeRandom(tool: string, seed: unknown): () => number {
-  if (seed === undefined) return Math.random;
-  if ((typeof seed !== 'number' || !Number.isFinite(seed)) && typeof seed !== 'string') {
-    throw new LossInputError(tool, 'options.seed', 'a finite number or a string', describeValue(seed));
-  }
-  return seedrandom(String(seed));
 }
 
 function callbackList(tool: string, value: unknown): TrainingCallback[] {
@@ -197,7 +187,7 @@ async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) =>
   for (const cb of callbacks) await fn(cb);
 }
 
-/** A Fisher–Yates permutation of 0..n-1 drawn from `random`. */
+/** A Fisher–Yates permutation of 0..n-1 drawn from `random` (also the workbench's `shuffled`). */
 export function permutation(n: number, random: () => number): number[] {
   const order = [...Array(n).keys()];
   for (let i = n - 1; i > 0; i--) {
@@ -214,9 +204,8 @@ function prepare(tool: string, model: TrainableModel, x: unknown, y: unknown, sa
   const n = batchSizeOf(tool, [['x', xs], ['y', ys]]);
   const sample = resolveSampleWeights(tool, sampleWeight, model.outputNames, n);
   const perClass = resolveClassWeights(tool, classWeight, model.outputNames);
-  const weights = model.outputNames.map((name, i) => {
-    const argument = model.outputNames.length > 1 ? `classWeight.${name}` : 'classWeight';
-    const cw = perClass[i] && classWeightsToSampleWeights(tool, argument, ys[i]!, model.outputs[i]!.shape, perClass[i]!);
+  const weights = model.outputNames.map((_name, i) => {
+    const cw = perClass[i] && classWeightsToSampleWeights(tool, argName('classWeight', model.outputNames, i), ys[i]!, model.outputs[i]!.shape, perClass[i]!);
     const w = combineWeights(sample[i], cw);
     for (const t of [sample[i], cw, w]) if (t && !owned.includes(t) && !isUserTensor(t, sampleWeight)) owned.push(t);
     return w;
@@ -230,17 +219,17 @@ function isUserTensor(t: tf.Tensor, sampleWeight: unknown): boolean {
   return typeof sampleWeight === 'object' && sampleWeight !== null && Object.values(sampleWeight).includes(t);
 }
 
-function splitValidation(tool: string, model: TrainableModel, all: DataSet, options: FitOptions, owned: tf.Tensor[]): { train: DataSet; validation?: DataSet } {
-  if (options.validationData !== undefined) {
-    const v = options.validationData;
-    if (!Array.isArray(v) || v.length < 2 || v.length > 3) {
-      throw new LossInputError(tool, 'options.validationData', '[x, y] or [x, y, sampleWeight]', describeValue(v));
-    }
-    return { train: all, validation: prepare(tool, model, v[0], v[1], v[2], undefined, owned) };
-  }
-  const split = options.validationSplit ?? 0;
-  if (typeof split !== 'number' || !(split >= 0 && split < 1)) {
-    throw new LossInputError(tool, 'options.validationSplit', 'a number in [0, 1)', describeValue(split));
+function splitValidation(
+  tool: string,
+  model: TrainableModel,
+  all: DataSet,
+  validationData: FitOptions['validationData'],
+  split: number,
+  owned: tf.Tensor[],
+): { train: DataSet; validation?: DataSet } {
+  if (validationData !== undefined) {
+    const [x, y, sampleWeight] = validationData;
+    return { train: all, validation: prepare(tool, model, x, y, sampleWeight, undefined, owned) };
   }
   if (split === 0) return { train: all };
   const at = Math.floor(all.n * (1 - split));

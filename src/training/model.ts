@@ -8,6 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
 import type { Loss, LossCall } from '../core/loss.js';
+import { reduce } from '../core/reduce.js';
+import { alignToLossShape } from '../core/validate.js';
 
 /** A tfjs-layers variable (`LayerVariable`): `read()` gives the underlying `tf.Variable`. */
 export interface LayerVariableLike {
@@ -15,11 +17,8 @@ export interface LayerVariableLike {
   readonly name: string;
 }
 
-/** A tfjs-layers optimizer as far as training uses it. */
-export type OptimizerLike = tf.Optimizer;
-
 /** Loss identifiers as tfjs-layers stores them after `compile` (`model.loss`). */
-export type CompiledLoss = string | LossFn | Array<string | LossFn> | { [outputName: string]: string | LossFn };
+type CompiledLoss = string | LossFn | Array<string | LossFn> | { [outputName: string]: string | LossFn };
 
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
@@ -34,7 +33,7 @@ export interface TrainableModel {
   readonly inputNames: string[];
   readonly outputNames: string[];
   readonly trainableWeights: LayerVariableLike[];
-  optimizer: OptimizerLike;
+  optimizer: tf.Optimizer;
   loss: CompiledLoss;
   lossFunctions: LossFn[];
   metricsNames: string[];
@@ -44,7 +43,7 @@ export interface TrainableModel {
   calculateLosses(): tf.Scalar[];
   getWeights(trainableOnly?: boolean): tf.Tensor[];
   setWeights(weights: tf.Tensor[]): void;
-  compile(args: { optimizer: OptimizerLike | string; loss: unknown; metrics?: unknown }): void;
+  compile(args: { optimizer: tf.Optimizer | string; loss: unknown; metrics?: unknown }): void;
   save(handler: tf.io.IOHandler, config?: { includeOptimizer?: boolean }): Promise<tf.io.SaveResult>;
 }
 
@@ -64,7 +63,8 @@ export function lossforgeLossOf(fn: unknown): Loss | undefined {
   return isLoss(fn) ? fn : undefined;
 }
 
-function looksLikeModel(model: unknown): model is TrainableModel {
+/** True for a tfjs-layers model (duck-typed: `apply`, `compile`, input and output names). */
+export function isModel(model: unknown): model is TrainableModel {
   if (typeof model !== 'object' || model === null) return false;
   const m = model as Partial<TrainableModel>;
   return typeof m.apply === 'function' && Array.isArray(m.outputNames) && Array.isArray(m.inputNames) && typeof m.compile === 'function';
@@ -72,7 +72,7 @@ function looksLikeModel(model: unknown): model is TrainableModel {
 
 /** Checks that `model` is a tfjs-layers model; `tool` names the function for the error. */
 export function checkModel(tool: string, model: unknown): asserts model is TrainableModel {
-  if (!looksLikeModel(model)) {
+  if (!isModel(model)) {
     throw new LossInputError(tool, 'model', 'a tfjs-layers model (tf.sequential() / tf.model())', describeValue(model));
   }
 }
@@ -97,13 +97,14 @@ export type OutputLoss = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.
  * The per-output loss functions tfjs-layers resolved at compile time. A `tf.Sequential` keeps them on
  * its inner model (its `compile` copies the loss and metrics but not `lossFunctions`).
  */
-export function lossFunctionsOf(model: TrainableModel): LossFn[] {
+function lossFunctionsOf(model: TrainableModel): LossFn[] {
   const own = model.lossFunctions;
   if (Array.isArray(own) && own.length > 0) return own;
   const inner = (model as unknown as { model?: { lossFunctions?: LossFn[] } }).model?.lossFunctions;
   return Array.isArray(inner) ? inner : [];
 }
 
+/** The compiled loss of each output as an `OutputLoss` (see there), in output order. */
 export function outputLosses(tool: string, model: TrainableModel): OutputLoss[] {
   return lossFunctionsOf(model).map((fn, i) => {
     const loss = lossforgeLossOf(fn);
@@ -115,7 +116,7 @@ export function outputLosses(tool: string, model: TrainableModel): OutputLoss[] 
     }
     return (yTrue, yPred, sampleWeight) => {
       const values = fn(yTrue, yPred);
-      if (!sampleWeight) return tf.mean(values);
+      if (!sampleWeight) return tf.mean(values) as tf.Scalar;
       if (values.rank === 0) {
         throw new LossInputError(
           tool,
@@ -124,8 +125,7 @@ export function outputLosses(tool: string, model: TrainableModel): OutputLoss[] 
           `a loss function '${fn.name || 'anonymous'}' that returns a scalar`,
         );
       }
-      const w = sampleWeight.rank < values.rank ? tf.reshape(sampleWeight, [...sampleWeight.shape, ...Array(values.rank - sampleWeight.rank).fill(1)]) : sampleWeight;
-      return tf.mean(tf.mul(values, w));
+      return reduce(values, { weight: alignToLossShape(tool, 'sampleWeight', sampleWeight, values.shape) }, 'mean') as tf.Scalar;
     };
   });
 }
@@ -154,13 +154,14 @@ export function trainableVariables(model: TrainableModel): tf.Variable[] {
 }
 
 /** Sets the optimizer's learning rate (SGD and momentum cache it; the others read the field). */
-export function setLearningRate(optimizer: OptimizerLike, lr: number): void {
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   const o = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
   if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
   else o.learningRate = lr;
 }
 
-export function getLearningRate(optimizer: OptimizerLike): number | undefined {
+/** The optimizer's learning rate, or undefined for one without a numeric `learningRate`. */
+export function getLearningRate(optimizer: tf.Optimizer): number | undefined {
   const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
   return typeof lr === 'number' ? lr : undefined;
 }

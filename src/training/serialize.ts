@@ -12,11 +12,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
 import type { Loss, LossConfig } from '../core/loss.js';
+import * as option from '../core/options.js';
 import { fromConfig } from '../core/registry.js';
 import { combine } from '../compose/combine.js';
-import { fromConfig as penaltyFromConfig, type PenaltyConfig } from '../penalties/penalty.js';
-import { withPenalties } from '../penalties/withPenalties.js';
+import { fromConfig as penaltyFromConfig } from '../penalties/penalty.js';
+import { withPenalties, type PenalizedLossConfig } from '../penalties/withPenalties.js';
 import { compileLoss } from './compileLoss.js';
+import { checkedWhereUsed } from './data.js';
 import { checkModel, lossforgeLossOf, type TrainableModel } from './model.js';
 
 /** The metadata key lossforge writes into `userDefinedMetadata`. */
@@ -54,6 +56,9 @@ export interface LoadModelOptions {
 /** The tfjs-layers model type `loadModel` returns (structural, so tfjs-layers loads lazily). */
 export type LoadedModel = TrainableModel;
 
+const SAVE_OPTIONS = { includeOptimizer: option.boolean(true) };
+const LOAD_OPTIONS = { compile: option.boolean(true), loss: checkedWhereUsed, strict: option.boolean(true) };
+
 /**
  * Saves topology, weights, loss, metrics and optimizer. `urlOrHandler`: any tfjs `IOHandler`
  * (`tf.io.withSaveHandler`, `tf.io.browserHTTPRequest`…) or a URL with a registered scheme
@@ -67,8 +72,7 @@ export async function saveModel(model: TrainableModel, urlOrHandler: string | tf
   const tool = 'saveModel';
   checkModel(tool, model);
   const handler = resolveHandler(tool, urlOrHandler, 'save');
-  const includeOptimizer = options.includeOptimizer ?? true;
-  if (typeof includeOptimizer !== 'boolean') throw new LossInputError(tool, 'options.includeOptimizer', 'true or false', describeValue(includeOptimizer));
+  const { includeOptimizer } = option.resolveOptions(tool, SAVE_OPTIONS, options as Record<string, unknown>);
   const metadata = trainingMetadata(tool, model);
   const optimizerWeights = includeOptimizer && model.optimizer ? await model.optimizer.getWeights() : [];
   const encoded = optimizerWeights.length > 0 ? await tf.io.encodeWeights(optimizerWeights, 'optimizer') : undefined;
@@ -95,14 +99,13 @@ export async function saveModel(model: TrainableModel, urlOrHandler: string | tf
  */
 export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const tool = 'loadModel';
+  const { compile, strict } = option.resolveOptions(tool, LOAD_OPTIONS, options as Record<string, unknown>);
   const handler = resolveHandler(tool, urlOrHandler, 'load');
   const artifacts = await handler.load!();
   const { metadata, rest } = splitMetadata(tool, artifacts.userDefinedMetadata);
   const tfl = await import('@tensorflow/tfjs-layers');
-  const model = (await tfl.loadLayersModel(tf.io.fromMemory({ ...artifacts, userDefinedMetadata: rest }), {
-    strict: options.strict ?? true,
-  })) as unknown as LoadedModel;
-  if (options.compile === false || !metadata || (metadata.loss === undefined && options.loss === undefined)) return model;
+  const model = (await tfl.loadLayersModel(tf.io.fromMemory({ ...artifacts, userDefinedMetadata: rest }), { strict })) as unknown as LoadedModel;
+  if (!compile || !metadata || (metadata.loss === undefined && options.loss === undefined)) return model;
   const loss = options.loss ?? deserializeNested(tool, 'loss', metadata.loss!, model);
   const metrics = metadata.metrics === undefined ? undefined : deserializeNested(tool, 'metrics', metadata.metrics, model);
   const optimizer = metadata.optimizer ? deserializeOptimizer(tool, metadata.optimizer) : 'adam';
@@ -113,8 +116,8 @@ export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options:
   return model;
 }
 
-/** The metadata `saveModel` writes for `model` (exported for tests and custom handlers). */
-export function trainingMetadata(tool: string, model: TrainableModel): TrainingMetadata {
+/** The metadata `saveModel` writes for `model`. */
+function trainingMetadata(tool: string, model: TrainableModel): TrainingMetadata {
   const metadata: TrainingMetadata = { version: FORMAT_VERSION };
   const compiled = model as TrainableModel & { metrics?: unknown };
   if (model.optimizer == null) return metadata;
@@ -202,8 +205,10 @@ function rebuildLoss(config: LossConfig, model: TrainableModel): Loss {
     return combine([[rebuildLoss(c['loss'] as LossConfig, model), c['weight']]]).list[0]!;
   }
   if (c['name'] === 'withPenalties' && typeof c['loss'] === 'object' && Array.isArray(c['penalties'])) {
-    const penalties = (c['penalties'] as PenaltyConfig[]).map(penaltyFromConfig);
-    return withPenalties(rebuildLoss(c['loss'] as LossConfig, model), model as never, ...penalties);
+    // Not withPenalties.fromConfig: it rebuilds the inner loss through the registry only, and the
+    // inner loss may itself be a composite (e.g. a weighted loss).
+    const { loss, penalties } = config as unknown as PenalizedLossConfig;
+    return withPenalties(rebuildLoss(loss, model), model as never, ...penalties.map(penaltyFromConfig));
   }
   return fromConfig(config);
 }

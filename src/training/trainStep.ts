@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
 import type { LossCall } from '../core/loss.js';
 import type { TensorInput } from '../core/validate.js';
-import { forward, type LayerVariableLike, type TrainableModel } from './model.js';
+import { forward, isModel, trainableVariables, type LayerVariableLike, type TrainableModel } from './model.js';
 
 /** A loss for the model form: `(yTrue, yPred, call?) => scalar` (any lossforge Loss fits). */
 export type StepLoss = (yTrue: tf.Tensor, yPred: tf.Tensor, call?: LossCall) => tf.Tensor;
@@ -23,6 +23,10 @@ export type StepObjective<X, Y> = (x: X, y: Y, call?: LossCall) => tf.Tensor;
 const tool = 'trainStep';
 
 /**
+ * One optimizer step on `loss` (model form) or `objective` (variables form; see the module comment),
+ * returning the loss before the step. Use it for loops `fit` cannot express: alternating updates of
+ * two models, several losses per batch, schedules of your own. `call` (`sampleWeight`, `mask`, …)
+ * is passed to the loss unchanged.
  * @example
  * // GAN: update the discriminator, then the generator through the (frozen) discriminator.
  * const bce = losses.binaryCrossentropy({ fromLogits: true });
@@ -53,7 +57,7 @@ export function trainStep(
     inputs.forEach((t, i) => {
       if (!(t instanceof tf.Tensor)) throw new LossInputError(tool, Array.isArray(x) ? `x[${i}]` : 'x', 'a tensor', describeValue(t));
     });
-    variables = target.trainableWeights.map((w) => w.read());
+    variables = trainableVariables(target);
     objective = () => {
       const outputs = forward(target, inputs as tf.Tensor[], true);
       if (outputs.length !== 1) {
@@ -82,10 +86,6 @@ export function trainStep(
   const value = cost.dataSync()[0]!;
   cost.dispose();
   return value;
-}
-
-function isModel(v: unknown): v is TrainableModel {
-  return typeof v === 'object' && v !== null && typeof (v as TrainableModel).apply === 'function' && Array.isArray((v as TrainableModel).trainableWeights);
 }
 
 function toVariable(v: unknown, i: number): tf.Variable {

@@ -24,6 +24,9 @@ test('imbalanced-breast-cancer: three losses, all far better than chance on the 
     // Chance-level average precision is the positive rate (≈ 0.1).
     assert.ok(r.averagePrecision > 0.5, `${r.loss}: average precision ${r.averagePrecision}`);
   }
+  // Class weights move the decision towards the rare class: they never find fewer malignant cases.
+  const [plain, weighted] = results;
+  assert.ok(weighted!.recall >= plain!.recall, `recall ${weighted!.recall} (classWeight) vs ${plain!.recall}`);
   assert.equal(tf.memory().numTensors, before, 'the example cleans up its tensors');
 });
 

@@ -116,6 +116,26 @@ test('sampleWeight reaches the loss (Σ wᵢℓᵢ / n), combined with classWeig
   weightsOf(model).forEach((w, i) => assertClose(w, hand.weights[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
 });
 
+test('evaluate and validationData weight like fit (Σ wᵢℓᵢ / n over all batches, by hand); all-zero weights give 0 and no step', async () => {
+  const { x, y, labels } = binaryData(12, 3, 23);
+  const sampleWeight = numbers(12, 24).map((v) => Math.abs(v) * 3);
+  const classWeight = { 0: 0.25, 1: 2 };
+  const model = logistic(3);
+  model.compile({ optimizer: tf.train.sgd(0.5), loss: losses.binaryCrossentropy() });
+  const perSample = handBce(y, model.predict(x) as tf.Tensor).dataSync();
+  const byHand = (w: number[]) => w.reduce((s, wi, i) => s + wi * perSample[i]!, 0) / w.length;
+  const combined = sampleWeight.map((w, i) => w * classWeight[labels[i] as 0 | 1]);
+  // batchSize 5 splits the 12 samples 5 + 5 + 2: the result must not depend on it.
+  assertClose((await evaluate(asModel(model), x, y, { sampleWeight, classWeight, batchSize: 5 }))['loss']!, byHand(combined), { rtol: 1e-5 });
+
+  const zeros = Array<number>(12).fill(0);
+  const before = weightsOf(model);
+  const h = await fit(asModel(model), x, y, { sampleWeight: zeros, batchSize: 5, validationData: [x, y, sampleWeight] });
+  assert.equal(h.history['loss']![0], 0);
+  assert.deepEqual(weightsOf(model), before, 'zero weights: zero gradient');
+  assertClose(h.history['val_loss']![0]!, byHand(sampleWeight), { rtol: 1e-5 }, 'val_loss with validation sample weights');
+});
+
 test('a tfjs built-in loss name still works, its per-sample values weighted like tfjs-layers does', async () => {
   const x = tf.tensor2d(numbers(12, 41), [6, 2]);
   const y = tf.tensor2d(numbers(6, 42), [6, 1]);
@@ -275,6 +295,9 @@ test('bad inputs throw LossInputError naming the argument', async () => {
   model.compile({ optimizer: tf.train.sgd(0.1), loss: losses.binaryCrossentropy() });
   await rejects({ sampleWeight: [1, 2, 3] }, 'sampleWeight');
   await rejects({ sampleWeight: numbers(8, 1) }, 'sampleWeight'); // negative weights
+  await rejects({ sampleWeight: [1, 1, NaN, 1, 1, 1, 1, 1] }, 'sampleWeight');
+  await rejects({ sampleWeight: [1, 1, Infinity, 1, 1, 1, 1, 1] }, 'sampleWeight');
+  await rejects({ sampleWeight: 'heavy' }, 'sampleWeight');
   await rejects({ classWeight: { 0: 1, 1: 2, 5: 3 } }, 'classWeight.5');
   await rejects({ classWeight: { 0: 1 } }, 'classWeight'); // class 1 present in y without a weight
   await rejects({ classWeight: { a: 1 } }, 'classWeight.a');
@@ -285,11 +308,18 @@ test('bad inputs throw LossInputError naming the argument', async () => {
   await rejects({ validationData: [x] }, 'options.validationData');
   await rejects({ seed: {} }, 'options.seed');
   await rejects({ shufle: false }, 'options.shufle');
+  await rejects({ verbose: 2 }, 'options.verbose');
+  await rejects({ shuffle: 'yes' }, 'options.shuffle');
+  await rejects({ initialEpoch: -1 }, 'options.initialEpoch');
+  await assert.rejects(evaluate(m, x, y, { batchsize: 4 } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.batchsize');
   await rejects({}, 'y', x, tf.zeros([7, 1]));
   await rejects({}, 'x', 'data');
   await rejects({}, 'y', x, [y, y]);
   await assert.rejects(fit({} as never, x, y), (e: unknown) => e instanceof LossInputError && e.argument === 'model');
   assert.throws(() => callbacks.earlyStopping({ patience: -1 }), (e: unknown) => e instanceof LossInputError && e.argument === 'options.patience');
+  assert.throws(() => callbacks.earlyStopping({ patiance: 3 } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.patiance');
+  assert.throws(() => callbacks.earlyStopping({ mode: 'maximum' } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.mode');
+  assert.throws(() => callbacks.earlyStopping({ baseline: NaN }), (e: unknown) => e instanceof LossInputError && e.argument === 'options.baseline');
   assert.throws(() => callbacks.learningRateScheduler(3 as never), (e: unknown) => e instanceof LossInputError && e.argument === 'schedule');
   await assert.rejects(
     fit(m, x, y, { callbacks: callbacks.learningRateScheduler(() => NaN) }),
@@ -303,4 +333,7 @@ test('bad inputs throw LossInputError naming the argument', async () => {
   // A plain function returning a scalar cannot take sample weights.
   model.compile({ optimizer: tf.train.sgd(0.1), loss: (a: tf.Tensor, b: tf.Tensor) => tf.mean(tf.abs(tf.sub(a, b))) });
   await rejects({ sampleWeight: [1, 1, 1, 1, 1, 1, 1, 1] }, 'sampleWeight');
+  // A per-sample tfjs loss takes [N] weights, not weights that cannot broadcast to its values.
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+  await rejects({ sampleWeight: tf.ones([8, 2, 3]) }, 'sampleWeight');
 });

@@ -1,6 +1,7 @@
 /** Small models and data for the training tests (seeded initializers, so tests are deterministic). */
 import * as tf from '@tensorflow/tfjs';
 import type { TrainableModel } from '../../src/index.js';
+import { seeded } from '../helpers/random.js';
 
 export const asModel = (m: tf.LayersModel): TrainableModel => m as unknown as TrainableModel;
 
@@ -38,13 +39,10 @@ export function twoHeads(features: number, seed = 3): tf.LayersModel {
   return tf.model({ inputs: input, outputs: [value, label] });
 }
 
-/** Deterministic pseudo-random numbers in [-1, 1) (a linear congruential generator). */
+/** Deterministic pseudo-random numbers in [-1, 1), from the shared seeded generator. */
 export function numbers(count: number, seed: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 - 1;
-  });
+  const random = seeded(seed);
+  return Array.from({ length: count }, () => random() * 2 - 1);
 }
 
 /** A binary problem: x [n, f], y [n, 1] with label 1 where a fixed linear score is positive. */

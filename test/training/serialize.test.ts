@@ -111,6 +111,14 @@ test('in memory: combine() weights and withPenalties() penalties travel and are 
   const [a, b] = [model, loaded].map((m) => (m as unknown as tf.LayersModel).evaluate(x, [value, label]) as tf.Scalar[]);
   assertClose(a![0]!.dataSync()[0]!, b![0]!.dataSync()[0]!, { rtol: 1e-6 });
   await continuesIdentically(model, loaded, x, [value, label]);
+
+  // Nested the other way round: penalties around a weighted loss.
+  const single = asModel(logistic(2, 4));
+  single.compile({ optimizer: tf.train.sgd(0.1), loss: withPenalties(combine([[losses.binaryCrossentropy(), 3]]).list[0]!, single, penalties.l1({ scale: 0.02 })) });
+  const again = (await roundTrip(single)).loaded;
+  assert.deepEqual(lossConfigOf(again), lossConfigOf(single));
+  const [sa, sb] = [single, again].map((m) => ((m as unknown as tf.LayersModel).evaluate(x, label) as tf.Scalar).dataSync()[0]!);
+  assertClose(sb!, sa!, { rtol: 1e-6 });
 });
 
 test('file://: saveModel / loadModel through the Node entry, and the fileSystem handler directly', async () => {
@@ -174,6 +182,8 @@ test('bad inputs: unsavable losses, unknown URLs, unregistered losses', async ()
   await assert.rejects(saveModel(model, 'nope://x'), (e: unknown) => e instanceof LossInputError && e.argument === 'urlOrHandler');
   await assert.rejects(saveModel({} as never, sink), (e: unknown) => e instanceof LossInputError && e.argument === 'model');
   await assert.rejects(loadModel(42 as never), (e: unknown) => e instanceof LossInputError && e.argument === 'urlOrHandler');
+  await assert.rejects(saveModel(model, sink, { includeOptimizer: 'yes' } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.includeOptimizer');
+  await assert.rejects(loadModel(tf.io.fromMemory({}), { compiled: false } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.compiled');
 
   model.compile({ optimizer: 'sgd', loss: losses.huber() });
   let artifacts: tf.io.ModelArtifacts | undefined;
