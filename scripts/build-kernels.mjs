@@ -23,7 +23,7 @@ for (const file of readdirSync(sourceDir).filter((f) => f.endsWith('.as'))) {
     copyFileSync(join(sourceDir, file), join(work, `${name}.ts`));
     const wasmPath = join(work, `${name}.wasm`);
     execFileSync(asc, [join(work, `${name}.ts`), '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd',
-      '--initialMemory', '1', '--exportRuntime', '-o', wasmPath], { stdio: 'inherit' });
+      '--initialMemory', '1', '-o', wasmPath], { stdio: 'inherit' });
     const bytes = readFileSync(wasmPath);
     const sha = createHash('sha256').update(readFileSync(join(sourceDir, file))).digest('hex').slice(0, 16);
     const text = [

@@ -1,13 +1,11 @@
 /**
  * The fused path of the built-in losses: same inputs, options and outputs as the composite math in
- * src/losses/*.ts, computed by the WebAssembly SIMD kernels. A loss's `compute` calls
- * `fusedAvailable(yPred)` and, when true, the matching function here; every function takes the
- * composite as its last argument, uses it for the cases it does not fuse, and for the (lazy)
- * gradient with respect to yTrue.
+ * src/losses/*.ts, computed by the WebAssembly SIMD kernels. A loss's `compute` is
+ * `withFused(fusedX, xValues)`: the matching function here when `fusedAvailable(yPred)`, the
+ * composite otherwise. Every function here takes the composite as its last argument, uses it for the
+ * cases it does not fuse, and for the (lazy) gradient with respect to yTrue.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LossInputError } from '../core/errors.js';
-import type { PerSample } from '../core/loss.js';
 import { fusedElementwise, fusedSoftmax, type Composite } from './ops.js';
 import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
 
@@ -24,6 +22,7 @@ export function setFusedKernels(on: boolean): boolean {
   return previous;
 }
 
+/** Whether the fused kernels are switched on (`setFusedKernels`); `fusedAvailable` tells whether a call uses them. */
 export function fusedKernelsEnabled(): boolean {
   return enabled;
 }
@@ -50,6 +49,23 @@ export function fusedAvailable(yPred: tf.Tensor): boolean {
   return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined;
 }
 
+/** A fused implementation of a loss's math: the composite's arguments, plus the composite itself. */
+export type FusedFunction<O, R> = (yTrue: tf.Tensor, yPred: tf.Tensor, options: O, composite: (yTrue: tf.Tensor, yPred: tf.Tensor) => R) => R;
+
+/**
+ * The `compute` of a built-in loss with a fused kernel: `fused` when `fusedAvailable(yPred)`, else
+ * `composite` (the tfjs-ops formula, which `fused` also receives for what it does not fuse).
+ * @example
+ * compute: withFused(fusedBinaryFocal, binaryFocalValues),
+ */
+export function withFused<O, R>(
+  fused: FusedFunction<O, R>,
+  composite: (yTrue: tf.Tensor, yPred: tf.Tensor, options: O) => R,
+): (yTrue: tf.Tensor, yPred: tf.Tensor, options: O) => R {
+  return (yTrue, yPred, options) =>
+    fusedAvailable(yPred) ? fused(yTrue, yPred, options, (t, p) => composite(t, p, options)) : composite(yTrue, yPred, options);
+}
+
 const f32 = Math.fround;
 /** Label smoothing parameters of the kernels: y′ = y·(1 − ε) + ε/k, each rounded to float32 as tfjs does. */
 const smoothing = (epsilon: number, k: number): [number, number] => (epsilon === 0 ? [1, 0] : [f32(1 - epsilon), f32(epsilon / k)]);
@@ -63,30 +79,22 @@ export interface BinaryCrossentropyOptions {
   posWeight?: number | number[];
 }
 
-/** binaryCrossentropy (probabilities or logits, label smoothing, posWeight): per-element values averaged per sample. */
+/**
+ * binaryCrossentropy (probabilities or logits, label smoothing, posWeight): per-element values averaged
+ * per sample. A posWeight of one number is a kernel parameter, one per column of a rank ≥ 2 input a
+ * weight vector; any other posWeight (per element of a rank-1 input, or a wrong length, which the
+ * composite rejects with a LossInputError) takes the composite.
+ */
 export function fusedBinaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: BinaryCrossentropyOptions, composite: Composite): tf.Tensor {
-  const { fromLogits, labelSmoothing, posWeight } = options;
-  let scalarWeight = 1;
-  let columnWeight: number[] | undefined;
-  if (typeof posWeight === 'number') scalarWeight = posWeight;
-  else if (Array.isArray(posWeight)) {
-    if (posWeight.length !== 1 && posWeight.length !== lastDim(yPred)) {
-      throw new LossInputError(
-        'binaryCrossentropy',
-        'options.posWeight',
-        `a number or one weight per entry of yPred's last axis (${lastDim(yPred)})`,
-        `${posWeight.length} weights`,
-      );
-    }
-    if (posWeight.length === 1) scalarWeight = posWeight[0]!;
-    else if (yPred.rank === 1) return composite(yTrue, yPred); // per-element weights on a rank-1 input: not fused
-    else columnWeight = posWeight;
-  }
+  const { fromLogits, labelSmoothing, posWeight = 1 } = options;
+  const weights = typeof posWeight === 'number' ? [posWeight] : posWeight;
+  const perColumn = weights.length > 1;
+  if (perColumn && (yPred.rank < 2 || weights.length !== lastDim(yPred))) return composite(yTrue, yPred);
   const [keep, add] = smoothing(labelSmoothing, 2);
   return fusedElementwise(fromLogits ? 'bceLogits' : 'bceProbs', yTrue, yPred, {
-    p: [keep, add, f32(scalarWeight), 0, 0],
-    flags: columnWeight ? 1 : 0,
-    columnWeight,
+    p: [keep, add, perColumn ? 1 : f32(weights[0]!), 0, 0],
+    flags: perColumn ? 1 : 0,
+    columnWeight: perColumn ? weights : undefined,
   }, composite);
 }
 
@@ -112,10 +120,16 @@ export function fusedBinaryFocal(yTrue: tf.Tensor, yPred: tf.Tensor, options: Bi
 
 export type RegressionKind = 'mse' | 'mae' | 'huber' | 'smoothL1' | 'logCosh';
 
-/** meanSquaredError, meanAbsoluteError, huber(δ), smoothL1(β), logCosh. `parameter` is δ or β. */
-export function fusedRegression(kind: RegressionKind, yTrue: tf.Tensor, yPred: tf.Tensor, composite: Composite, parameter = 0): tf.Tensor {
-  const effective = kind === 'smoothL1' && parameter === 0 ? 'mae' : kind;
-  return fusedElementwise(effective, yTrue, yPred, { p: [f32(parameter), 0, 0, 0, 0], flags: 0 }, composite);
+/**
+ * The fused meanSquaredError, meanAbsoluteError, huber (δ), smoothL1 (β) or logCosh, for `withFused`;
+ * `parameter` reads δ or β from the loss's options (smoothL1 with β = 0 is the absolute error).
+ */
+export function fusedRegression<O>(kind: RegressionKind, parameter: (options: O) => number = () => 0): FusedFunction<O, tf.Tensor> {
+  return (yTrue, yPred, options, composite) => {
+    const value = parameter(options);
+    const effective = kind === 'smoothL1' && value === 0 ? 'mae' : kind;
+    return fusedElementwise(effective, yTrue, yPred, { p: [f32(value), 0, 0, 0, 0], flags: 0 }, composite);
+  };
 }
 
 // ───────────────────────────── categorical (logits) ─────────────────────────────
@@ -126,55 +140,35 @@ export interface CategoricalOptions {
   classWeight?: number[];
 }
 
-/** categoricalCrossentropy from logits; probabilities take the composite path. */
-export function fusedCategoricalCrossentropy(
-  yTrue: tf.Tensor,
-  yPred: tf.Tensor,
-  options: CategoricalOptions,
-  composite: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor | PerSample,
-): tf.Tensor | PerSample {
+/**
+ * categoricalCrossentropy from logits, the per-sample loss only (the loss adds its class weight);
+ * probabilities take the composite path.
+ */
+export function fusedCategoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: CategoricalOptions, composite: Composite): tf.Tensor {
   if (!options.fromLogits) return composite(yTrue, yPred);
-  const c = lastDim(yPred);
-  const [keep, add] = smoothing(options.labelSmoothing, c);
-  const lossOnly: Composite = (t, p) => {
-    const out = composite(t, p);
-    return out instanceof tf.Tensor ? out : out.loss;
-  };
-  const loss = fusedSoftmax('dense', yTrue, yPred, {
+  const [keep, add] = smoothing(options.labelSmoothing, lastDim(yPred));
+  return fusedSoftmax('dense', yTrue, yPred, {
     p: [keep, add, 0, 0, 0],
     flags: options.classWeight ? 1 : 0,
     classWeight: options.classWeight,
-  }, lossOnly);
-  if (!options.classWeight) return loss;
-  const weight = tf.sum(tf.mul(tf.tensor1d(options.classWeight, 'float32'), yTrue), -1);
-  return { loss, weight };
+  }, composite);
 }
 
 export interface SparseOptions {
   fromLogits: boolean;
   ignoreIndex?: number;
-  classWeight?: number[];
 }
 
-/** sparseCategoricalCrossentropy from logits (ignoreIndex, classWeight); probabilities take the composite path. */
-export function fusedSparseCrossentropy(
-  labels: tf.Tensor,
-  yPred: tf.Tensor,
-  options: SparseOptions,
-  composite: (labels: tf.Tensor, yPred: tf.Tensor) => PerSample,
-): PerSample {
+/**
+ * sparseCategoricalCrossentropy from logits, the per-sample loss only (0 where ignored; the loss adds
+ * class weights and the ignoreIndex mask); probabilities take the composite path.
+ */
+export function fusedSparseCrossentropy(labels: tf.Tensor, yPred: tf.Tensor, options: SparseOptions, composite: Composite): tf.Tensor {
   if (!options.fromLogits) return composite(labels, yPred);
-  const { ignoreIndex, classWeight } = options;
+  const { ignoreIndex } = options;
   // Ignored labels become −1, which the kernel treats as "no loss, no gradient"; so do labels out of range.
   const kernelLabels = ignoreIndex === undefined ? labels : tf.where(tf.equal(labels, ignoreIndex), tf.fill(labels.shape, -1, 'int32'), labels);
-  const lossOnly: Composite = (t, p) => composite(t, p).loss;
-  const loss = fusedSoftmax('sparse', kernelLabels, yPred, { p: [0, 0, 0, 0, 0], flags: 0 }, lossOnly);
-  if (ignoreIndex === undefined && classWeight === undefined) return { loss };
-  const ignored = ignoreIndex === undefined ? undefined : tf.equal(labels, ignoreIndex);
-  const safeLabels = ignored ? tf.where(ignored, tf.zerosLike(labels), labels) : labels;
-  const weight = classWeight === undefined ? undefined : tf.gather(tf.tensor1d(classWeight, 'float32'), safeLabels);
-  const valid = ignored ? tf.sub(1, tf.cast(ignored, 'float32')) : undefined;
-  return { loss, weight, valid };
+  return fusedSoftmax('sparse', kernelLabels, yPred, { p: [0, 0, 0, 0, 0], flags: 0 }, composite);
 }
 
 export interface CategoricalFocalOptions {

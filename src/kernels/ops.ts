@@ -26,7 +26,7 @@ const SPARSE_CE = 'LossforgeFusedSparseSoftmaxCE';
 const DENSE_CE = 'LossforgeFusedDenseSoftmaxCE';
 const CAT_FOCAL = 'LossforgeFusedCategoricalFocal';
 const SCALE_ROWS = 'LossforgeFusedScaleRows';
-export const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
+const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
 
 function requireKernels(): KernelExports {
   const k = getKernels();
@@ -183,7 +183,7 @@ function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknow
 let registered = false;
 
 /** Registers the kernels and gradients once (idempotent). */
-export function registerFusedKernels(): void {
+function registerFusedKernels(): void {
   if (registered) return;
   registered = true;
   const kernels: [string, tf.KernelFunc][] = [

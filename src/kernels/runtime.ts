@@ -15,7 +15,6 @@ export interface KernelExports {
   setParams(p0: number, p1: number, p2: number, p3: number, p4: number, flags: number): void;
   elementwise(kind: number, yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, k: number): void;
   scaleRows(gp: number, dyp: number, op: number, row0: number, row1: number, k: number): void;
-  scaleElements(gp: number, dyp: number, op: number, n: number): void;
   sparseSoftmaxCE(xp: number, labp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   denseSoftmaxCE(yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   categoricalFocal(yp: number, xp: number, gp: number, lp: number, sp: number, row0: number, row1: number, c: number): void;
@@ -40,8 +39,6 @@ export const KIND = {
 export type ElementwiseKind = keyof typeof KIND;
 
 let kernels: KernelExports | undefined;
-let loadError: unknown;
-let loading: Promise<boolean> | undefined;
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -58,47 +55,36 @@ const imports = {
   },
 };
 
-function startLoading(): void {
-  if (typeof WebAssembly === 'undefined') {
-    loadError = new Error('WebAssembly is not available');
-    loading = Promise.resolve(false);
-    return;
-  }
+/** Instantiates the module (synchronously where allowed); resolves to whether the kernels can run. */
+function startLoading(): Promise<boolean> {
+  if (typeof WebAssembly === 'undefined') return Promise.resolve(false);
   const bytes = decodeBase64(wasmBase64);
   try {
     const module = new WebAssembly.Module(bytes as BufferSource);
     kernels = new WebAssembly.Instance(module, imports).exports as unknown as KernelExports;
-    loading = Promise.resolve(true);
-  } catch (syncError) {
+    return Promise.resolve(true);
+  } catch {
     // Browsers' main thread: compile asynchronously. (A CompileError – no SIMD – fails here too.)
-    loading = WebAssembly.instantiate(bytes as BufferSource, imports).then(
+    return WebAssembly.instantiate(bytes as BufferSource, imports).then(
       (result) => {
         kernels = result.instance.exports as unknown as KernelExports;
         return true;
       },
-      (error: unknown) => {
-        loadError = error ?? syncError;
-        return false;
-      },
+      () => false,
     );
   }
 }
 
-startLoading();
+const loading = startLoading();
 
 /** Resolves to true once the kernels can run (false when this runtime cannot run them). */
 export function fusedKernelsReady(): Promise<boolean> {
-  return loading!;
+  return loading;
 }
 
 /** The kernel instance, or undefined while loading or when it could not load. */
 export function getKernels(): KernelExports | undefined {
   return kernels;
-}
-
-/** Why the kernels are unavailable (undefined when they loaded or are still loading). */
-export function kernelLoadError(): unknown {
-  return loadError;
 }
 
 /** The most a 32-bit WebAssembly memory can hold (65536 pages of 64 KiB). */

@@ -14,12 +14,12 @@ import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
 import { clipProbability, logSigmoid, logSoftmax, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import {
-  fusedAvailable,
   fusedBinaryCrossentropy,
   fusedBinaryFocal,
   fusedCategoricalCrossentropy,
   fusedCategoricalFocal,
   fusedSparseCrossentropy,
+  withFused,
 } from '../kernels/fused.js';
 
 // ───────────────────────────── shared pieces ─────────────────────────────
@@ -91,6 +91,19 @@ function classLogProbs(yPred: tf.Tensor, fromLogits: boolean): tf.Tensor {
 /** A per-class weight vector, broadcast along the last axis. */
 const classVector = (weights: readonly number[]): tf.Tensor => tf.tensor1d(weights as number[], 'float32');
 
+/** Σ_c w_c y_c: the class weight of each sample's target (dense targets, class axis last). */
+const targetWeight = (yTrue: tf.Tensor, classWeight: readonly number[]): tf.Tensor => tf.sum(tf.mul(classVector(classWeight), yTrue), -1);
+
+/**
+ * Sparse labels with `ignoreIndex`: `valid` is 0 where a label is ignored, and `safeLabels` has those
+ * labels (possibly out of range) replaced by class 0, so that they can index (their loss is zeroed).
+ */
+function ignoredLabels(labels: tf.Tensor, ignoreIndex: number | undefined): { safeLabels: tf.Tensor; valid?: tf.Tensor } {
+  if (ignoreIndex === undefined) return { safeLabels: labels };
+  const ignored = tf.equal(labels, ignoreIndex);
+  return { safeLabels: tf.where(ignored, tf.zerosLike(labels), labels), valid: tf.sub(1, tf.cast(ignored, 'float32')) };
+}
+
 /** `weight` with zeros replaced by 1 (only where the loss is 0/0; weight does not depend on yPred). */
 function nonZero(weight: tf.Tensor): tf.Tensor {
   return tf.where(tf.equal(weight, 0), tf.onesLike(weight), weight);
@@ -128,10 +141,7 @@ export const binaryCrossentropy = defineLoss({
   },
   layout: 'elementwise',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, options) => {
-    if (fusedAvailable(yPred)) return fusedBinaryCrossentropy(yTrue, yPred, options, (t, p) => binaryCrossentropyValues(t, p, options));
-    return binaryCrossentropyValues(yTrue, yPred, options);
-  },
+  compute: withFused(fusedBinaryCrossentropy, binaryCrossentropyValues),
 });
 
 function binaryCrossentropyValues(
@@ -186,10 +196,7 @@ export const binaryFocalCrossentropy = defineLoss({
   },
   layout: 'elementwise',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, options) => {
-    if (fusedAvailable(yPred)) return fusedBinaryFocal(yTrue, yPred, options, (t, p) => binaryFocalValues(t, p, options));
-    return binaryFocalValues(yTrue, yPred, options);
-  },
+  compute: withFused(fusedBinaryFocal, binaryFocalValues),
 });
 
 function binaryFocalValues(
@@ -239,24 +246,25 @@ export const categoricalCrossentropy = defineLoss({
   layout: 'dense',
   values: labelAndPrediction,
   compute: (yTrue, yPred, options): tf.Tensor | PerSample => {
-    if (fusedAvailable(yPred)) return fusedCategoricalCrossentropy(yTrue, yPred, options, (t, p) => categoricalValues(t, p, options));
-    return categoricalValues(yTrue, yPred, options);
+    const loss = categoricalLoss(yTrue, yPred, options);
+    return options.classWeight === undefined ? loss : { loss, weight: targetWeight(yTrue, options.classWeight) };
   },
 });
+
+/** The per-sample loss; with class weights, divided by the sample's weight, which the wrapper multiplies back. */
+const categoricalLoss = withFused(fusedCategoricalCrossentropy, categoricalValues);
 
 function categoricalValues(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
   { fromLogits, labelSmoothing, classWeight }: { fromLogits: boolean; labelSmoothing: number; classWeight?: number[] },
-): tf.Tensor | PerSample {
+): tf.Tensor {
   const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
   const logP = classLogProbs(yPred, fromLogits);
   if (classWeight === undefined) return tf.neg(tf.sum(tf.mul(y, logP), -1));
-  const w = classVector(classWeight);
-  const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(w, y), logP), -1));
-  const weight = tf.sum(tf.mul(w, yTrue), -1);
-  // The wrapper multiplies loss by weight: divide here so that loss × weight = −Σ w_c y′_c log p_c.
-  return { loss: tf.div(weightedLoss, nonZero(weight)), weight };
+  const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(classVector(classWeight), y), logP), -1));
+  // The wrapper multiplies the loss by the target's weight: divide here so that the product is −Σ w_c y′_c log p_c.
+  return tf.div(weightedLoss, nonZero(targetWeight(yTrue, classWeight)));
 }
 
 /**
@@ -288,26 +296,21 @@ export const sparseCategoricalCrossentropy = defineLoss({
   layout: 'sparse',
   values: ({ fromLogits }) => ({ yPred: fromLogits ? 'any' : 'probability' }),
   compute: (labels, yPred, options): PerSample => {
-    if (fusedAvailable(yPred)) return fusedSparseCrossentropy(labels, yPred, options, (t, p) => sparseValues(t, p, options));
-    return sparseValues(labels, yPred, options);
+    const { safeLabels, valid } = ignoredLabels(labels, options.ignoreIndex);
+    const weight = options.classWeight === undefined ? undefined : tf.gather(classVector(options.classWeight), safeLabels);
+    return { loss: sparseLoss(labels, yPred, options), weight, valid };
   },
 });
 
-function sparseValues(
-  labels: tf.Tensor,
-  yPred: tf.Tensor,
-  { fromLogits, ignoreIndex, classWeight }: { fromLogits: boolean; ignoreIndex?: number; classWeight?: number[] },
-): PerSample {
-  const ignored = ignoreIndex === undefined ? undefined : tf.equal(labels, ignoreIndex);
-  // Ignored labels may be out of range: replace them by class 0 before selecting (their loss is zeroed).
-  const safeLabels = ignored ? tf.where(ignored, tf.zerosLike(labels), labels) : labels;
+/** −log p_y per entry, 0 where the label is ignored. */
+const sparseLoss = withFused(fusedSparseCrossentropy, sparseValues);
+
+function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreIndex }: { fromLogits: boolean; ignoreIndex?: number }): tf.Tensor {
+  const { safeLabels, valid } = ignoredLabels(labels, ignoreIndex);
   // int32 one-hot, then cast: the wasm backend's OneHot ignores the dtype argument (tfjs 4.22).
   const oneHot = tf.cast(tf.oneHot(safeLabels, lastDim(yPred)), 'float32');
-  const valid = ignored ? tf.sub(1, tf.cast(ignored, 'float32')) : undefined;
   const nll = tf.neg(tf.sum(tf.mul(oneHot, classLogProbs(yPred, fromLogits)), -1));
-  const loss = valid ? tf.mul(nll, valid) : nll;
-  const weight = classWeight === undefined ? undefined : tf.sum(tf.mul(oneHot, classVector(classWeight)), -1);
-  return { loss, weight, valid };
+  return valid ? tf.mul(nll, valid) : nll;
 }
 
 /**
@@ -337,10 +340,7 @@ export const categoricalFocalCrossentropy = defineLoss({
   },
   layout: 'dense',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, options) => {
-    if (fusedAvailable(yPred)) return fusedCategoricalFocal(yTrue, yPred, options, (t, p) => categoricalFocalValues(t, p, options));
-    return categoricalFocalValues(yTrue, yPred, options);
-  },
+  compute: withFused(fusedCategoricalFocal, categoricalFocalValues),
 });
 
 function categoricalFocalValues(

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, softplus } from '../core/numerics.js';
 import * as option from '../core/options.js';
-import { fusedAvailable, fusedRegression } from '../kernels/fused.js';
+import { fusedRegression, withFused } from '../kernels/fused.js';
 
 /**
  * Mean squared error: mean((y − ŷ)²).
@@ -20,7 +20,7 @@ export const meanSquaredError = defineLoss({
   name: 'meanSquaredError',
   aliases: ['mse', 'mean_squared_error', 'MSELoss', 'l2'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('mse', yTrue, yPred, mseTerms) : mseTerms(yTrue, yPred)),
+  compute: withFused(fusedRegression('mse'), mseTerms),
 });
 function mseTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.squaredDifference(yTrue, yPred);
@@ -37,7 +37,7 @@ export const meanAbsoluteError = defineLoss({
   name: 'meanAbsoluteError',
   aliases: ['mae', 'mean_absolute_error', 'L1Loss', 'l1'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('mae', yTrue, yPred, maeTerms) : maeTerms(yTrue, yPred)),
+  compute: withFused(fusedRegression('mae'), maeTerms),
 });
 function maeTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.abs(tf.sub(yTrue, yPred));
@@ -85,12 +85,9 @@ export const huber = defineLoss({
   aliases: ['huber_loss', 'HuberLoss'],
   options: { delta: option.number(1, { min: 0, minExclusive: true }) },
   layout: 'elementwise',
-  compute: (yTrue, yPred, { delta }) => {
-    if (fusedAvailable(yPred)) return fusedRegression('huber', yTrue, yPred, (t, p) => huberTerms(t, p, delta), delta);
-    return huberTerms(yTrue, yPred, delta);
-  },
+  compute: withFused(fusedRegression('huber', ({ delta }) => delta), huberTerms),
 });
-function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, delta: number): tf.Tensor {
+function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, { delta }: { delta: number }): tf.Tensor {
   const absError = tf.abs(tf.sub(yTrue, yPred));
   const quadratic = tf.minimum(absError, delta);
   // ½q² + δ(|e| − q): equal to the piecewise form, with one smooth expression.
@@ -108,12 +105,9 @@ export const smoothL1 = defineLoss({
   aliases: ['smooth_l1', 'SmoothL1Loss'],
   options: { beta: option.number(1, { min: 0 }) },
   layout: 'elementwise',
-  compute: (yTrue, yPred, { beta }) => {
-    if (fusedAvailable(yPred)) return fusedRegression('smoothL1', yTrue, yPred, (t, p) => smoothL1Terms(t, p, beta), beta);
-    return smoothL1Terms(yTrue, yPred, beta);
-  },
+  compute: withFused(fusedRegression('smoothL1', ({ beta }) => beta), smoothL1Terms),
 });
-function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, beta: number): tf.Tensor {
+function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, { beta }: { beta: number }): tf.Tensor {
   const absError = tf.abs(tf.sub(yTrue, yPred));
   if (beta === 0) return absError;
   const quadratic = tf.minimum(absError, beta);
@@ -131,7 +125,7 @@ export const logCosh = defineLoss({
   name: 'logCosh',
   aliases: ['logcosh', 'log_cosh'],
   layout: 'elementwise',
-  compute: (yTrue, yPred) => (fusedAvailable(yPred) ? fusedRegression('logCosh', yTrue, yPred, logCoshTerms) : logCoshTerms(yTrue, yPred)),
+  compute: withFused(fusedRegression('logCosh'), logCoshTerms),
 });
 function logCoshTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   const x = tf.sub(yPred, yTrue);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose, assertNoLeak } from '../helpers/assert.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { seeded } from '../helpers/random.js';
 import { losses, type LossCall } from '../../src/index.js';
 import { fusedAvailable, fusedKernelsReady, setFusedKernels, setFusedThreshold } from '../../src/kernels/index.js';
 import type { GoldenCase } from '../losses/golden.test.js';
@@ -128,11 +129,7 @@ for (const backend of BACKENDS) {
     // ── random inputs, odd sizes (vector tails), extreme values ──
     const B = 7;
     const K = 37;
-    const rng = (seed: number) => () => {
-      seed = (seed * 1664525 + 1013904223) % 4294967296;
-      return seed / 4294967296;
-    };
-    const rand = rng(12345);
+    const rand = seeded(12345);
     const array = (n: number, f: () => number) => Array.from({ length: n }, f);
     const logits = (shape: number[], extreme = false) => {
       const n = shape.reduce((a, b) => a * b, 1);
@@ -210,7 +207,7 @@ for (const backend of BACKENDS) {
 
     test('sparseCategoricalCrossentropy from logits: ignoreIndex, class weights, rank 3 with axis 1', () => {
       const classWeight = Array.from({ length: C }, (_, i) => 0.2 + i / 5);
-      const labels = tf.tensor1d(array(B * 3, (i = 0) => (rand() < 0.2 ? -100 : Math.floor(rand() * C) + i * 0)), 'int32');
+      const labels = tf.tensor1d(array(B * 3, () => (rand() < 0.2 ? -100 : Math.floor(rand() * C))), 'int32');
       const yPred = logits([B * 3, C], true);
       for (const options of [{ fromLogits: true }, { fromLogits: true, ignoreIndex: -100 }, { fromLogits: true, ignoreIndex: -100, classWeight, reduction: 'weightedMean' }, { fromLogits: true, ignoreIndex: 2, reduction: 'none' }]) {
         const safe = (options as { ignoreIndex?: number }).ignoreIndex === -100 ? labels : tf.tidy(() => tf.maximum(labels, 0));
@@ -264,6 +261,29 @@ for (const backend of BACKENDS) {
         const loss = losses.fromConfig({ name, ...options } as never);
         assertNoLeak(() => loss(target, yPred), `${name} value`);
         assertNoLeak(() => tf.grad((p: tf.Tensor) => loss(target, p) as tf.Scalar)(yPred), `${name} gradient`);
+      }
+      tf.dispose([yTrue, yPred, labels]);
+    });
+
+    test('a NaN prediction gives NaN in the same entries on both paths', () => {
+      const nanAt = (t: tf.Tensor) => tf.tidy(() => tf.where(tf.equal(tf.range(0, t.size).reshape(t.shape), 5), tf.fill(t.shape, Number.NaN), t));
+      const yTrue = labels01([B, K]);
+      const yPred = nanAt(logits([B, K]));
+      const labels = tf.tensor1d(array(B, () => Math.floor(rand() * K)), 'int32');
+      for (const [name, options, target] of [
+        ['binaryCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
+        ['binaryFocalCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
+        ['huber', { reduction: 'none' }, yTrue],
+        ['logCosh', { reduction: 'none' }, yTrue],
+        ['sparseCategoricalCrossentropy', { fromLogits: true, reduction: 'none' }, labels],
+        ['categoricalCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
+        ['categoricalFocalCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
+      ] as const) {
+        const fused = evaluate(true, name, options, target, yPred);
+        const composite = evaluate(false, name, options, target, yPred);
+        assert.ok(Number.isNaN(composite.value[0]), `${name}: the composite gives NaN for the sample with the NaN`);
+        assertClose(fused.value, composite.value, { rtol: 1e-5, atol: 1e-5 * Math.max(1, scaleOf(composite.value)) }, `${name} value`);
+        assert.deepEqual(Array.from(fused.grad, Number.isNaN), Array.from(composite.grad, Number.isNaN), `${name}: NaN gradient entries`);
       }
       tf.dispose([yTrue, yPred, labels]);
     });

@@ -380,19 +380,6 @@ export function scaleRows(gp: usize, dyp: usize, op: usize, row0: i32, row1: i32
   }
 }
 
-/** out[i] = g[i] · dy[i] (per-element upstream gradient). */
-export function scaleElements(gp: usize, dyp: usize, op: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(op + o, f32x4.mul(v128.load(gp + o), v128.load(dyp + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(op + o, load<f32>(gp + o) * load<f32>(dyp + o));
-  }
-}
-
 // ───────────────────────────── softmax rows ─────────────────────────────
 
 /** max over x[0..c). */

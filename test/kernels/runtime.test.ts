@@ -1,0 +1,83 @@
+/**
+ * The kernel module itself (src/kernels/runtime.ts): the generated module matches its AssemblyScript
+ * source, the kind and flag numbers of the JavaScript side match the module's, and the vector
+ * approximations vexp / vlog (exposed as expOf / logOf) are within 1 ulp of float64 Math.exp / Math.log,
+ * with the documented special values.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sourceHash } from '../../src/kernels/generated/losses.wasm.js';
+import { fusedKernelsReady, getKernels, KIND, Layout, type KernelExports } from '../../src/kernels/runtime.js';
+
+let k: KernelExports;
+
+before(async () => {
+  assert.equal(await fusedKernelsReady(), true, 'the kernels load in Node');
+  k = getKernels()!;
+});
+
+test('src/kernels/generated/losses.wasm.ts is built from the current losses.as (run node scripts/build-kernels.mjs)', () => {
+  const source = readFileSync(fileURLToPath(new URL('../../src/kernels/assembly/losses.as', import.meta.url)));
+  assert.equal(createHash('sha256').update(source).digest('hex').slice(0, 16), sourceHash);
+});
+
+test('the elementwise kinds and CTC flags match the constants the module exports', () => {
+  const exported = k as unknown as Record<string, WebAssembly.Global>;
+  const names: Record<keyof typeof KIND, string> = {
+    bceLogits: 'BCE_LOGITS',
+    bceProbs: 'BCE_PROBS',
+    mse: 'MSE',
+    mae: 'MAE',
+    logCosh: 'LOG_COSH',
+    huber: 'HUBER',
+    smoothL1: 'SMOOTH_L1',
+    focalLogits: 'FOCAL_LOGITS',
+    focalProbs: 'FOCAL_PROBS',
+  };
+  for (const [kind, name] of Object.entries(names)) assert.equal(KIND[kind as keyof typeof KIND], exported[name]!.value, name);
+  // src/kernels/ctc.ts: FROM_LOGITS = 1, ZERO_INFINITY = 2.
+  assert.equal(exported['CTC_FROM_LOGITS']!.value, 1);
+  assert.equal(exported['CTC_ZERO_INFINITY']!.value, 2);
+});
+
+/** Runs expOf or logOf in place on float32 copies of `xs`. */
+function apply(fn: 'expOf' | 'logOf', xs: readonly number[]): Float32Array {
+  const layout = new Layout(k);
+  const p = layout.reserve(xs.length);
+  layout.commit();
+  layout.f32(p, xs.length).set(xs);
+  k[fn](p, xs.length);
+  return layout.f32(p, xs.length).slice();
+}
+
+/** The spacing of float32 numbers at |v|. */
+function ulp(v: number): number {
+  const bits = new Int32Array(new Float32Array([Math.abs(v)]).buffer);
+  const a = new Float32Array(bits.buffer)[0]!;
+  bits[0]! += 1;
+  return new Float32Array(bits.buffer)[0]! - a;
+}
+
+function assertWithinUlp(fn: 'expOf' | 'logOf', reference: (x: number) => number, xs: number[]): void {
+  const out = apply(fn, xs);
+  xs.forEach((x, i) => {
+    const expected = reference(x);
+    const error = Math.abs(out[i]! - expected) / ulp(expected);
+    assert.ok(error <= 1, `${fn}(${x}) = ${out[i]}, expected ${expected} (${error.toFixed(2)} ulp)`);
+  });
+}
+
+test('vexp is within 1 ulp of e^x over the float32 range; 0 below −87.34, ∞ above 88.72, NaN stays NaN', () => {
+  const n = 20001;
+  assertWithinUlp('expOf', Math.exp, Array.from({ length: n }, (_, i) => Math.fround(-87.3 + (176 * i) / (n - 1))));
+  assert.deepEqual(Array.from(apply('expOf', [0, -87.4, -1e4, -Infinity, 88.8, 1e4, Infinity, Number.NaN])), [1, 0, 0, 0, Infinity, Infinity, Infinity, Number.NaN]);
+});
+
+test('vlog is within 1 ulp of log x for positive normal x; log 0 = −∞, log of a negative is NaN, log ∞ = ∞', () => {
+  const n = 20001;
+  assertWithinUlp('logOf', Math.log, Array.from({ length: n }, (_, i) => Math.fround(Math.exp(-87 + (175 * i) / (n - 1)))));
+  assert.deepEqual(Array.from(apply('logOf', [1, 0, -1, -Infinity, Infinity])), [0, -Infinity, Number.NaN, Number.NaN, Infinity]);
+});
