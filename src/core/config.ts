@@ -2,15 +2,33 @@
  * Global switches. Shape and option checks always run; value checks (ranges, NaN, integer labels)
  * read the tensors back to JavaScript and can be switched off for speed once the data is trusted.
  */
-let valueChecks = true;
+
+/** A module-level setting: `set` stores a value and returns the previous one. */
+export interface Setting<T> {
+  get(): T;
+  set(value: T): T;
+}
+
+/** Makes a setting holding `initial`; `normalize` (e.g. clamping) is applied to every stored value. */
+export function setting<T>(initial: T, normalize: (value: T) => T = (v) => v): Setting<T> {
+  let current = initial;
+  return {
+    get: () => current,
+    set: (value) => {
+      const previous = current;
+      current = normalize(value);
+      return previous;
+    },
+  };
+}
+
+const valueChecks = setting(true);
 
 /** Turns the value checks of every loss on or off (default on). Returns the previous setting. */
 export function setValueChecks(enabled: boolean): boolean {
-  const previous = valueChecks;
-  valueChecks = enabled;
-  return previous;
+  return valueChecks.set(enabled);
 }
 
 export function valueChecksEnabled(): boolean {
-  return valueChecks;
+  return valueChecks.get();
 }

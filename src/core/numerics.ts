@@ -57,3 +57,12 @@ export function l2Normalize(x: tf.Tensor, axis = -1): tf.Tensor {
   const squaredNorm = tf.sum(tf.square(x), axis, true);
   return tf.mul(x, tf.rsqrt(tf.maximum(squaredNorm, 1e-12)));
 }
+
+/**
+ * A non-negative denominator with its zeros replaced by 1, for quotients whose numerator is 0 there
+ * (an all-masked batch, a zero class weight). Unlike tf.divNoNan this keeps comparison ops off the
+ * gradient path of the numerator.
+ */
+export function nonZeroDenominator(denominator: tf.Tensor): tf.Tensor {
+  return tf.where(tf.greater(denominator, 0), denominator, tf.onesLike(denominator));
+}

@@ -10,6 +10,7 @@
  * An empty denominator (everything masked) gives 0, not NaN.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { nonZeroDenominator } from './numerics.js';
 
 export const REDUCTIONS = ['none', 'sum', 'mean', 'weightedMean'] as const;
 export type Reduction = (typeof REDUCTIONS)[number];
@@ -32,19 +33,12 @@ export function reduce(losses: tf.Tensor, { weight, valid }: WeightFactors, redu
       return tf.sum(weighted);
     case 'mean': {
       const count = valid ? tf.sum(valid) : tf.scalar(losses.size);
-      return tf.div(tf.sum(weighted), nonZero(count));
+      return tf.div(tf.sum(weighted), nonZeroDenominator(count));
     }
     case 'weightedMean': {
       const denominator = total ? tf.sum(total) : tf.scalar(losses.size);
-      return tf.div(tf.sum(weighted), nonZero(denominator));
+      return tf.div(tf.sum(weighted), nonZeroDenominator(denominator));
     }
   }
 }
 
-/**
- * A denominator with 0 replaced by 1 (its numerator is then 0 too). Unlike tf.divNoNan, this keeps
- * comparison ops off the gradient path, where tfjs has no gradient for them.
- */
-function nonZero(denominator: tf.Tensor): tf.Tensor {
-  return tf.where(tf.greater(denominator, 0), denominator, tf.onesLike(denominator));
-}

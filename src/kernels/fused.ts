@@ -8,23 +8,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedElementwise, fusedSoftmax, type Composite } from './ops.js';
 import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
+import { setting } from '../core/config.js';
 
-let enabled = true;
-let threshold = 4096;
+const enabled = setting(true);
+const threshold = setting(4096, (n) => Math.max(0, n));
 
 /**
  * Turns the fused kernels on or off for every built-in loss (default on). Returns the previous
  * setting. Off, every loss runs its composite tfjs-ops formula (the reference for parity tests).
  */
 export function setFusedKernels(on: boolean): boolean {
-  const previous = enabled;
-  enabled = on;
-  return previous;
+  return enabled.set(on);
 }
 
 /** Whether the fused kernels are switched on (`setFusedKernels`); `fusedAvailable` tells whether a call uses them. */
 export function fusedKernelsEnabled(): boolean {
-  return enabled;
+  return enabled.get();
 }
 
 /**
@@ -32,9 +31,7 @@ export function fusedKernelsEnabled(): boolean {
  * the kernel's memory cost about as much as they save). Returns the previous value.
  */
 export function setFusedThreshold(elements: number): number {
-  const previous = threshold;
-  threshold = Math.max(0, elements);
-  return previous;
+  return threshold.set(elements);
 }
 
 /**
@@ -43,7 +40,7 @@ export function setFusedThreshold(elements: number): number {
  * MAX_FUSED_ELEMENTS = 2²⁸, so that the kernel's buffers fit in WebAssembly's 4 GiB).
  */
 export function fusedAvailable(yPred: tf.Tensor): boolean {
-  if (!enabled || yPred.dtype !== 'float32' || yPred.size < threshold || yPred.size === 0) return false;
+  if (!enabled.get() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
   if (yPred.size > MAX_FUSED_ELEMENTS) return false; // would not fit in the kernel's 4 GiB memory
   const backend = tf.getBackend();
   return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined;

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
-import { clipProbability, logSigmoid, logSoftmax, safePow } from '../core/numerics.js';
+import { clipProbability, logSigmoid, logSoftmax, nonZeroDenominator, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import {
   fusedBinaryCrossentropy,
@@ -102,11 +102,6 @@ function ignoredLabels(labels: tf.Tensor, ignoreIndex: number | undefined): { sa
   if (ignoreIndex === undefined) return { safeLabels: labels };
   const ignored = tf.equal(labels, ignoreIndex);
   return { safeLabels: tf.where(ignored, tf.zerosLike(labels), labels), valid: tf.sub(1, tf.cast(ignored, 'float32')) };
-}
-
-/** `weight` with zeros replaced by 1 (only where the loss is 0/0; weight does not depend on yPred). */
-function nonZero(weight: tf.Tensor): tf.Tensor {
-  return tf.where(tf.equal(weight, 0), tf.onesLike(weight), weight);
 }
 
 // ───────────────────────────── binary ─────────────────────────────
@@ -264,7 +259,7 @@ function categoricalValues(
   if (classWeight === undefined) return tf.neg(tf.sum(tf.mul(y, logP), -1));
   const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(classVector(classWeight), y), logP), -1));
   // The wrapper multiplies the loss by the target's weight: divide here so that the product is −Σ w_c y′_c log p_c.
-  return tf.div(weightedLoss, nonZero(targetWeight(yTrue, classWeight)));
+  return tf.div(weightedLoss, nonZeroDenominator(targetWeight(yTrue, classWeight)));
 }
 
 /**
