@@ -3,8 +3,8 @@
  * (Kendall, Gal & Cipolla 2018).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describeValue, LossInputError } from '../core/errors.js';
 import type { LossCall, LossConfig } from '../core/loss.js';
+import { resolveOptions, type OptionSpec } from '../core/options.js';
 import type { TensorInput } from '../core/validate.js';
 import { namedEntries, perTask, resolveLoss, taskLoss, type LossLike, type PerTask, type Task } from './entries.js';
 
@@ -32,11 +32,14 @@ export interface UncertaintyWeighting {
   getConfig(): { name: 'uncertaintyWeighting'; losses: Record<string, LossConfig>; logVariances: number[] };
 }
 
-function initialValues(given: unknown, count: number): number[] {
-  if (given === undefined) return Array(count).fill(0);
-  if (typeof given === 'number' && Number.isFinite(given)) return Array(count).fill(given);
-  if (Array.isArray(given) && given.length === count && given.every((v) => typeof v === 'number' && Number.isFinite(v))) return [...given];
-  throw new LossInputError(NAME, 'options.initialLogVariance', `a finite number or ${count} finite numbers (one per task)`, describeValue(given));
+/** sᵢ at the start: one finite number for every task, or one per task (undefined: 0). */
+function initialLogVarianceSpec(count: number): OptionSpec<number | number[] | undefined> {
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  return {
+    default: undefined,
+    expected: `a finite number or ${count} finite numbers (one per task)`,
+    accepts: (v) => v === undefined || finite(v) || (Array.isArray(v) && v.length === count && v.every(finite)),
+  };
 }
 
 /**
@@ -61,12 +64,10 @@ function initialValues(given: unknown, count: number): number[] {
  */
 export function uncertaintyWeighting(spec: PerTask<LossLike>, options: UncertaintyWeightingOptions = {}): UncertaintyWeighting {
   const tasks: Task[] = namedEntries<unknown>(NAME, 'losses', spec).map(([name, lossLike]) => ({ name, ...resolveLoss(NAME, `losses.${name}`, lossLike) }));
-  if (typeof options !== 'object' || options === null) throw new LossInputError(NAME, 'options', 'an options object or undefined', describeValue(options));
-  for (const key of Object.keys(options)) {
-    if (key !== 'initialLogVariance') throw new LossInputError(NAME, `options.${key}`, 'one of the known options (initialLogVariance)', 'an unknown option');
-  }
+  const specs = { initialLogVariance: initialLogVarianceSpec(tasks.length) };
+  const { initialLogVariance } = resolveOptions(NAME, specs, options as Record<string, unknown>);
   const names = tasks.map((t) => t.name);
-  const initial = initialValues(options.initialLogVariance, tasks.length);
+  const initial = Array.isArray(initialLogVariance) ? initialLogVariance : tasks.map(() => initialLogVariance ?? 0);
   const id = instances++;
   const logVariances = tasks.map((t, i) => tf.variable(tf.scalar(initial[i]!), true, `${NAME}${id}/logVariance_${t.name}`));
 

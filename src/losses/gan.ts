@@ -70,10 +70,10 @@ const GENERATOR_TERMS: Record<GanKind, (f: tf.Tensor) => tf.Tensor> = {
   leastSquares: (f) => tf.mul(0.5, tf.square(tf.sub(f, 1))),
 };
 
+const KIND = option.oneOf(GAN_KINDS, 'nonSaturating');
+
 function checkKind(fn: string, kind: unknown): GanKind {
-  if (typeof kind !== 'string' || !(GAN_KINDS as readonly string[]).includes(kind)) {
-    throw new LossInputError(fn, 'kind', `one of ${GAN_KINDS.map((k) => `'${k}'`).join(', ')}`, describeValue(kind));
-  }
+  if (!KIND.accepts(kind)) throw new LossInputError(fn, 'kind', KIND.expected, describeValue(kind));
   return kind as GanKind;
 }
 

@@ -96,9 +96,11 @@ function validateSignedPairs(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, p
 // ───────────────────────────── building blocks ─────────────────────────────
 
 /**
- * Wraps a selection (argmax, comparisons, counts) so that it has a zero gradient. tfjs has no
- * gradient for comparison ops, and a selection is piecewise constant anyway: the gradient flows
- * through the distances it picks, not through the picking.
+ * Wraps a selection (argmax, comparisons, counts) as one opaque op with a zero gradient: a selection
+ * is piecewise constant, so the gradient flows through the distances it picks, not through the
+ * picking. Not needed for correctness (core/gradients.ts registers the comparisons' zero gradients),
+ * but it keeps backprop out of the masks, argmins and one-hots inside, which would otherwise each
+ * get a (zero) backward pass: semiHard's [B, B, B] search then dominates its gradient's time.
  */
 function selection(f: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.Tensor[]) => tf.Tensor {
   const wrapped = tf.customGrad(((...args: unknown[]) => {

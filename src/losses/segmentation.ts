@@ -23,12 +23,12 @@
  *   where `ignoreIndex` pixels are left out of every sum.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { valueChecksEnabled } from '../core/config.js';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import { checkRank, checkSameShape, checkValues, resolveAxis, sameShape } from '../core/validate.js';
-import { valueChecksEnabled } from '../core/config.js';
 
 const SEGMENTATION_MODES = ['binary', 'multiclass', 'multilabel'] as const;
 export type SegmentationMode = (typeof SEGMENTATION_MODES)[number];
@@ -38,21 +38,14 @@ export type SegmentationAggregation = (typeof AGGREGATIONS)[number];
 /** Options shared by the class-aware losses. */
 const classOptions = {
   fromLogits: option.boolean(false),
-  axis: option.number(-1),
+  axis: option.axis(-1),
   ignoreIndex: option.optionalInteger(),
   classWeight: option.optionalNumberArray({ min: 0 }),
   aggregation: option.oneOf(AGGREGATIONS, 'perImage'),
 };
 const regionOptions = { mode: option.oneOf(SEGMENTATION_MODES, 'binary'), ...classOptions };
 
-interface ClassOptions {
-  readonly mode: SegmentationMode;
-  readonly fromLogits: boolean;
-  readonly axis: number;
-  readonly ignoreIndex: number | undefined;
-  readonly classWeight: number[] | undefined;
-  readonly aggregation: SegmentationAggregation;
-}
+type ClassOptions = option.OptionValues<typeof regionOptions>;
 
 /** Soft counts per group (image or batch) and class: [G, C] each. */
 interface Counts {

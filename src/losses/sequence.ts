@@ -12,7 +12,7 @@ import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type LossCall } from '../core/loss.js';
 import * as option from '../core/options.js';
 import { checkRank, toTensor, type TensorInput } from '../core/validate.js';
-import { fusedCtcBatch } from '../kernels/ctc.js';
+import { fusedCtcBatch, type CtcBatchInput as CtcInputs, type CtcBatchOptions } from '../kernels/ctc.js';
 
 // ───────────────────────────── the recursion (pure, typed arrays) ─────────────────────────────
 
@@ -178,15 +178,6 @@ function throughLogSoftmax(grad: Float32Array, logProbs: Float64Array, C: number
 
 // ───────────────────────────── inputs: reading and validation ─────────────────────────────
 
-interface CtcInputs {
-  B: number;
-  T: number;
-  C: number;
-  /** Each sample's target, padding removed. */
-  targets: Int32Array[];
-  inputLengths: Int32Array;
-}
-
 /**
  * Reads per-sample lengths: undefined → T for every sample; otherwise an int32 tensor or an array of
  * integers of shape [B], each in [0, T].
@@ -253,14 +244,8 @@ function readTargets(labels: tf.Tensor, C: number, blank: number, padValue: numb
   return targets;
 }
 
-interface CtcOptionValues {
-  blank: number;
-  padValue: number;
-  fromLogits: boolean;
-}
-
 /** Every shape and label check of `ctc`, returning what the recursion needs. */
-function readCtcInputs(labels: tf.Tensor, logits: tf.Tensor, options: CtcOptionValues, call: LossCall): CtcInputs {
+function readCtcInputs(labels: tf.Tensor, logits: tf.Tensor, options: { blank: number; padValue: number }, call: LossCall): CtcInputs {
   checkRank('ctc', 'yPred', logits, 3, 3);
   checkRank('ctc', 'yTrue', labels, 2, 2);
   const [B, T, C] = logits.shape as [number, number, number];
@@ -287,13 +272,6 @@ function checkLogProbabilities(logProbs: tf.Tensor): void {
 }
 
 // ───────────────────────────── the loss ─────────────────────────────
-
-
-interface CtcBatchOptions {
-  blank: number;
-  fromLogits: boolean;
-  zeroInfinity: boolean;
-}
 
 /**
  * Per-sample NLL [B] of the batch, with the gradient written by hand (customGrad): softmax − γ with
@@ -432,13 +410,12 @@ function readDecoderInput(owner: string, logitsIn: TensorInput, blank: number, i
   return input!;
 }
 
-/** Splits a decoder's options into its resolved plain options and `inputLengths`. */
+/** Splits a decoder's options into its resolved plain options and `inputLengths` (a tensor, not an option value). */
 function decoderOptions<S extends option.OptionSpecs>(owner: string, specs: S, given: unknown): option.OptionValues<S> & { inputLengths: unknown } {
-  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
-    throw new LossInputError(owner, 'options', 'an options object or undefined', describeValue(given));
-  }
-  const { inputLengths, ...rest } = (given ?? {}) as Record<string, unknown>;
-  return { ...option.resolveOptions(owner, specs, rest), inputLengths };
+  const isObject = typeof given === 'object' && given !== null && !Array.isArray(given);
+  const { inputLengths, ...rest } = isObject ? (given as Record<string, unknown>) : {};
+  // Anything but an object goes to resolveOptions as is, which rejects it naming `options`.
+  return { ...option.resolveOptions(owner, specs, isObject ? rest : (given as never)), inputLengths };
 }
 
 export interface CtcGreedyDecodeOptions {

@@ -179,6 +179,9 @@ describe('bad inputs raise LossInputError naming the argument', () => {
     ['real of rank 1', () => gan.gradientPenalty((x) => x, [1, 2], [2, 3]), /real: expected rank ≥ 2/],
     ['fake of another shape', () => gan.gradientPenalty((x) => x, [[1], [2]], [[2]]), /fake: expected shape \[2,1\]/],
     ['negative lambda', () => gan.gradientPenalty((x) => x, [[1]], [[2]], { lambda: -1 }), /options\.lambda/],
+    ['misspelt penalty option', () => gan.gradientPenalty((x) => x, [[1]], [[2]], { lamda: 1 } as never), /gan\.gradientPenalty: options\.lamda: expected one of the known options/],
+    ['penalty options not an object', () => gan.gradientPenalty((x) => x, [[1]], [[2]], 3 as never), /gan\.gradientPenalty: options: expected an options object or undefined, got 3/],
+    ['a non-finite seed', () => gan.gradientPenalty((x) => x, [[1]], [[2]], { seed: NaN }), /options\.seed: expected a finite number or undefined, got NaN/],
     ['interpolation of the wrong size', () => gan.gradientPenalty((x) => x, [[1], [2]], [[2], [3]], { interpolation: [0.5] }), /options\.interpolation: expected one weight per sample/],
     ['interpolation outside [0, 1]', () => gan.gradientPenalty((x) => x, [[1], [2]], [[2], [3]], { interpolation: [0.5, 2] }), /options\.interpolation: expected probabilities/],
   ];
