@@ -4,6 +4,7 @@ export { get, fromConfig, list } from '../core/registry.js';
 export * from './margin.js';
 export * from './divergence.js';
 export * from './classification.js';
-export * from './sequence.js';
+// ctcForwardBackward (the typed-array recursion behind ctc) stays internal to sequence.ts and the kernels.
+export { ctc, ctcGreedyDecode, ctcBeamSearchDecode, type CtcGreedyDecodeOptions, type CtcBeamSearchDecodeOptions, type CtcBeamSearchResult } from './sequence.js';
 export * from './segmentation.js';
 export * from './metric.js';

@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
-import { assertClose, assertNoLeak } from '../helpers/assert.js';
+import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { combine, losses, LossInputError } from '../../src/index.js';
+import { combine, losses } from '../../src/index.js';
 
 await useBackend('cpu');
 
@@ -127,7 +127,7 @@ describe('bad inputs raise LossInputError naming the argument', () => {
     ['a tensor for two tasks', () => combine({ a: 'mse', b: 'mse' })(y as never, [y, y]), /combine: yTrues: expected a dict by task name or an array in task order \(a, b\), got a tensor of shape \[2,1\]/],
   ];
   for (const [what, fn, message] of cases) {
-    test(what, () => assert.throws(fn as () => void, (e: unknown) => e instanceof LossInputError && message.test(e.message)));
+    test(what, () => assertLossInputError(fn, undefined, message));
   }
 });
 

@@ -1,6 +1,7 @@
 /** Numeric assertions and the leak check shared by the test suites. */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { LossInputError } from '../../src/core/errors.js';
 
 export interface Tolerance {
   rtol?: number;
@@ -31,4 +32,18 @@ export function assertNoLeak(fn: () => tf.Tensor | tf.Tensor[] | void, what = 'c
   const after = tf.memory().numTensors;
   tf.dispose(returned);
   assert.equal(after - returned.length, before, `${what} leaked ${after - returned.length - before} tensors`);
+}
+
+/**
+ * `run` must throw a LossInputError: naming `argument` when given, matching `message` when given, from
+ * `loss` when given. (Wrap it in `assertNoLeak` to check that the rejected call leaves no tensor behind.)
+ */
+export function assertLossInputError(run: () => unknown, argument?: string, message?: RegExp, loss?: string): void {
+  assert.throws(run, (e: unknown) => {
+    assert.ok(e instanceof LossInputError, `expected a LossInputError, got ${String(e)}`);
+    if (argument !== undefined) assert.equal(e.argument, argument, e.message);
+    if (message !== undefined) assert.match(e.message, message);
+    if (loss !== undefined) assert.equal(e.loss, loss, e.message);
+    return true;
+  });
 }

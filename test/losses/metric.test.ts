@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { useBackend } from '../helpers/backends.js';
-import { assertClose, assertNoLeak } from '../helpers/assert.js';
-import { gradCheck, losses, LossInputError, setValueChecks, type Loss } from '../../src/index.js';
+import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
+import { gradCheck, losses, setValueChecks, type Loss } from '../../src/index.js';
 
 await useBackend('cpu');
 
@@ -27,16 +27,6 @@ const embeddings = (seed = 'metric') => tf.tensor2d(normals(seed, 21), [7, 3]);
 
 const MININGS = ['batchAll', 'batchHard', 'semiHard'] as const;
 const DISTANCES = ['euclidean', 'squaredEuclidean', 'cosine'] as const;
-
-/** Asserts that `fn` throws a LossInputError naming `argument` (and, optionally, matching `message`). */
-function throwsFor(fn: () => unknown, argument: string, message?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof LossInputError, `expected a LossInputError, got ${String(e)}`);
-    assert.equal(e.argument, argument, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 // ───────────────────────────── gradients ─────────────────────────────
 
@@ -215,37 +205,37 @@ describe('bad inputs raise LossInputError naming the argument', () => {
     test(name, () => {
       const loss = make();
       const e = tf.tensor2d([[0, 1], [1, 0], [1, 1]]);
-      throwsFor(() => loss([0, 0.5, 1], e), 'yTrue', /integer class labels.*got 0\.5/);
-      throwsFor(() => loss([0, NaN, 1], e), 'yTrue', /integer/);
-      throwsFor(() => loss([0, 1], e), 'yTrue', /shape \[3\] or \[3,k\].*got shape \[2\]/);
-      throwsFor(() => loss([[0, 1], [1, 1], [2, 2]], e), 'yTrue', /same label in every column/);
-      throwsFor(() => loss([[[0]], [[1]], [[2]]], e), 'yTrue', /shape \[3\]/);
-      throwsFor(() => loss([0, 1, 2], [1, 2, 3]), 'yPred', /rank 2.*got rank 1/);
-      throwsFor(() => loss([0, 1, 2], tf.zeros([3, 2, 2])), 'yPred', /rank 2/);
-      throwsFor(() => loss([0, 1, 2], tf.zeros([3, 0])), 'yPred', /dim ≥ 1/);
-      throwsFor(() => loss([0, 1, 2], [[0, 1], [NaN, 0], [1, 1]]), 'yPred', /finite/);
-      throwsFor(() => loss([0, 1, 2], e, { sampleWeight: [1, 2] }), 'call.sampleWeight');
+      assertLossInputError(() => loss([0, 0.5, 1], e), 'yTrue', /integer class labels.*got 0\.5/);
+      assertLossInputError(() => loss([0, NaN, 1], e), 'yTrue', /integer/);
+      assertLossInputError(() => loss([0, 1], e), 'yTrue', /shape \[3\] or \[3,k\].*got shape \[2\]/);
+      assertLossInputError(() => loss([[0, 1], [1, 1], [2, 2]], e), 'yTrue', /same label in every column/);
+      assertLossInputError(() => loss([[[0]], [[1]], [[2]]], e), 'yTrue', /shape \[3\]/);
+      assertLossInputError(() => loss([0, 1, 2], [1, 2, 3]), 'yPred', /rank 2.*got rank 1/);
+      assertLossInputError(() => loss([0, 1, 2], tf.zeros([3, 2, 2])), 'yPred', /rank 2/);
+      assertLossInputError(() => loss([0, 1, 2], tf.zeros([3, 0])), 'yPred', /dim ≥ 1/);
+      assertLossInputError(() => loss([0, 1, 2], [[0, 1], [NaN, 0], [1, 1]]), 'yPred', /finite/);
+      assertLossInputError(() => loss([0, 1, 2], e, { sampleWeight: [1, 2] }), 'call.sampleWeight');
       e.dispose();
     });
   }
   test('options', () => {
-    throwsFor(() => losses.tripletMargin({ mining: 'hardest' as never }), 'options.mining', /'batchAll', 'batchHard', 'semiHard'/);
-    throwsFor(() => losses.tripletMargin({ distance: 'manhattan' as never }), 'options.distance', /'euclidean'/);
-    throwsFor(() => losses.tripletMargin({ margin: -1 }), 'options.margin');
-    throwsFor(() => losses.tripletMargin({ swap: 'yes' as never }), 'options.swap');
-    throwsFor(() => losses.contrastive({ margin: -0.1 }), 'options.margin');
-    throwsFor(() => losses.ntXent({ temperature: 0 }), 'options.temperature');
-    throwsFor(() => losses.cosineEmbedding({ margin: 2 }), 'options.margin');
+    assertLossInputError(() => losses.tripletMargin({ mining: 'hardest' as never }), 'options.mining', /'batchAll', 'batchHard', 'semiHard'/);
+    assertLossInputError(() => losses.tripletMargin({ distance: 'manhattan' as never }), 'options.distance', /'euclidean'/);
+    assertLossInputError(() => losses.tripletMargin({ margin: -1 }), 'options.margin');
+    assertLossInputError(() => losses.tripletMargin({ swap: 'yes' as never }), 'options.swap');
+    assertLossInputError(() => losses.contrastive({ margin: -0.1 }), 'options.margin');
+    assertLossInputError(() => losses.ntXent({ temperature: 0 }), 'options.temperature');
+    assertLossInputError(() => losses.cosineEmbedding({ margin: 2 }), 'options.margin');
   });
   test('pair losses', () => {
     const pairs = tf.zeros([2, 2, 3]);
-    throwsFor(() => losses.cosineEmbedding()([1, 0], pairs), 'yTrue', /−1.*or 1.*got 0 at/);
-    throwsFor(() => losses.cosineEmbedding()([1, -1, 1], pairs), 'yTrue', /shape \[2\]/);
-    throwsFor(() => losses.cosineEmbedding()([1, -1], tf.zeros([2, 3, 3])), 'yPred', /\[batch, 2, dim\]/);
-    throwsFor(() => losses.cosineEmbedding()([1, -1], tf.zeros([2, 6])), 'yPred', /\[batch, 2, dim\]/);
-    throwsFor(() => losses.marginRanking()([1, 2], tf.zeros([2, 2])), 'yTrue', /got 2 at/);
-    throwsFor(() => losses.marginRanking()([1, -1], tf.zeros([2, 3])), 'yPred', /\[batch, 2\]/);
-    throwsFor(() => losses.marginRanking()([1, -1], tf.zeros([2, 2, 1])), 'yPred', /\[batch, 2\]/);
+    assertLossInputError(() => losses.cosineEmbedding()([1, 0], pairs), 'yTrue', /−1.*or 1.*got 0 at/);
+    assertLossInputError(() => losses.cosineEmbedding()([1, -1, 1], pairs), 'yTrue', /shape \[2\]/);
+    assertLossInputError(() => losses.cosineEmbedding()([1, -1], tf.zeros([2, 3, 3])), 'yPred', /\[batch, 2, dim\]/);
+    assertLossInputError(() => losses.cosineEmbedding()([1, -1], tf.zeros([2, 6])), 'yPred', /\[batch, 2, dim\]/);
+    assertLossInputError(() => losses.marginRanking()([1, 2], tf.zeros([2, 2])), 'yTrue', /got 2 at/);
+    assertLossInputError(() => losses.marginRanking()([1, -1], tf.zeros([2, 3])), 'yPred', /\[batch, 2\]/);
+    assertLossInputError(() => losses.marginRanking()([1, -1], tf.zeros([2, 2, 1])), 'yPred', /\[batch, 2\]/);
     pairs.dispose();
   });
   test('with value checks off, label values are not read but shapes are still checked', () => {
@@ -254,7 +244,7 @@ describe('bad inputs raise LossInputError naming the argument', () => {
       const e = tf.tensor2d([[0, 1], [1, 0], [1, 1]]);
       const v = losses.tripletMargin()([0, 0.5, 1], e);
       assert.ok(Number.isFinite(v.dataSync()[0]!));
-      throwsFor(() => losses.tripletMargin()([0, 1], e), 'yTrue');
+      assertLossInputError(() => losses.tripletMargin()([0, 1], e), 'yTrue');
       tf.dispose([e, v]);
     } finally {
       setValueChecks(previous);
