@@ -5,15 +5,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { parseLossList } from '../workbench/candidates.js';
-import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareResult } from '../workbench/compare.js';
+import { defaultCandidates, parseLossList, type CandidateInput } from '../workbench/candidates.js';
+import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareProgress, type CompareResult, type TrainingSettings } from '../workbench/compare.js';
 import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../workbench/advise.js';
 import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../workbench/data.js';
 import { UsageError, WorkbenchError } from '../workbench/errors.js';
 import { formatCompare, formatNumber, formatTune } from '../workbench/format.js';
 import { metricsFor } from '../workbench/metrics.js';
 import { defaultWorkers } from '../workbench/pool.js';
-import { createProgress } from '../workbench/progress.js';
+import { createProgress, type Progress } from '../workbench/progress.js';
 import { renderCompareReport, renderTuneReport } from '../workbench/report.js';
 import { runTune, TUNE_DEFAULTS, type SamplerName } from '../workbench/tune.js';
 import { integer, positiveNumber, probability } from './options.js';
@@ -41,6 +41,13 @@ function packageVersion(): string {
 
 const TASKS = ['auto', 'binary', 'multiclass', 'regression'] as const;
 const builtins = Object.keys(BUILTIN_DATASETS).map((n) => `builtin:${n}`).join(', ');
+
+/** A default candidate as the help shows it: `name` or `name {option: value, …}`. */
+function candidateText(candidate: CandidateInput): string {
+  if (typeof candidate === 'string') return candidate;
+  const { name, ...options } = candidate;
+  return `${name} {${Object.entries(options).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}}`;
+}
 
 /** Options every data-driven command shares. */
 function dataOptions(cmd: Command, defaultData?: string): Command {
@@ -85,42 +92,53 @@ interface TrainingFlags {
   workers: number;
 }
 
-/** Writes results.json and report.html into `out`; returns their paths. */
-export function writeCompareOutputs(result: CompareResult, out: string): { json: string; html: string } {
+/** Writes results.json (the result, indented) and report.html into `out`; returns their paths. */
+function writeOutputs(out: string, result: unknown, reportHtml: string): { json: string; html: string } {
   mkdirSync(out, { recursive: true });
   const json = join(out, 'results.json');
   const html = join(out, 'report.html');
   writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(html, renderCompareReport(result));
+  writeFileSync(html, reportHtml);
   return { json, html };
 }
 
-export async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
-  const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'compare', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
+/** The flags every training command shares, as the workbench's settings. */
+function trainingSettings(opts: CommonOptions & TrainingFlags): TrainingSettings {
+  return {
+    data: opts.data,
+    target: opts.target,
+    task: opts.task,
+    folds: opts.folds,
+    repeats: opts.repeats,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    hidden: parseModel(opts.model),
+    learningRate: opts.lr,
+    seed: opts.seed,
+    metric: opts.metric,
+    workers: opts.workers,
+  };
+}
+
+function progressFor(opts: CommonOptions, io: CliIo, label: string): Progress {
+  return createProgress({ quiet: Boolean(opts.quiet), label, interactive: io.interactive });
+}
+
+/** Progress hooks of a comparison: one tick per training, named by loss, repeat and fold. */
+function compareProgress(progress: Progress): CompareProgress {
+  return {
+    start: (total) => progress.start(total),
+    tick: (o) => progress.tick(`${o.label} r${o.repeat + 1}f${o.fold + 1}`),
+    stop: () => progress.stop(),
+  };
+}
+
+async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
   const result = await runCompare(
-    {
-      data: opts.data,
-      ...(opts.target ? { target: opts.target } : {}),
-      task: opts.task,
-      ...(opts.losses ? { losses: parseLossList(opts.losses) } : {}),
-      folds: opts.folds,
-      repeats: opts.repeats,
-      epochs: opts.epochs,
-      batchSize: opts.batchSize,
-      hidden: parseModel(opts.model),
-      learningRate: opts.lr,
-      seed: opts.seed,
-      ...(opts.metric ? { metric: opts.metric } : {}),
-      alpha: opts.alpha,
-      workers: opts.workers,
-    },
-    {
-      start: (total) => progress.start(total),
-      tick: (o) => progress.tick(`${o.label} r${o.repeat + 1}f${o.fold + 1}`),
-      stop: () => progress.stop(),
-    },
+    { ...trainingSettings(opts), losses: opts.losses ? parseLossList(opts.losses) : undefined, alpha: opts.alpha },
+    compareProgress(progressFor(opts, io, 'compare')),
   );
-  const paths = writeCompareOutputs(result, resolve(opts.out));
+  const paths = writeOutputs(resolve(opts.out), result, renderCompareReport(result));
   if (opts.json) {
     io.stdout(`${JSON.stringify(result)}\n`);
   } else {
@@ -129,38 +147,28 @@ export async function compareCommand(opts: CommonOptions & TrainingFlags & { los
   return 0;
 }
 
-export async function adviseCommand(
+async function adviseCommand(
   opts: CommonOptions & TrainingFlags & { data?: string; verify?: boolean; out: string; alpha: number },
   io: CliIo,
 ): Promise<number> {
   if (!opts.data) throw new UsageError("advise: --data is required (a CSV file or builtin:NAME)");
-  const data = loadDataset(opts.data, { ...(opts.target ? { target: opts.target } : {}), task: opts.task });
+  const data = loadDataset(opts.data, { target: opts.target || undefined, task: opts.task });
   const diagnostics = diagnose(data);
   const recommendations = recommend(diagnostics);
   let verify: CompareResult | undefined;
+  let paths: { json: string; html: string } | undefined;
   if (opts.verify) {
-    const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'verify', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
     verify = await runCompare(
       {
-        data: opts.data,
+        ...trainingSettings({ ...opts, data: opts.data }),
         target: data.target,
-        task: opts.task,
         losses: recommendations.slice(0, 3).map((r) => (typeof r.loss === 'string' ? r.loss : { ...r.loss, label: r.label })),
-        folds: opts.folds,
-        repeats: opts.repeats,
-        epochs: opts.epochs,
-        batchSize: opts.batchSize,
-        hidden: parseModel(opts.model),
-        learningRate: opts.lr,
-        seed: opts.seed,
-        ...(opts.metric ? { metric: opts.metric } : {}),
         alpha: opts.alpha,
-        workers: opts.workers,
       },
-      { start: (t) => progress.start(t), tick: (o) => progress.tick(`${o.label} r${o.repeat + 1}f${o.fold + 1}`), stop: () => progress.stop() },
+      compareProgress(progressFor(opts, io, 'verify')),
     );
+    paths = writeOutputs(resolve(opts.out), verify, renderCompareReport(verify));
   }
-  const paths = verify ? writeCompareOutputs(verify, resolve(opts.out)) : undefined;
   if (opts.json) {
     io.stdout(`${JSON.stringify({ command: 'advise', diagnostics, recommendations, ...(verify ? { verify } : {}) })}\n`);
     return 0;
@@ -172,7 +180,7 @@ export async function adviseCommand(
   return 0;
 }
 
-export async function tuneCommand(
+async function tuneCommand(
   opts: CommonOptions & TrainingFlags & { data: string; loss: string; space: string; trials: number; sampler: SamplerName; out: string; resume?: boolean; prune: boolean },
   io: CliIo,
 ): Promise<number> {
@@ -180,36 +188,24 @@ export async function tuneCommand(
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = createProgress({ quiet: Boolean(opts.quiet), label: 'tune', ...(io.interactive !== undefined ? { interactive: io.interactive } : {}) });
+  const progress = progressFor(opts, io, 'tune');
+  const out = resolve(opts.out);
   let result;
   try {
     result = await runTune(
       {
-        data: opts.data,
-        ...(opts.target ? { target: opts.target } : {}),
-        task: opts.task,
+        ...trainingSettings(opts),
         loss: opts.loss,
         space: opts.space,
         trials: opts.trials,
         sampler: opts.sampler,
-        folds: opts.folds,
-        repeats: opts.repeats,
-        epochs: opts.epochs,
-        batchSize: opts.batchSize,
-        hidden: parseModel(opts.model),
-        learningRate: opts.lr,
-        seed: opts.seed,
-        ...(opts.metric ? { metric: opts.metric } : {}),
-        workers: opts.workers,
-        out: resolve(opts.out),
+        out,
         resume: Boolean(opts.resume),
         pruning: opts.prune,
         signal: controller.signal,
       },
       {
-        start: (total, done) => {
-          progress.start(total - done);
-        },
+        start: (total, done) => progress.start(total - done),
         tick: (r, best) => progress.tick(`trial ${r.trial} ${formatNumber(r.score)}${r.pruned ? ' (pruned)' : ''}, best ${best ? formatNumber(best.score) : 'n/a'}`),
         stop: () => progress.stop(),
       },
@@ -218,11 +214,9 @@ export async function tuneCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const out = resolve(opts.out);
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(out, 'report.html'), renderTuneReport(result));
+  const paths = writeOutputs(out, result, renderTuneReport(result));
   if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
-  else io.stdout(`${formatTune(result)}\n\nReport: ${join(out, 'report.html')}\nJournal: ${result.journal}\n`);
+  else io.stdout(`${formatTune(result)}\n\nReport: ${paths.html}\nJournal: ${result.journal}\n`);
   if (result.interrupted) {
     io.stderr(`lossforge: interrupted after ${result.trials.length} finished trials (all in the journal); run the same command with --resume to continue.\n`);
     return 130;
@@ -230,7 +224,7 @@ export async function tuneCommand(
   return 0;
 }
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('lossforge')
     .description('Which loss works best on your data? Compare, get advice, tune.')
     .version(packageVersion())
@@ -258,9 +252,7 @@ Exit codes: 0 ok, 1 failure (bad data, training error), 2 usage error. Run 'loss
       'after',
       `
 Default losses per task:
-  binary:      binaryCrossentropy, binaryCrossentropy {posWeight: "balanced"}, binaryFocalCrossentropy, hinge, polyCrossentropy
-  multiclass:  categoricalCrossentropy, categoricalFocalCrossentropy, categoricalCrossentropy {labelSmoothing: 0.1}, polyCrossentropy, categoricalHinge
-  regression:  meanSquaredError, meanAbsoluteError, huber, logCosh, quantile {quantile: 0.5}
+${TASKS.filter((t) => t !== 'auto').map((t) => `  ${`${t}:`.padEnd(13)}${defaultCandidates(t).map(candidateText).join(', ')}`).join('\n')}
 Metrics: ${metricsFor('binary').join(', ')} (binary); ${metricsFor('regression').join(', ')} (regression).
 
 Examples:
@@ -335,4 +327,3 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   }
 }
 
-export { formatNumber };

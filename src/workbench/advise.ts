@@ -80,6 +80,7 @@ export function duplicates(data: Dataset): { duplicateRows: number; conflictingR
   return { duplicateRows, conflictingRows };
 }
 
+/** Looks at the data: task, class balance (classification) or target shape, outliers and counts (regression), duplicates. */
 export function diagnose(data: Dataset): Diagnostics {
   const d: Diagnostics = {
     source: data.source,
@@ -208,6 +209,7 @@ export function recommend(d: Diagnostics): Recommendation[] {
     .map((p, i) => ({ rank: i + 1, label: p.label, loss: p.loss, reason: p.reason }));
 }
 
+/** The diagnostics as terminal lines. */
 export function formatDiagnostics(d: Diagnostics): string {
   const lines = [`${d.source} → ${d.target}: ${d.task}, ${d.rows} rows, ${d.featureColumns} feature columns (${d.categoricalColumns} categorical)`];
   if (d.missingCells > 0) lines.push(`missing feature values: ${d.missingCells} (imputed per training fold)`);
@@ -226,6 +228,7 @@ export function formatDiagnostics(d: Diagnostics): string {
   return lines.join('\n');
 }
 
+/** The recommendations as a numbered list, labels aligned, one reason per line. */
 export function formatRecommendations(recs: Recommendation[]): string {
   const width = Math.max(...recs.map((r) => r.label.length));
   return recs.map((r) => `${String(r.rank).padStart(2)}. ${r.label.padEnd(width)}  ${r.reason}`).join('\n');

@@ -4,7 +4,8 @@
  * scores (Guo et al. 2017).
  */
 
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+/** σ(z) = 1 / (1 + e⁻ᶻ), written so that neither branch overflows. */
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 function plattObjective(scores: ArrayLike<number>, targets: Float64Array, a: number, b: number): number {
   let f = 0;
@@ -62,6 +63,7 @@ export function fitPlatt(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   return { a, b };
 }
 
+/** p = σ(a·score + b) for each score, with the map `fitPlatt` found. */
 export function applyPlatt(scores: ArrayLike<number>, { a, b }: { a: number; b: number }): Float64Array {
   return Float64Array.from({ length: scores.length }, (_, i) => sigmoid(a * scores[i]! + b));
 }

@@ -8,32 +8,37 @@ import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.
 import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
 import { UsageError } from './errors.js';
 import type { ClassPredictions, FoldOutcome, RegressionPredictions } from './evaluate.js';
-import { repeatedKFold, splitSeed, type Fold } from './folds.js';
+import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
-import type { TrainOptions } from './train.js';
+import type { TrainingKnobs } from './train.js';
 
-export interface CompareSettings {
+/** What every study (compare, tune) trains: the data, the splits, the model and the ranking metric. */
+export interface TrainingSettings extends TrainingKnobs {
+  /** A CSV path or `builtin:NAME`. */
   data: string;
+  /** Target column (default: the built-in's target, else the last column). */
   target?: string;
   task: TaskOption;
-  losses?: CandidateInput[];
   folds: number;
   repeats: number;
-  epochs: number;
-  batchSize: number;
-  hidden: number[];
-  learningRate: number;
   seed: number;
   /** Ranking metric (default by task). */
   metric?: string;
-  /** Significance level for the marks (default 0.05). */
-  alpha: number;
+  /** Worker threads (1 = this thread). */
   workers: number;
 }
 
+export interface CompareSettings extends TrainingSettings {
+  /** Candidate losses (default: per task). */
+  losses?: CandidateInput[];
+  /** Significance level for the marks (default 0.05). */
+  alpha: number;
+}
+
+/** The defaults of `lossforge compare` (also the CLI defaults of the other commands' shared flags). */
 export const COMPARE_DEFAULTS = {
   data: 'builtin:breast_cancer',
   task: 'auto' as TaskOption,
@@ -126,11 +131,12 @@ export function parseModel(text: string): number[] {
   return sizes;
 }
 
+/** The `--model` text of hidden layer sizes: `mlp:64,32`, or `linear` for none (the inverse of `parseModel`). */
 export function modelText(hidden: number[]): string {
   return hidden.length === 0 ? 'linear' : `mlp:${hidden.join(',')}`;
 }
 
-function checkSettings(s: CompareSettings): void {
+function checkSettings(s: TrainingSettings): void {
   const positiveInt = (v: number, flag: string) => {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: expected a positive integer, got ${v}`);
   };
@@ -142,14 +148,34 @@ function checkSettings(s: CompareSettings): void {
   if (!Number.isInteger(s.seed)) throw new UsageError(`--seed: expected an integer, got ${s.seed}`);
 }
 
-/** The splits used for `data`: stratified for classification. */
-export function splitsFor(data: Dataset, folds: number, repeats: number, seed: number): Fold[] {
-  return repeatedKFold(data.n, folds, repeats, seed, data.task === 'regression' ? undefined : data.y);
+/** A study's data, ranking metric and splits, shared by compare and tune. */
+export interface Study {
+  data: Dataset;
+  metric: string;
+  /** The repeated k-fold splits: stratified for classification. */
+  folds: Fold[];
+  /** How jobs (in this thread or a worker) find the data; primed with `data` in this thread. */
+  dataRef: DataRef;
+  knobs: TrainingKnobs;
 }
 
-/** Training options of one split: the seed depends on the split only, so every loss starts from the same weights. */
-export function splitTrainOptions(base: Omit<TrainOptions, 'seed'>, seed: number, fold: Fold): TrainOptions {
-  return { ...base, seed: splitSeed(seed, fold) };
+/**
+ * Checks the settings, loads the data, resolves the ranking metric (UsageError if it does not fit
+ * the task) and draws the splits: every loss (compare) and every trial (tune) uses the same ones.
+ */
+export function prepareStudy(settings: TrainingSettings): Study {
+  checkSettings(settings);
+  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task });
+  const metric = settings.metric ?? defaultMetric(data.task);
+  const metricNames = metricsFor(data.task);
+  if (!metricNames.includes(metric)) {
+    throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
+  }
+  const folds = repeatedKFold(data.n, settings.folds, settings.repeats, settings.seed, data.task === 'regression' ? undefined : data.y);
+  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
+  primeDataset(dataRef, data);
+  const { hidden, epochs, batchSize, learningRate } = settings;
+  return { data, metric, folds, dataRef, knobs: { hidden, epochs, batchSize, learningRate } };
 }
 
 function summarizeCurve(outcomes: FoldOutcome[]): LossSummary['curve'] {
@@ -215,19 +241,10 @@ function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcom
 
 /** Runs the comparison. `progress` sees every finished training. */
 export async function runCompare(settings: CompareSettings, progress?: CompareProgress): Promise<CompareResult> {
-  checkSettings(settings);
   const started = performance.now();
-  const data = loadDataset(settings.data, { ...(settings.target ? { target: settings.target } : {}), task: settings.task });
-  const metric = settings.metric ?? defaultMetric(data.task);
+  const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
   const metricNames = metricsFor(data.task);
-  if (!metricNames.includes(metric)) {
-    throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
-  }
   const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task), data.task, data.classes.length);
-  const folds = splitsFor(data, settings.folds, settings.repeats, settings.seed);
-  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
-  primeDataset(dataRef, data);
-  const base = { hidden: settings.hidden, epochs: settings.epochs, batchSize: settings.batchSize, learningRate: settings.learningRate };
 
   const runner = createRunner(settings.workers);
   const total = folds.length * candidates.length;
@@ -238,7 +255,7 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       candidates.map((candidate) =>
         Promise.all(
           folds.map(async (fold) => {
-            const outcome = await runner.runFold({ dataRef, fold, candidate, options: splitTrainOptions(base, settings.seed, fold) });
+            const outcome = await runner.runFold({ dataRef, fold, candidate, options: splitTrainOptions(knobs, settings.seed, fold) });
             progress?.tick(outcome);
             return outcome;
           }),

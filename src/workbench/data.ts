@@ -101,6 +101,7 @@ export function parseCsv(text: string, source: string): RawTable {
   };
 }
 
+/** Reads and parses the CSV that `--data` names (UsageError if it cannot be read). */
 export function readTable(spec: string): RawTable {
   const { path, source } = resolveDataPath(spec);
   let text: string;
@@ -226,9 +227,10 @@ export function loadDataset(spec: string, options: { target?: string; task?: Tas
   return buildDataset(table, options.target ?? defaultTarget(spec, table), options.task ?? 'auto');
 }
 
-/** Class counts of a classification dataset (index-aligned with `classes`). */
-export function classCounts(data: Dataset): number[] {
+/** Class counts of a classification dataset (index-aligned with `classes`), over `rows` (default: all rows). */
+export function classCounts(data: Dataset, rows?: readonly number[]): number[] {
   const counts = new Array<number>(data.classes.length).fill(0);
-  for (const c of data.y) counts[c]! += 1;
+  if (rows) for (const r of rows) counts[data.y[r]!]! += 1;
+  else for (const c of data.y) counts[c]! += 1;
   return counts;
 }

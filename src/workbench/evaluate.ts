@@ -3,9 +3,9 @@
  * Used by compare (every loss × every fold), tune (every trial × folds) and the worker threads.
  */
 import { losses } from '../index.js';
-import { applyPlatt, fitPlatt, fitTemperature, softmaxRows } from './calibrate.js';
+import { applyPlatt, fitPlatt, fitTemperature, sigmoid, softmaxRows } from './calibrate.js';
 import { concreteConfig, type LossCandidate } from './candidates.js';
-import type { Dataset } from './data.js';
+import { classCounts, type Dataset } from './data.js';
 import type { Fold } from './folds.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { fitPreprocessor } from './preprocess.js';
@@ -47,16 +47,6 @@ export interface FoldOutcome {
   predictions: ClassPredictions | RegressionPredictions;
 }
 
-export interface FoldHooks {
-  onEpoch?: (epoch: number, logs: { loss: number; valLoss: number }) => boolean | void;
-}
-
-function classCounts(data: Dataset, rows: readonly number[]): number[] {
-  const counts = new Array<number>(data.classes.length).fill(0);
-  for (const r of rows) counts[data.y[r]!]! += 1;
-  return counts;
-}
-
 interface TargetScale {
   center: number;
   scale: number;
@@ -91,8 +81,6 @@ export function encodeTargets(data: Dataset, rows: readonly number[], candidate:
       return { data: Float32Array.from(rows, (r) => (data.y[r]! - scale!.center) / scale!.scale), rows: n, cols: 1 };
   }
 }
-
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /** Class probabilities (rows × C) and predicted classes from raw outputs. */
 function classify(
@@ -138,14 +126,14 @@ function classify(
 }
 
 /** Trains `candidate` on `fold.train` and evaluates it on `fold.test`. */
-export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidate, options: TrainOptions, hooks: FoldHooks = {}): Promise<FoldOutcome> {
+export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidate, options: TrainOptions): Promise<FoldOutcome> {
   const started = performance.now();
   const pre = fitPreprocessor(data, fold.train);
   const xTrain: Matrix = { data: pre.transform(fold.train), rows: fold.train.length, cols: pre.width };
   const xTest: Matrix = { data: pre.transform(fold.test), rows: fold.test.length, cols: pre.width };
   const classification = data.task !== 'regression';
   const lossConfig = concreteConfig(candidate, classification ? classCounts(data, fold.train) : []);
-  const loss = losses.get(lossConfig as never);
+  const loss = losses.get(lossConfig);
   const scale = classification ? undefined : targetScale(data, fold.train, candidate);
   const model = await trainMlp(
     {
@@ -155,7 +143,6 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
       loss,
       units: candidate.units,
       activation: candidate.activation,
-      ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}),
     },
     options,
   );

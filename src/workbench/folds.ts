@@ -4,6 +4,7 @@
  */
 import { deriveSeed, makeRng, shuffled } from './random.js';
 import { UsageError } from './errors.js';
+import type { TrainingKnobs, TrainOptions } from './train.js';
 
 export interface Fold {
   repeat: number;
@@ -63,7 +64,10 @@ export function repeatedKFold(n: number, k: number, repeats: number, seed: numbe
   return out;
 }
 
-/** The training seed of a split: it depends on the split only, so every loss (and every tuning trial) starts from the same weights on it. */
-export function splitSeed(seed: number, fold: Fold): number {
-  return deriveSeed(seed, 3, fold.repeat, fold.fold);
+/**
+ * Training options of one split: the seed depends on the split only (not on the loss or the trial),
+ * so every loss in a comparison and every tuning trial starts from the same weights on it.
+ */
+export function splitTrainOptions(knobs: TrainingKnobs, seed: number, fold: Fold): TrainOptions {
+  return { ...knobs, seed: deriveSeed(seed, 3, fold.repeat, fold.fold) };
 }

@@ -2,6 +2,7 @@
 import type { CompareResult } from './compare.js';
 import { METRICS } from './metrics.js';
 import { parseSpace, type ParamValue } from './space.js';
+import type { TrialRecord } from './journal.js';
 import type { TuneResult } from './tune.js';
 
 /** A number with a sensible count of decimals for its size. */
@@ -15,10 +16,21 @@ export function formatNumber(v: number): string {
   return v.toFixed(3);
 }
 
+/** A p-value to 3 decimals, `<0.001` below that, `n/a` for NaN. */
 export function formatP(p: number): string {
   if (Number.isNaN(p)) return 'n/a';
   if (p < 0.001) return '<0.001';
   return p.toFixed(3);
+}
+
+/** A sampled parameter value: numbers to 4 significant digits, anything else as is. */
+export function formatParam(v: ParamValue | undefined): string {
+  return typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
+}
+
+/** Trials best first: complete trials by score, then pruned ones by score. */
+export function trialsBestFirst(trials: readonly TrialRecord[], higherIsBetter: boolean): TrialRecord[] {
+  return [...trials].sort((a, b) => (a.pruned !== b.pruned ? (a.pruned ? 1 : -1) : higherIsBetter ? b.score - a.score : a.score - b.score));
 }
 
 /** Pads columns to equal width; `align` per column: l or r. */
@@ -70,7 +82,6 @@ export function formatTune(result: TuneResult, limit = 10): string {
   const s = result.study;
   const names = parseSpace(s.space).map((d) => d.name);
   const label = METRICS[s.metric]!.label;
-  const value = (v: ParamValue | undefined) => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v));
   const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs} epochs, seed ${s.seed}`];
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   if (result.resumed > 0) lines.push(`resumed: ${result.resumed} trials read from ${result.journal}`);
@@ -78,18 +89,16 @@ export function formatTune(result: TuneResult, limit = 10): string {
   if (result.best) {
     const b = result.best;
     lines.push(`Best trial #${b.trial}: ${label} ${formatNumber(b.score)} (mean of ${b.foldScores.length} folds)`);
-    for (const n of names) lines.push(`  ${n} = ${value(b.params[n])}`);
+    for (const n of names) lines.push(`  ${n} = ${formatParam(b.params[n])}`);
   } else {
     lines.push('No trial finished.');
   }
-  const higher = s.higherIsBetter;
-  const sorted = [...result.trials].sort((a, b) => (a.pruned !== b.pruned ? (a.pruned ? 1 : -1) : higher ? b.score - a.score : a.score - b.score));
-  const shown = sorted.slice(0, limit);
+  const shown = trialsBestFirst(result.trials, s.higherIsBetter).slice(0, limit);
   const pruned = result.trials.filter((t) => t.pruned).length;
   lines.push('', `Trials (best ${shown.length} of ${result.trials.length}; ${pruned} pruned):`);
   lines.push(
     table(
-      [['trial', ...names, label, 'folds', 'status'], ...shown.map((t) => [String(t.trial), ...names.map((n) => value(t.params[n])), formatNumber(t.score), String(t.foldScores.length), t.pruned ? 'pruned' : 'complete'])],
+      [['trial', ...names, label, 'folds', 'status'], ...shown.map((t) => [String(t.trial), ...names.map((n) => formatParam(t.params[n])), formatNumber(t.score), String(t.foldScores.length), t.pruned ? 'pruned' : 'complete'])],
       ['r', ...names.map(() => 'r' as const), 'r', 'r', 'l'],
     ),
   );

@@ -23,6 +23,7 @@ export interface FoldJob {
 
 const cache = new Map<string, Dataset>();
 
+/** The dataset a job names, loaded once per thread and cached. */
 export function datasetFor(ref: DataRef): Dataset {
   const key = JSON.stringify(ref);
   let data = cache.get(key);
@@ -38,6 +39,7 @@ export function primeDataset(ref: DataRef, data: Dataset): void {
   cache.set(JSON.stringify(ref), data);
 }
 
+/** Runs one fold job (see `runFold`) on the dataset it names. */
 export function runFoldJob(job: FoldJob): Promise<FoldOutcome> {
   return runFold(datasetFor(job.dataRef), job.fold, job.candidate, job.options);
 }

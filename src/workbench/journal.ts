@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DataError, UsageError } from './errors.js';
 import type { Params } from './space.js';
+import type { TrialOutcome } from './tuneJob.js';
 
 export interface StudyHeader {
   type: 'study';
@@ -29,17 +30,10 @@ export interface StudyHeader {
   pruning: boolean;
 }
 
-export interface TrialRecord {
+/** One finished trial: its sampled parameters and the outcome of its folds. */
+export interface TrialRecord extends TrialOutcome {
   type: 'trial';
-  trial: number;
   params: Params;
-  /** Mean of the evaluated fold scores on the metric. */
-  score: number;
-  foldScores: number[];
-  runningMeans: number[];
-  pruned: boolean;
-  metrics: Record<string, number>;
-  seconds: number;
 }
 
 /** The header fields that must match for a resume to continue the same study. */
@@ -51,6 +45,10 @@ export interface JournalContents {
   warnings: string[];
 }
 
+/**
+ * Reads a journal back: the header and the trials (first record kept for a repeated trial). An
+ * incomplete last line (a write cut short) is skipped with a warning; any other damage is a DataError.
+ */
 export function readJournal(path: string): JournalContents {
   const lines = readFileSync(path, 'utf8').split('\n');
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
@@ -95,6 +93,7 @@ export function checkSameStudy(path: string, saved: StudyHeader, now: StudyHeade
   }
 }
 
+/** The journal file: `start` writes the header, `append` adds one finished trial. */
 export class Journal {
   constructor(readonly path: string) {}
 

@@ -6,21 +6,22 @@
 export type Task = 'binary' | 'multiclass' | 'regression';
 
 export interface MetricInfo {
-  name: string;
+  /** Display label, e.g. `balanced acc.`. */
   label: string;
   higherIsBetter: boolean;
 }
 
+/** Every metric by name: its display label and direction. */
 export const METRICS: Record<string, MetricInfo> = {
-  accuracy: { name: 'accuracy', label: 'accuracy', higherIsBetter: true },
-  balancedAccuracy: { name: 'balancedAccuracy', label: 'balanced acc.', higherIsBetter: true },
-  macroF1: { name: 'macroF1', label: 'macro-F1', higherIsBetter: true },
-  rocAuc: { name: 'rocAuc', label: 'ROC-AUC', higherIsBetter: true },
-  logLoss: { name: 'logLoss', label: 'log loss', higherIsBetter: false },
-  mae: { name: 'mae', label: 'MAE', higherIsBetter: false },
-  rmse: { name: 'rmse', label: 'RMSE', higherIsBetter: false },
-  mape: { name: 'mape', label: 'MAPE %', higherIsBetter: false },
-  r2: { name: 'r2', label: 'R²', higherIsBetter: true },
+  accuracy: { label: 'accuracy', higherIsBetter: true },
+  balancedAccuracy: { label: 'balanced acc.', higherIsBetter: true },
+  macroF1: { label: 'macro-F1', higherIsBetter: true },
+  rocAuc: { label: 'ROC-AUC', higherIsBetter: true },
+  logLoss: { label: 'log loss', higherIsBetter: false },
+  mae: { label: 'MAE', higherIsBetter: false },
+  rmse: { label: 'RMSE', higherIsBetter: false },
+  mape: { label: 'MAPE %', higherIsBetter: false },
+  r2: { label: 'R²', higherIsBetter: true },
 };
 
 /** The metrics computed for a task, in display order. */
@@ -35,12 +36,14 @@ export function defaultMetric(task: Task): string {
   return task === 'regression' ? 'rmse' : 'balancedAccuracy';
 }
 
+/** Counts m[true][predicted] over the rows. */
 export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, numClasses: number): number[][] {
   const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < yTrue.length; i++) m[yTrue[i]!]![yPred[i]!]! += 1;
   return m;
 }
 
+/** Share of rows whose predicted label equals the true one. */
 export function accuracy(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): number {
   let hit = 0;
   for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) hit++;
@@ -107,12 +110,14 @@ export function logLoss(yTrue: ArrayLike<number>, proba: ArrayLike<number>, numC
   return s / yTrue.length;
 }
 
+/** Mean absolute error mean |y − ŷ|. */
 export function mae(y: ArrayLike<number>, yHat: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += Math.abs(y[i]! - yHat[i]!);
   return s / y.length;
 }
 
+/** Root mean squared error √(mean (y − ŷ)²). */
 export function rmse(y: ArrayLike<number>, yHat: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (y[i]! - yHat[i]!) ** 2;
@@ -166,6 +171,7 @@ export function classificationMetrics(
   return out;
 }
 
+/** Every regression metric of `metricsFor('regression')`. */
 export function regressionMetrics(y: ArrayLike<number>, yHat: ArrayLike<number>): Record<string, number> {
   return { rmse: rmse(y, yHat), mae: mae(y, yHat), mape: mape(y, yHat), r2: r2(y, yHat) };
 }

@@ -79,6 +79,7 @@ class PoolRunner implements Runner {
   }
 }
 
+/** A runner with `workers` threads: in this thread for 1, a piscina pool otherwise. */
 export function createRunner(workers: number): Runner {
   return workers <= 1 ? new InProcessRunner() : new PoolRunner(workers);
 }

@@ -21,6 +21,7 @@ export interface Preprocessor {
   missingIn(rows: readonly number[]): number;
 }
 
+/** Fits imputation, standardization and one-hot levels on `trainRows`; `transform` applies them to any rows. */
 export function fitPreprocessor(data: Dataset, trainRows: readonly number[]): Preprocessor {
   const plans: ColumnPlan[] = data.features.map((feature, column) => {
     if (feature.kind === 'numeric') {

@@ -12,12 +12,14 @@ export interface Progress {
   stop(): void;
 }
 
+/** `42s` or `3m07s`; `?` when unknown. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${Math.round(s)}s`;
   return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
+/** The progress output for a command (see the module comment); `label` starts each line. */
 export function createProgress(options: { quiet: boolean; label: string; interactive?: boolean; stream?: NodeJS.WritableStream }): Progress {
   if (options.quiet) return { start() {}, tick() {}, stop() {} };
   const interactive = options.interactive ?? Boolean(process.stdout.isTTY && process.stderr.isTTY);

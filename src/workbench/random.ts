@@ -1,25 +1,21 @@
 /** Seeded randomness for the workbench (folds, shuffles, samplers): seedrandom's alea generator. */
 import seedrandom from 'seedrandom';
+import { permutation } from '../training/fit.js';
 
 /** A function returning uniform numbers in [0, 1), fully determined by `seed`. */
 export type Rng = () => number;
 
+/** seedrandom's alea generator seeded with `seed`. */
 export function makeRng(seed: number | string): Rng {
-  const prng = seedrandom.alea(String(seed));
-  return () => prng();
+  return seedrandom.alea(String(seed));
 }
 
-/** Fisher–Yates shuffle of a copy of `items`. */
+/** A shuffled copy of `items` (the Fisher–Yates permutation that `fit` shuffles batches with). */
 export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+  return permutation(items.length, rng).map((i) => items[i]!);
 }
 
-/** A standard normal draw (Box–Muller). */
+/** A standard normal draw (Box–Muller: √(−2 ln u₁) · cos 2πu₂); seedrandom has no normal generator. */
 export function normal(rng: Rng): number {
   let u = 0;
   while (u === 0) u = rng();

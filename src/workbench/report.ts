@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompareResult } from './compare.js';
-import { formatNumber, formatP } from './format.js';
+import { formatNumber, formatP, formatParam, trialsBestFirst } from './format.js';
 import { METRICS } from './metrics.js';
 import { parseSpace } from './space.js';
 import type { TuneResult } from './tune.js';
@@ -41,6 +41,7 @@ export function vegaScripts(): string {
   return scriptsCache;
 }
 
+/** Escapes the five HTML special characters. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -265,6 +266,7 @@ variance inflated by n_test/n_train = ${result.settings.testTrainRatio.toFixed(3
 <span class="sig">* worse</span> = significantly worse at α = ${result.settings.alpha}.</p>`;
 }
 
+/** report.html of a comparison: summary, ranking table, metric distributions, learning curves, confusion and calibration (classification) or residuals (regression). */
 export function renderCompareReport(result: CompareResult): string {
   const d = result.dataset;
   const s = result.settings;
@@ -307,7 +309,7 @@ function tuneCharts(result: TuneResult): Chart[] {
       if (!d) y = norm(t.score, sMin, sMax);
       else if (d.kind === 'categorical') y = d.choices.length > 1 ? d.choices.indexOf(raw) / (d.choices.length - 1) : 0.5;
       else y = d.log ? norm(Math.log(raw as number), Math.log(d.low), Math.log(d.high)) : norm(raw as number, d.low, d.high);
-      return { trial: t.trial, dim: name, y, raw: String(typeof raw === 'number' ? Number(raw.toPrecision(4)) : raw), score: t.score, status: t.pruned ? 'pruned' : 'complete' };
+      return { trial: t.trial, dim: name, y, raw: formatParam(raw), score: t.score, status: t.pruned ? 'pruned' : 'complete' };
     }),
   );
   const fmt = (v: number) => String(Number(v.toPrecision(3)));
@@ -354,24 +356,24 @@ function tuneCharts(result: TuneResult): Chart[] {
 
 function tuneTable(result: TuneResult): string {
   const names = parseSpace(result.study.space).map((d) => d.name);
-  const higher = result.study.higherIsBetter;
-  const sorted = [...result.trials].sort((a, b) => (a.pruned !== b.pruned ? (a.pruned ? 1 : -1) : higher ? b.score - a.score : a.score - b.score));
+  const sorted = trialsBestFirst(result.trials, result.study.higherIsBetter);
   const head = `<tr><th>trial</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join('')}<th>${escapeHtml(METRICS[result.study.metric]!.label)}</th><th>folds</th><th class="l">status</th><th>seconds</th></tr>`;
   const rows = sorted
     .map((t) => {
-      const cells = names.map((n) => `<td>${escapeHtml(typeof t.params[n] === 'number' ? String(Number((t.params[n] as number).toPrecision(4))) : String(t.params[n]))}</td>`).join('');
+      const cells = names.map((n) => `<td>${escapeHtml(formatParam(t.params[n]))}</td>`).join('');
       return `<tr class="${t === result.best ? 'best' : ''}"><td>${t.trial}</td>${cells}<td>${formatNumber(t.score)}</td><td>${t.foldScores.length}</td><td class="l">${t.pruned ? 'pruned' : 'complete'}</td><td>${t.seconds.toFixed(1)}</td></tr>`;
     })
     .join('\n');
   return `<h2>Trials</h2>\n<table id="trials">\n${head}\n${rows}\n</table>`;
 }
 
+/** report.html of a tuning study: summary with the best trial, the trials table, optimization history and parallel coordinates. */
 export function renderTuneReport(result: TuneResult): string {
   const s = result.study;
   const best = result.best;
   const bestText = best
     ? `Best trial <b>#${best.trial}</b>: ${escapeHtml(METRICS[s.metric]!.label)} <b>${formatNumber(best.score)}</b> with ${Object.entries(best.params)
-        .map(([k, v]) => `${escapeHtml(k)} = <b>${escapeHtml(typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v))}</b>`)
+        .map(([k, v]) => `${escapeHtml(k)} = <b>${escapeHtml(formatParam(v))}</b>`)
         .join(', ')}.`
     : 'No trial finished.';
   const summary = `<p class="meta">Loss <b>${escapeHtml(JSON.stringify(s.loss))}</b> on <b>${escapeHtml(s.data)}</b> → ${escapeHtml(s.target)} (${s.task});

@@ -11,7 +11,7 @@
  * with the worst value seen so far, so concurrent suggestions spread out instead of piling up.
  */
 import { fromInternal, internalBounds, toInternal, type Dimension, type Params, type ParamValue, type Space } from './space.js';
-import { normal, type Rng } from './random.js';
+import { normal, shuffled, type Rng } from './random.js';
 
 export interface Observation {
   params: Params;
@@ -36,6 +36,7 @@ function sampleUniform(d: Dimension, rng: Rng): ParamValue {
   return fromInternal(d, lo + (hi - lo) * rng());
 }
 
+/** Random search: every dimension drawn uniformly (in log space for log scales). */
 export function randomSampler(space: Space): Sampler {
   return {
     name: 'random',
@@ -47,8 +48,7 @@ export function randomSampler(space: Space): Sampler {
 /** Grid values of one dimension: `k` points evenly spaced (in log space for log scales). */
 function gridValues(d: Dimension, k: number): ParamValue[] {
   if (d.kind === 'categorical') return d.choices;
-  const lo = d.log ? Math.log(d.low) : d.low;
-  const hi = d.log ? Math.log(d.high) : d.high;
+  const [lo, hi] = [toInternal(d, d.low), toInternal(d, d.high)];
   const values = Array.from({ length: k }, (_, i) => fromInternal(d, lo + ((hi - lo) * i) / (k - 1)));
   return [...new Set(values)];
 }
@@ -71,14 +71,11 @@ export function gridSampler(space: Space, trials: number, shuffleRng: Rng): Samp
     for (const v of axes[i]!) visit(i + 1, { ...acc, [space[i]!.name]: v });
   };
   visit(0, {});
-  for (let i = points.length - 1; i > 0; i--) {
-    const j = Math.floor(shuffleRng() * (i + 1));
-    [points[i], points[j]] = [points[j]!, points[i]!];
-  }
+  const order = shuffled(points, shuffleRng);
   return {
     name: 'grid',
-    size: points.length,
-    suggest: (trial) => points[trial % points.length]!,
+    size: order.length,
+    suggest: (trial) => order[trial % order.length]!,
   };
 }
 
@@ -158,7 +155,8 @@ export function parzenLogPdf(p: Parzen, x: number): number {
   return Math.log(Math.max(density, 1e-300));
 }
 
-export function parzenSample(p: Parzen, rng: Rng): number {
+/** A draw from the truncated mixture: a component by weight, then its Gaussian restricted to [lo, hi]. */
+function parzenSample(p: Parzen, rng: Rng): number {
   let u = rng();
   let k = 0;
   while (k < p.weights.length - 1 && u > p.weights[k]!) {
@@ -215,6 +213,7 @@ function suggestCategorical(d: Dimension & { kind: 'categorical' }, good: ParamV
   return d.choices[best]!;
 }
 
+/** The TPE sampler (see the module comment); random draws until `startup` trials have finished. */
 export function tpeSampler(space: Space, options: TpeOptions = {}): Sampler {
   const opts: Required<TpeOptions> = { startup: 10, candidates: 24, priorWeight: 1, ...options };
   return {

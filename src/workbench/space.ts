@@ -23,6 +23,7 @@ function parseValue(text: string): ParamValue {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
+/** Parses `--space` (syntax in the module comment); malformed specs raise a UsageError naming the part. */
 export function parseSpace(text: string): Space {
   const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
   if (parts.length === 0) throw new UsageError(`--space: expected name=lo:hi[,…], got '${text}'`);
@@ -62,21 +63,17 @@ export function toInternal(d: Dimension & { kind: 'float' | 'int' }, value: numb
   return d.log ? Math.log(value) : value;
 }
 
+/** The inverse of `toInternal`, rounded for integers and clamped to [low, high]. */
 export function fromInternal(d: Dimension & { kind: 'float' | 'int' }, x: number): number {
   let v = d.log ? Math.exp(x) : x;
   if (d.kind === 'int') v = Math.round(v);
   return Math.min(d.high, Math.max(d.low, v));
 }
 
+/** The sampling range of a numeric dimension in internal coordinates. */
 export function internalBounds(d: Dimension & { kind: 'float' | 'int' }): [number, number] {
   // integers: widen by half a step so that each integer gets an equal share after rounding
   const lo = d.kind === 'int' ? d.low - 0.4999 : d.low;
   const hi = d.kind === 'int' ? d.high + 0.4999 : d.high;
   return d.log ? [Math.log(Math.max(lo, d.low * 0.5 + 1e-12)), Math.log(hi)] : [lo, hi];
-}
-
-export function describeSpace(space: Space): string {
-  return space
-    .map((d) => (d.kind === 'categorical' ? `${d.name} ∈ {${d.choices.join(', ')}}` : `${d.name} ∈ [${d.low}, ${d.high}]${d.kind === 'int' ? ' int' : ''}${d.log ? ' log' : ''}`))
-    .join(', ');
 }

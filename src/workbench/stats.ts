@@ -28,6 +28,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/** The median (the 0.5 quantile, averaging the middle pair). */
 export function median(xs: ArrayLike<number>): number {
   return quantileSorted(Float64Array.from(xs).sort(), 0.5);
 }

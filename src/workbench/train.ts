@@ -1,13 +1,11 @@
 /**
- * The workbench's one training adapter: builds a small MLP and trains it on a loss. Everything else
- * in the workbench trains through `trainMlp`, so switching to lossforge's own `fit` is a change here.
- *
- * It builds the model with tfjs-layers and trains it with lossforge's own `fit` (src/training):
- * Adam, seeded shuffling (tfjs-layers' `model.fit` shuffles with Math.random, so the same seed would
- * not give the same table), sample weights through the loss, per-epoch validation loss.
+ * The workbench's one training adapter: builds a small MLP with tfjs-layers and trains it with
+ * lossforge's own `fit` (src/training): Adam, seeded shuffling (tfjs-layers' `model.fit` shuffles
+ * with Math.random, so the same seed would not give the same table), sample weights through the
+ * loss, per-epoch validation loss. Everything else in the workbench trains through `trainMlp`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Loss, Logs, TrainableModel } from '../index.js';
+import type { Loss, TrainableModel } from '../index.js';
 import { fit, setValueChecks } from '../index.js';
 import { deriveSeed } from './random.js';
 
@@ -20,12 +18,18 @@ export interface Matrix {
   cols: number;
 }
 
-export interface TrainOptions {
-  /** Hidden layer sizes (ReLU), e.g. [32, 16]. */
+/** The model and training settings shared by every split of a study (the seed is per split). */
+export interface TrainingKnobs {
+  /** Hidden layer sizes (ReLU), e.g. [32, 16]; [] for a linear model. */
   hidden: number[];
   epochs: number;
   batchSize: number;
+  /** Adam's learning rate. */
   learningRate: number;
+}
+
+export interface TrainOptions extends TrainingKnobs {
+  /** Seeds the initial weights and the shuffling. */
   seed: number;
 }
 
@@ -33,14 +37,11 @@ export interface TrainInput {
   x: Matrix;
   /** Targets as the loss expects them (row-major, `yCols` per row; 0 cols = a rank-1 vector). */
   y: Matrix;
-  validation?: { x: Matrix; y: Matrix };
-  /** Optional per-row weights passed to the loss as `sampleWeight`. */
-  sampleWeight?: Float32Array;
+  /** Scored with the loss after each epoch (`history.valLoss`). */
+  validation: { x: Matrix; y: Matrix };
   loss: Loss;
   units: number;
   activation: 'linear' | 'sigmoid' | 'softmax' | 'softplus';
-  /** Called after each epoch; returning false stops training. */
-  onEpoch?: (epoch: number, logs: { loss: number; valLoss: number }) => boolean | void;
 }
 
 export interface TrainedModel {
@@ -50,10 +51,11 @@ export interface TrainedModel {
   dispose(): void;
 }
 
+/** Features as a [rows, cols] tensor. */
+const features = (m: Matrix): tf.Tensor2D => tf.tensor2d(m.data, [m.rows, m.cols]);
+
 /** Targets as a tensor; sparse labels (cols 0) become [N, 1], which sparse losses accept. */
-function toTensor(m: Matrix): tf.Tensor {
-  return tf.tensor2d(m.data, [m.rows, Math.max(1, m.cols)]);
-}
+const targets = (m: Matrix): tf.Tensor2D => tf.tensor2d(m.data, [m.rows, Math.max(1, m.cols)]);
 
 function buildModel(inputs: number, units: number, activation: TrainInput['activation'], options: TrainOptions): tf.Sequential {
   const model = tf.sequential();
@@ -85,43 +87,29 @@ export async function trainMlp(input: TrainInput, options: TrainOptions): Promis
   const previousChecks = setValueChecks(false); // the data was checked when it was loaded
   const model = buildModel(input.x.cols, input.units, input.activation, options);
   model.compile({ optimizer: tf.train.adam(options.learningRate), loss: input.loss });
-  const owned: tf.Tensor[] = [];
-  const track = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
-  const history = { loss: [] as number[], valLoss: [] as number[] };
+  const tensors = [features(input.x), targets(input.y), features(input.validation.x), targets(input.validation.y)] as const;
+  let history: TrainedModel['history'];
   try {
-    const x = track(tf.tensor2d(input.x.data, [input.x.rows, input.x.cols]));
-    const y = track(toTensor(input.y));
-    const validationData: [tf.Tensor, tf.Tensor] | undefined = input.validation
-      ? [track(tf.tensor2d(input.validation.x.data, [input.validation.x.rows, input.validation.x.cols])), track(toTensor(input.validation.y))]
-      : undefined;
-    await fit(model as unknown as TrainableModel, x, y, {
+    const [x, y, xVal, yVal] = tensors;
+    const fitted = await fit(model as unknown as TrainableModel, x, y, {
       epochs: options.epochs,
       batchSize: options.batchSize,
       shuffle: true,
       seed: deriveSeed(options.seed, 11),
-      ...(validationData ? { validationData } : {}),
-      ...(input.sampleWeight ? { sampleWeight: track(tf.tensor1d(input.sampleWeight)) } : {}),
-      callbacks: {
-        onEpochEnd: (epoch: number, logs?: Logs) => {
-          const loss = logs?.['loss'] ?? NaN;
-          const valLoss = logs?.['val_loss'] ?? NaN;
-          history.loss.push(loss);
-          history.valLoss.push(valLoss);
-          if (input.onEpoch?.(epoch, { loss, valLoss }) === false) model.stopTraining = true;
-        },
-      },
+      validationData: [xVal, yVal],
     });
+    history = { loss: fitted.history['loss'] ?? [], valLoss: fitted.history['val_loss'] ?? [] };
   } catch (error) {
     model.dispose();
     throw error;
   } finally {
-    tf.dispose(owned);
+    tf.dispose([...tensors]);
     setValueChecks(previousChecks);
   }
   return {
     history,
     predict: (x) => {
-      const out = tf.tidy(() => model.predict(tf.tensor2d(x.data, [x.rows, x.cols])) as tf.Tensor);
+      const out = tf.tidy(() => model.predict(features(x)) as tf.Tensor);
       const values = (out.dataSync() as Float32Array).slice();
       out.dispose();
       return values;

@@ -6,49 +6,42 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
-import { modelText, splitsFor } from './compare.js';
-import { loadDataset, type TaskOption } from './data.js';
+import { modelText, prepareStudy, type TrainingSettings } from './compare.js';
 import { UsageError } from './errors.js';
 import { checkSameStudy, Journal, readJournal, type StudyHeader, type TrialRecord } from './journal.js';
-import { primeDataset, type DataRef } from './jobs.js';
-import { defaultMetric, METRICS, metricsFor, type Task } from './metrics.js';
+import { METRICS, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
 import { deriveSeed, makeRng } from './random.js';
 import { gridSampler, randomSampler, tpeSampler, type Observation, type Sampler } from './samplers.js';
 import { parseSpace, type Params, type Space } from './space.js';
 import { median } from './stats.js';
+import type { TrainingKnobs } from './train.js';
 import type { TrialJob } from './tuneJob.js';
 
 export type SamplerName = 'tpe' | 'random' | 'grid';
 
-export interface TuneSettings {
-  data: string;
-  target?: string;
-  task: TaskOption;
+export interface TuneSettings extends TrainingSettings {
   /** A loss name or a JSON config (fixed options). */
   loss: string;
+  /** The search space (see space.ts): `name=lo:hi[:log][:int]` or `name=a|b|c`, comma-separated. */
   space: string;
   trials: number;
   sampler: SamplerName;
-  folds: number;
-  repeats: number;
-  epochs: number;
-  batchSize: number;
-  hidden: number[];
-  learningRate: number;
-  seed: number;
-  metric?: string;
-  workers: number;
+  /** The study folder: journal.jsonl (and the CLI's results.json, report.html). */
   out: string;
+  /** Continue the study whose journal is in `out` (else an existing journal is an error). */
   resume: boolean;
+  /** Median pruning on. */
   pruning: boolean;
   /** Finished trials before pruning starts (default 5). */
   pruneStartup?: number;
   /** Random trials before TPE starts (default min(10, trials / 3)). */
   tpeStartup?: number;
+  /** Aborting stops dispatching trials; finished ones stay in the journal. */
   signal?: AbortSignal;
 }
 
+/** The defaults of `lossforge tune`; its other flags default as in compare. */
 export const TUNE_DEFAULTS = { trials: 30, sampler: 'tpe' as SamplerName, folds: 3, repeats: 1, out: './lossforge-tune' };
 
 /** Parameters that set training rather than loss options. */
@@ -58,13 +51,6 @@ const TRAINING_PARAMS: Record<string, { kind: 'number' | 'int'; apply: (o: Train
   epochs: { kind: 'int', apply: (o, v) => (o.epochs = v) },
   batchSize: { kind: 'int', apply: (o, v) => (o.batchSize = v) },
 };
-
-export interface TrainingKnobs {
-  learningRate: number;
-  epochs: number;
-  batchSize: number;
-  hidden: number[];
-}
 
 export interface TuneResult {
   command: 'tune';
@@ -149,16 +135,18 @@ export function bestTrial(records: readonly TrialRecord[], higherIsBetter: boole
   return pool.reduce((a, b) => ((higherIsBetter ? b.score > a.score : b.score < a.score) ? b : a));
 }
 
+/**
+ * Runs (or, with `resume`, continues) a study: validates the space against the loss before any
+ * training, journals every finished trial, and returns the trials and the best one. An aborted
+ * `signal` stops dispatching trials; `interrupted` is then true.
+ */
 export async function runTune(settings: TuneSettings, progress?: TuneProgress): Promise<TuneResult> {
   const started = performance.now();
   if (!Number.isInteger(settings.trials) || settings.trials < 1) throw new UsageError(`--trials: expected a positive integer, got ${settings.trials}`);
   const space = parseSpace(settings.space);
   const base = baseLoss(settings.loss);
-  const data = loadDataset(settings.data, { ...(settings.target ? { target: settings.target } : {}), task: settings.task });
-  const metric = settings.metric ?? defaultMetric(data.task);
-  if (!metricsFor(data.task).includes(metric)) throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricsFor(data.task).join(', ')})`);
+  const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
   const higherIsBetter = METRICS[metric]!.higherIsBetter;
-  const knobs: TrainingKnobs = { learningRate: settings.learningRate, epochs: settings.epochs, batchSize: settings.batchSize, hidden: settings.hidden };
   const baseCandidate = (() => {
     try {
       return resolveCandidate(base, data.task, data.classes.length);
@@ -206,9 +194,6 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
   }
   const resumed = records.length;
 
-  const folds = splitsFor(data, settings.folds, settings.repeats, settings.seed);
-  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
-  primeDataset(dataRef, data);
   const sampler = makeSampler(settings.sampler, space, settings.trials, settings.seed, settings.tpeStartup);
   const total = Math.min(settings.trials, sampler.size);
   const done = new Set(records.map((r) => r.trial));
@@ -235,7 +220,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
         dataRef,
         folds,
         candidate,
-        options: { hidden: trialKnobs.hidden, epochs: trialKnobs.epochs, batchSize: trialKnobs.batchSize, learningRate: trialKnobs.learningRate },
+        options: trialKnobs,
         seed: settings.seed,
         metric,
         higherIsBetter,
@@ -244,17 +229,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
       const outcome = await Promise.race([runner.runTrial(job), aborted]);
       running.delete(trial);
       if (outcome === 'aborted') return;
-      const record: TrialRecord = {
-        type: 'trial',
-        trial,
-        params,
-        score: outcome.score,
-        foldScores: outcome.foldScores,
-        runningMeans: outcome.runningMeans,
-        pruned: outcome.pruned,
-        metrics: outcome.metrics,
-        seconds: outcome.seconds,
-      };
+      const record: TrialRecord = { type: 'trial', params, ...outcome };
       journal.append(record);
       records.push(record);
       progress?.tick(record, bestTrial(records, higherIsBetter));

@@ -5,10 +5,10 @@
  * `pruneThresholds`, a snapshot taken when the trial was dispatched); if it is worse, the trial stops.
  */
 import type { LossCandidate } from './candidates.js';
-import { splitSeed, type Fold } from './folds.js';
+import { splitTrainOptions, type Fold } from './folds.js';
 import { datasetFor, type DataRef } from './jobs.js';
 import { runFold } from './evaluate.js';
-import type { TrainOptions } from './train.js';
+import type { TrainingKnobs } from './train.js';
 
 export interface TrialJob {
   trial: number;
@@ -16,7 +16,7 @@ export interface TrialJob {
   folds: Fold[];
   candidate: LossCandidate;
   /** Training options; the seed of each split is derived from `seed` (as compare does). */
-  options: Omit<TrainOptions, 'seed'>;
+  options: TrainingKnobs;
   seed: number;
   metric: string;
   higherIsBetter: boolean;
@@ -43,6 +43,7 @@ export function isWorse(value: number, threshold: number, higherIsBetter: boolea
   return higherIsBetter ? value < threshold : value > threshold;
 }
 
+/** Runs one trial fold by fold, stopping early when the running mean falls behind the pruning threshold. */
 export async function runTrialJob(job: TrialJob): Promise<TrialOutcome> {
   const started = performance.now();
   const data = datasetFor(job.dataRef);
@@ -52,7 +53,7 @@ export async function runTrialJob(job: TrialJob): Promise<TrialOutcome> {
   let pruned = false;
   for (let i = 0; i < job.folds.length; i++) {
     const fold = job.folds[i]!;
-    const outcome = await runFold(data, fold, job.candidate, { ...job.options, seed: splitSeed(job.seed, fold) });
+    const outcome = await runFold(data, fold, job.candidate, splitTrainOptions(job.options, job.seed, fold));
     const score = outcome.metrics[job.metric]!;
     foldScores.push(score);
     for (const [k, v] of Object.entries(outcome.metrics)) sums[k] = (sums[k] ?? 0) + v;

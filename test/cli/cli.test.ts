@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import '@tensorflow/tfjs';
 import { runCli } from '../../src/cli/program.js';
+import { useBackend } from '../helpers/backends.js';
+
+await useBackend('cpu');
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lossforge-cli-'));

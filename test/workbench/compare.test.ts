@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import '@tensorflow/tfjs';
 import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, defaultCandidates } from '../../src/workbench/candidates.js';
 import { parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../../src/workbench/compare.js';
 import { loadDataset } from '../../src/workbench/data.js';
 import { UsageError } from '../../src/workbench/errors.js';
 import { repeatedKFold } from '../../src/workbench/folds.js';
 import { formatCompare } from '../../src/workbench/format.js';
+import { useBackend } from '../helpers/backends.js';
+
+await useBackend('cpu');
 
 /** A result without its timings (which differ from run to run). */
 const stable = (r: CompareResult) => r.losses.map(({ seconds: _seconds, ...rest }) => rest);

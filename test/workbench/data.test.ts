@@ -26,6 +26,7 @@ test('built-in datasets load with their documented targets and tasks', () => {
   assert.equal(digits.n, 1797);
   const iris = loadDataset('builtin:iris');
   assert.deepEqual(classCounts(iris), [50, 50, 50]);
+  assert.deepEqual(classCounts(iris, [0, 1, 50, 149]), [2, 1, 1], 'counts over the given rows only');
   const penguins = loadDataset('builtin:penguins');
   assert.equal(penguins.target, 'species');
   assert.deepEqual(penguins.classes, ['Adelie', 'Chinstrap', 'Gentoo']);

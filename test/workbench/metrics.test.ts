@@ -63,11 +63,28 @@ test('regression metrics match the numpy reference (MAPE skips zero targets)', (
   close(r2(r.y, r.yHat), r.r2, 'r2');
 });
 
+test('metrics at the edges: absent classes, constant targets, all-zero targets, certain wrong predictions', () => {
+  // class 2 is predicted but never true: balanced accuracy averages the recalls of classes 0 and 1 only,
+  // macro-F1 (as scikit-learn) averages F1 over classes in yTrue or yPred: (2/3 + 0 + 0) / 3.
+  close(balancedAccuracy([0, 0, 1], [0, 1, 2], 3), (1 / 2 + 0) / 2, 'balancedAccuracy');
+  close(macroF1([0, 0, 1], [0, 1, 2], 3), 2 / 9, 'macroF1');
+  // a probability of 0 on the true class is clipped to 1e-15: −ln(1e-15)
+  close(logLoss([0], [0, 1], 2), -Math.log(1e-15), 'logLoss clipped');
+  assert.ok(Number.isFinite(logLoss([0, 1], [0, 1, 1, 0], 2)));
+  // R² with constant targets: 1 for a perfect fit, 0 otherwise (scikit-learn's convention)
+  assert.equal(r2([3, 3, 3], [3, 3, 3]), 1);
+  assert.equal(r2([3, 3], [1, 2]), 0);
+  assert.ok(Number.isNaN(mape([0, 0], [1, 2])), 'MAPE over no non-zero target is NaN');
+  close(mape([0, 2, -4], [5, 1, -5]), 100 * (0.5 + 0.25) / 2, 'MAPE skips the zero target');
+});
+
 test('calibrationBins: means per equal-width bin, empty bins left out', () => {
   const bins = calibrationBins([0.05, 0.15, 0.12, 0.95], [0, 1, 0, 1], 10);
   assert.deepEqual(bins.map((b) => b.count), [1, 2, 1]);
   close(bins[1]!.predicted, 0.135, 'bin mean');
   assert.equal(bins[1]!.observed, 0.5);
+  // confidence 1 falls in the last bin, not past it
+  assert.deepEqual(calibrationBins([1, 0.95, 0], [1, 0, 0], 10).map((b) => [b.predicted, b.observed, b.count]), [[0, 0, 1], [0.975, 0.5, 2]]);
 });
 
 test('fitPlatt finds the maximum-likelihood logistic map of the scores', () => {

@@ -3,11 +3,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import '@tensorflow/tfjs';
 import { chromium, type Browser } from 'playwright-core';
 import { runCompare, type CompareSettings } from '../../src/workbench/compare.js';
 import { renderCompareReport, renderTuneReport } from '../../src/workbench/report.js';
 import { runTune } from '../../src/workbench/tune.js';
+import { useBackend } from '../helpers/backends.js';
+
+await useBackend('cpu');
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium): browser rendering not checked`;

@@ -7,6 +7,7 @@ import {
   holm,
   logGamma,
   mean,
+  median,
   quantileSorted,
   regularizedIncompleteBeta,
   skewness,
@@ -77,10 +78,23 @@ test('correctedResampledTTest: identical scores give p = 1; the correction makes
   assert.throws(() => correctedResampledTTest([1, 2], [1], 0.25), /paired/);
 });
 
+test('correctedResampledTTest at the edges: constant non-zero differences, a single split', () => {
+  const constant = correctedResampledTTest([3, 4, 5], [1, 2, 3], 0.25);
+  assert.deepEqual([constant.meanDiff, constant.t, constant.df, constant.p], [2, Infinity, 2, 0]);
+  assert.equal(correctedResampledTTest([1, 2, 3], [3, 4, 5], 0.25).t, -Infinity);
+  const single = correctedResampledTTest([0.9], [0.8], 0.25);
+  assert.ok(Number.isNaN(single.t) && Number.isNaN(single.p));
+  assert.equal(studentTCdf(-Infinity, 3), 0);
+  assert.throws(() => studentTCdf(1, 0), /df must be > 0/);
+});
+
 test('holm matches the step-down procedure (fixture)', () => {
   const got = holm(fx.holm.p);
   fx.holm.adjusted.forEach((e, i) => close(got[i]!, e, 1e-12, `holm[${i}]`));
   assert.ok(Number.isNaN(holm([NaN, 0.01])[0]!));
+  // NaN entries do not count in m: the one real p-value is not multiplied
+  assert.equal(holm([NaN, 0.01])[1], 0.01);
+  assert.deepEqual(holm([0.6, 0.5]), [1, 1], 'capped at 1, monotone');
 });
 
 test('moments: skewness and excess kurtosis (fixture), mean, std, quantiles', () => {
@@ -90,4 +104,8 @@ test('moments: skewness and excess kurtosis (fixture), mean, std, quantiles', ()
   close(std([2, 4, 4, 4, 5, 5, 7, 9]), Math.sqrt(32 / 7), 1e-12, 'std');
   assert.equal(quantileSorted([1, 2, 3, 4], 0.5), 2.5);
   assert.equal(quantileSorted([1, 2, 3, 4, 5], 0.25), 2);
+  assert.equal(median([5, 1, 4, 2]), 3);
+  assert.ok(Number.isNaN(mean([])) && Number.isNaN(median([])));
+  assert.equal(std([7]), 0);
+  assert.deepEqual([skewness([2, 2, 2]), excessKurtosis([2, 2, 2])], [0, 0], 'constant data');
 });

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import '@tensorflow/tfjs';
 import { resolveCandidate } from '../../src/workbench/candidates.js';
-import { UsageError } from '../../src/workbench/errors.js';
+import { DataError, UsageError } from '../../src/workbench/errors.js';
 import { repeatedKFold } from '../../src/workbench/folds.js';
-import { readJournal, type TrialRecord } from '../../src/workbench/journal.js';
+import { checkSameStudy, readJournal, type StudyHeader, type TrialRecord } from '../../src/workbench/journal.js';
 import { bestTrial, pruneThresholds, runTune, type TuneSettings } from '../../src/workbench/tune.js';
 import { runTrialJob } from '../../src/workbench/tuneJob.js';
+import { useBackend } from '../helpers/backends.js';
+
+await useBackend('cpu');
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lossforge-tune-'));
@@ -151,4 +153,31 @@ test('the space is checked against the loss options before any training', async 
   await assert.rejects(runTune(tiny(fresh(), { space: 'gamma=-1:4' })), (e: unknown) => e instanceof UsageError && /gamma=-1/.test(e.message));
   await assert.rejects(runTune(tiny(fresh(), { space: 'epochs=1:5' })), /epochs=1:5:int/);
   await assert.rejects(runTune(tiny(fresh(), { loss: 'hinge' })), (e: unknown) => e instanceof UsageError && /--loss/.test(e.message));
+  // the training settings are checked as compare checks them
+  await assert.rejects(runTune(tiny(fresh(), { epochs: 0 })), (e: unknown) => e instanceof UsageError && /--epochs/.test(e.message));
+  await assert.rejects(runTune(tiny(fresh(), { metric: 'rmse' })), (e: unknown) => e instanceof UsageError && /'rmse' is not a multiclass metric/.test(e.message));
+});
+
+test('readJournal: a cut-short last line is skipped with a warning; other damage is a DataError', () => {
+  const out = fresh();
+  mkdirSync(out);
+  const path = join(out, 'journal.jsonl');
+  const header = JSON.stringify({ type: 'study', version: 1, loss: { name: 'huber' }, space: 'delta=0.1:3', seed: 1 });
+  const trial = (t: number, score: number) => JSON.stringify({ type: 'trial', trial: t, params: { delta: 1 }, score, foldScores: [score], runningMeans: [score], pruned: false, metrics: {}, seconds: 0 });
+  writeFileSync(path, `${header}\n${trial(1, 0.5)}\n${trial(0, 0.7)}\n${trial(1, 0.9)}\n{"type":"tri`);
+  const read = readJournal(path);
+  assert.deepEqual(read.trials.map((t) => [t.trial, t.score]), [[0, 0.7], [1, 0.5]], 'sorted by trial, the first record of a repeated trial kept');
+  assert.equal(read.warnings.length, 2);
+  assert.match(read.warnings.join('\n'), /trial 1 appears twice/);
+  assert.match(read.warnings.join('\n'), /line 5 is incomplete/);
+  writeFileSync(path, `${header}\n{oops\n${trial(0, 0.7)}\n`);
+  assert.throws(() => readJournal(path), (e: unknown) => e instanceof DataError && /line 2 is not valid JSON/.test(e.message));
+  writeFileSync(path, `${trial(0, 0.7)}\n`);
+  assert.throws(() => readJournal(path), (e: unknown) => e instanceof DataError && /no study header/.test(e.message));
+  writeFileSync(path, `${header}\n${header}\n`);
+  assert.throws(() => readJournal(path), /a second study header/);
+
+  const study = JSON.parse(header) as StudyHeader;
+  assert.doesNotThrow(() => checkSameStudy(path, study, { ...study }));
+  assert.throws(() => checkSameStudy(path, study, { ...study, seed: 2 }), (e: unknown) => e instanceof UsageError && /\(seed: 1 in the journal, 2 now\)/.test(e.message));
 });
