@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from './errors.js';
-import { oneOf, resolveOptions, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
+import { oneOf, resolveOptions, toConfig, type NamedConfig, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
 import { register, type Alias } from './registry.js';
 import {
@@ -44,10 +44,8 @@ export interface Loss<O = Record<string, OptionValue>> {
   getConfig(): LossConfig;
 }
 
-export interface LossConfig {
-  name: string;
-  [option: string]: OptionValue;
-}
+/** `loss.getConfig()`: `{ name, ...options }`, plain JSON. */
+export type LossConfig = NamedConfig;
 
 /** What the user may pass to a loss factory. */
 export type LossOptions<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & { reduction?: Reduction };
@@ -197,14 +195,6 @@ function makeLoss<S extends OptionSpecs>(
   Object.defineProperty(loss, 'options', { value: options, enumerable: true });
   Object.defineProperty(loss, 'getConfig', { value: () => toConfig(name, options), enumerable: true });
   return loss as Loss<OptionValues<S>>;
-}
-
-function toConfig(name: string, options: Record<string, OptionValue>): LossConfig {
-  const config: LossConfig = { name };
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) config[key] = Array.isArray(value) ? [...value] : value;
-  }
-  return config;
 }
 
 /** Converts and validates yTrue and yPred per the layout; moves the class axis last for dense/sparse. */

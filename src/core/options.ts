@@ -71,6 +71,23 @@ export function axis(defaultValue: number): OptionSpec<number> {
   };
 }
 
+/** An optional finite number, optionally restricted to a range (e.g. a seed); `undefined` means "not set". */
+export function optionalNumber(rule: NumberRule = {}): OptionSpec<number | undefined> {
+  return {
+    default: undefined,
+    expected: `a finite number${rangeText(rule)} or undefined`,
+    accepts: (v) => v === undefined || (isFiniteNumber(v) && inRange(v, rule)),
+  };
+}
+
+/**
+ * An option holding a tensor, a map or a callback, which its user checks where it is used: declared
+ * so that `resolveOptions` knows its name (and rejects misspellings of it), passed through unchanged.
+ */
+export function checkedWhereUsed(): OptionSpec<undefined> {
+  return { default: undefined, expected: 'a value', accepts: () => true };
+}
+
 /** An optional integer (e.g. `ignoreIndex`); `undefined` means "not set". */
 export function optionalInteger(rule: NumberRule = {}): OptionSpec<number | undefined> {
   return {
@@ -142,4 +159,19 @@ export function resolveOptions<S extends OptionSpecs>(
     resolved[key] = Array.isArray(value) ? [...value] : (value as OptionValue);
   }
   return Object.freeze(resolved) as OptionValues<S>;
+}
+
+/** A plain-JSON config: a registered name and every option that is set (`getConfig()` of losses and penalties). */
+export interface NamedConfig {
+  name: string;
+  [option: string]: OptionValue;
+}
+
+/** `{ name, ...options }` without the unset options; arrays are copied so the config owns its values. */
+export function toConfig(name: string, options: Record<string, OptionValue>): NamedConfig {
+  const config: NamedConfig = { name };
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) config[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return config;
 }

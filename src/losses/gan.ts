@@ -179,7 +179,7 @@ export interface GradientPenaltyOptions {
 const PENALTY_OPTIONS = {
   lambda: option.number(10, { min: 0 }),
   target: option.number(1, { min: 0 }),
-  seed: { default: undefined, expected: 'a finite number or undefined', accepts: (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v)) },
+  seed: option.optionalNumber(),
 };
 
 function callCritic(critic: Critic, x: tf.Tensor): unknown {

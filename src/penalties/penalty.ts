@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
-import { resolveOptions, type OptionSpecs, type OptionValue, type OptionValues } from '../core/options.js';
+import { resolveOptions, toConfig, type NamedConfig, type OptionSpecs, type OptionValue, type OptionValues } from '../core/options.js';
 
 /** Anything with `read()` returning a tensor: a tfjs-layers `LayerVariable`. */
 export interface Readable {
@@ -21,10 +21,8 @@ export interface HasTrainableWeights {
 /** What a penalty applies to. */
 export type PenaltyTarget = tf.Tensor | Readable | readonly (tf.Tensor | Readable)[] | HasTrainableWeights;
 
-export interface PenaltyConfig {
-  name: string;
-  [option: string]: OptionValue;
-}
+/** `penalty.getConfig()`: `{ name, ...options }`, plain JSON. */
+export type PenaltyConfig = NamedConfig;
 
 /** A weight penalty: `penalty(target)` is a scalar to add to the training loss. */
 export interface Penalty<O = Record<string, OptionValue>> {
@@ -131,14 +129,6 @@ export function definePenalty<S extends OptionSpecs>(definition: PenaltyDefiniti
   Object.defineProperty(factory, 'penaltyName', { value: definition.name, enumerable: true });
   factories.set(definition.name, factory as unknown as PenaltyFactory<OptionSpecs>);
   return factory;
-}
-
-function toConfig(name: string, options: Record<string, OptionValue>): PenaltyConfig {
-  const config: PenaltyConfig = { name };
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) config[key] = Array.isArray(value) ? [...value] : value;
-  }
-  return config;
 }
 
 /** Rebuilds a penalty from `penalty.getConfig()`. */

@@ -67,7 +67,7 @@ const EARLY_STOPPING_OPTIONS = {
   minDelta: option.number(0, { min: 0 }),
   patience: option.integer(0, { min: 0 }),
   mode: option.oneOf(['auto', 'min', 'max'], 'auto'),
-  baseline: { default: undefined, expected: 'a finite number or undefined', accepts: (v) => typeof v === 'number' && Number.isFinite(v) } as option.OptionSpec<number | undefined>,
+  baseline: option.optionalNumber(),
   restoreBestWeights: option.boolean(false),
   startFromEpoch: option.integer(0, { min: 0 }),
 };

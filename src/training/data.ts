@@ -8,7 +8,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
-import type { OptionSpec } from '../core/options.js';
 import { checkValues, toTensor } from '../core/validate.js';
 
 /** A tensor per input (or output): one tensor, an array in model order, or a map by name. */
@@ -22,12 +21,6 @@ export type ClassWeight = { [classIndex: number]: number };
 export type ClassWeightArg = ClassWeight | ClassWeight[] | { [outputName: string]: ClassWeight };
 
 const isTensor = (v: unknown): v is tf.Tensor => v instanceof tf.Tensor;
-
-/**
- * The option spec of an argument that holds tensors, maps or callbacks (`sampleWeight`, `callbacks`…):
- * it is declared so that `resolveOptions` knows the name, and checked where it is used.
- */
-export const checkedWhereUsed: OptionSpec<undefined> = { default: undefined, expected: 'a value', accepts: () => true };
 
 /** `map`'s values in `names` order (undefined where missing); a key not in `names` throws, naming it. */
 function byName(tool: string, argument: string, map: Record<string, unknown>, names: readonly string[], what: string): unknown[] {

@@ -16,7 +16,6 @@ import type { Logs, TrainingCallback, TrainingParams } from './callbacks.js';
 import {
   argName,
   batchSizeOf,
-  checkedWhereUsed,
   classWeightsToSampleWeights,
   combineWeights,
   resolveClassWeights,
@@ -72,8 +71,8 @@ export interface EvaluateOptions {
 
 const EVALUATE_OPTIONS = {
   batchSize: option.integer(32, { min: 1 }),
-  sampleWeight: checkedWhereUsed,
-  classWeight: checkedWhereUsed,
+  sampleWeight: option.checkedWhereUsed(),
+  classWeight: option.checkedWhereUsed(),
 };
 
 const FIT_OPTIONS = {
@@ -84,7 +83,7 @@ const FIT_OPTIONS = {
   validationSplit: option.number(0, { min: 0, max: 1, maxExclusive: true }),
   shuffle: option.boolean(true),
   seed: { default: undefined, expected: 'a finite number or a string', accepts: (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) } as option.OptionSpec<number | string | undefined>,
-  callbacks: checkedWhereUsed,
+  callbacks: option.checkedWhereUsed(),
   verbose: { default: 0, expected: '0 or 1', accepts: (v) => v === 0 || v === 1 } as option.OptionSpec<number>,
 };
 const training = new WeakSet<object>();

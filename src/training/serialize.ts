@@ -18,7 +18,6 @@ import { combine } from '../compose/combine.js';
 import { fromConfig as penaltyFromConfig } from '../penalties/penalty.js';
 import { withPenalties, type PenalizedLossConfig } from '../penalties/withPenalties.js';
 import { compileLoss } from './compileLoss.js';
-import { checkedWhereUsed } from './data.js';
 import { checkModel, lossforgeLossOf, type TrainableModel } from './model.js';
 
 /** The metadata key lossforge writes into `userDefinedMetadata`. */
@@ -57,7 +56,7 @@ export interface LoadModelOptions {
 export type LoadedModel = TrainableModel;
 
 const SAVE_OPTIONS = { includeOptimizer: option.boolean(true) };
-const LOAD_OPTIONS = { compile: option.boolean(true), loss: checkedWhereUsed, strict: option.boolean(true) };
+const LOAD_OPTIONS = { compile: option.boolean(true), loss: option.checkedWhereUsed(), strict: option.boolean(true) };
 
 /**
  * Saves topology, weights, loss, metrics and optimizer. `urlOrHandler`: any tfjs `IOHandler`
