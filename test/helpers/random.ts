@@ -1,13 +1,7 @@
 /** Seeded randomness shared by the test suites, so that every generated input is fixed. */
+import seedrandom from 'seedrandom';
 
-/** Mulberry32: a tiny seeded generator of uniform numbers in [0, 1). */
+/** Uniform numbers in [0, 1), fully determined by `seed` (seedrandom's alea generator). */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seedrandom.alea(String(seed));
 }
