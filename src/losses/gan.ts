@@ -180,6 +180,7 @@ const PENALTY_OPTIONS = {
   lambda: option.number(10, { min: 0 }),
   target: option.number(1, { min: 0 }),
   seed: option.optionalNumber(),
+  interpolation: option.checkedWhereUsed(),
 };
 
 function callCritic(critic: Critic, x: tf.Tensor): unknown {
@@ -230,9 +231,7 @@ function interpolationWeights(fn: string, given: TensorInput | undefined, seed: 
 export function gradientPenalty(critic: Critic, real: TensorInput, fake: TensorInput, options: GradientPenaltyOptions = {}): tf.Scalar {
   const fn = 'gan.gradientPenalty';
   const d = checkCritic(fn, critic);
-  const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-  const { interpolation, ...rest } = isObject ? (options as GradientPenaltyOptions & Record<string, unknown>) : {};
-  const { lambda, target, seed } = option.resolveOptions(fn, PENALTY_OPTIONS, isObject ? rest : (options as never));
+  const { lambda, target, seed, interpolation } = option.resolveOptions(fn, PENALTY_OPTIONS, options as Record<string, unknown>);
   return tf.tidy(() => {
     const x = toTensor(fn, 'real', real);
     const g = toTensor(fn, 'fake', fake);
@@ -241,7 +240,7 @@ export function gradientPenalty(critic: Critic, real: TensorInput, fake: TensorI
       throw new LossInputError(fn, 'fake', `shape ${formatShape(x.shape)} (the shape of real)`, `shape ${formatShape(g.shape)}`);
     }
     if (x.shape[0] === 0) throw new LossInputError(fn, 'real', 'at least one sample', `shape ${formatShape(x.shape)}`);
-    const eps = interpolationWeights(fn, interpolation, seed as number | undefined, x.shape);
+    const eps = interpolationWeights(fn, interpolation as TensorInput | undefined, seed, x.shape);
     const xHat = tf.add(tf.mul(eps, x), tf.mul(tf.sub(1, eps), g));
     // A bad critic output is reported after tf.grad returns: throwing inside it would leave the
     // tensors tfjs saved for the backward pass alive.

@@ -410,14 +410,6 @@ function readDecoderInput(owner: string, logitsIn: TensorInput, blank: number, i
   return input!;
 }
 
-/** Splits a decoder's options into its resolved plain options and `inputLengths` (a tensor, not an option value). */
-function decoderOptions<S extends option.OptionSpecs>(owner: string, specs: S, given: unknown): option.OptionValues<S> & { inputLengths: unknown } {
-  const isObject = typeof given === 'object' && given !== null && !Array.isArray(given);
-  const { inputLengths, ...rest } = isObject ? (given as Record<string, unknown>) : {};
-  // Anything but an object goes to resolveOptions as is, which rejects it naming `options`.
-  return { ...option.resolveOptions(owner, specs, isObject ? rest : (given as never)), inputLengths };
-}
-
 export interface CtcGreedyDecodeOptions {
   /** The blank class (default 0). */
   blank?: number;
@@ -438,7 +430,8 @@ export interface CtcGreedyDecodeOptions {
  */
 export function ctcGreedyDecode(logits: TensorInput, options?: CtcGreedyDecodeOptions): number[][] {
   const owner = 'ctcGreedyDecode';
-  const { blank, mergeRepeated, inputLengths } = decoderOptions(owner, { blank: option.integer(0, { min: 0 }), mergeRepeated: option.boolean(true) }, options);
+  const specs = { blank: option.integer(0, { min: 0 }), mergeRepeated: option.boolean(true), inputLengths: option.checkedWhereUsed() };
+  const { blank, mergeRepeated, inputLengths } = option.resolveOptions(owner, specs, options as Record<string, unknown> | undefined);
   const { logProbs, lengths, C } = readDecoderInput(owner, logits, blank, inputLengths);
   return logProbs.map((lp, b) => {
     const decoded: number[] = [];
@@ -530,8 +523,13 @@ function prefixBeamSearch(lp: Float64Array, T: number, C: number, blank: number,
  */
 export function ctcBeamSearchDecode(logits: TensorInput, options?: CtcBeamSearchDecodeOptions): CtcBeamSearchResult {
   const owner = 'ctcBeamSearchDecode';
-  const specs = { beamWidth: option.integer(8, { min: 1 }), blank: option.integer(0, { min: 0 }), topPaths: option.integer(1, { min: 1 }) };
-  const { beamWidth, blank, topPaths, inputLengths } = decoderOptions(owner, specs, options);
+  const specs = {
+    beamWidth: option.integer(8, { min: 1 }),
+    blank: option.integer(0, { min: 0 }),
+    topPaths: option.integer(1, { min: 1 }),
+    inputLengths: option.checkedWhereUsed(),
+  };
+  const { beamWidth, blank, topPaths, inputLengths } = option.resolveOptions(owner, specs, options as Record<string, unknown> | undefined);
   if (topPaths > beamWidth) {
     throw new LossInputError(owner, 'options.topPaths', `an integer in [1, ${beamWidth}] (at most beamWidth)`, String(topPaths));
   }
