@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { defineLoss, fit, loadModel, losses, option, saveModel, type Loss, type TrainableModel } from '../src/index.js';
+import { defineLoss, fit, loadModel, losses, option, saveModel, type Loss } from '../src/index.js';
 
 /**
  * under · max(y − ŷ, 0)² + max(ŷ − y, 0)²: under-forecasts cost `under` times more. (Written with relu,
@@ -53,7 +53,7 @@ function demand(n: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
 async function train(loss: Loss, x: tf.Tensor2D, y: tf.Tensor2D, epochs: number, seed: number): Promise<tf.LayersModel> {
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1], kernelInitializer: tf.initializers.glorotUniform({ seed }) })] });
   model.compile({ optimizer: tf.train.adam(0.1), loss });
-  await fit(model as unknown as TrainableModel, x, y, { epochs, batchSize: 32, seed });
+  await fit(model, x, y, { epochs, batchSize: 32, seed });
   return model;
 }
 
@@ -73,7 +73,7 @@ export async function main(options: Options = {}): Promise<Result> {
 
   // The custom loss travels with the model: it is rebuilt by name from the registry on load.
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await saveModel(asymModel as unknown as TrainableModel, tf.io.withSaveHandler(async (a) => {
+  await saveModel(asymModel, tf.io.withSaveHandler(async (a) => {
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs';
-import { fit, losses, type Loss, type TrainableModel } from '../src/index.js';
+import { fit, losses, type Loss } from '../src/index.js';
 
 export interface Options {
   epochs?: number;
@@ -117,7 +117,7 @@ export async function main(options: Options = {}): Promise<Result[]> {
     const model = classifier(xTrain.shape[1], seed);
     const optimizer = tf.train.adam(0.01);
     model.compile({ optimizer, loss: run.loss });
-    await fit(model as unknown as TrainableModel, xTrain, yTrain, { epochs, batchSize: 32, seed, ...(run.classWeight ? { classWeight: run.classWeight } : {}) });
+    await fit(model, xTrain, yTrain, { epochs, batchSize: 32, seed, ...(run.classWeight ? { classWeight: run.classWeight } : {}) });
     const scores = tf.tidy(() => tf.sigmoid(model.predict(xTest) as tf.Tensor).dataSync());
     results.push({ loss: run.name, ...scoreBinary(Array.from(scores), test.y) });
     model.dispose();

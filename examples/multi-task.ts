@@ -12,7 +12,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { combine, fit, loadModel, losses, saveModel, type History, type TrainableModel } from '../src/index.js';
+import { combine, fit, loadModel, losses, saveModel, type History } from '../src/index.js';
 
 export interface Options {
   epochs?: number;
@@ -62,7 +62,7 @@ export async function main(options: Options = {}): Promise<{ results: Result[]; 
     const model = twoHeadModel(seed);
     const optimizer = tf.train.adam(0.03);
     model.compile({ optimizer, loss: loss.losses as never });
-    const { history } = await fit(model as unknown as TrainableModel, train.x, { value: train.value, label: train.label }, { epochs, batchSize: 32, seed });
+    const { history } = await fit(model, train.x, { value: train.value, label: train.label }, { epochs, batchSize: 32, seed });
     const scores = tf.tidy(() => {
       const [v, l] = model.predict(test.x) as tf.Tensor[];
       return [
@@ -76,7 +76,7 @@ export async function main(options: Options = {}): Promise<{ results: Result[]; 
     if (labelWeight === labelWeights[labelWeights.length - 1]) {
       // The weighted losses travel with the model (as { name: 'weighted', weight, loss }).
       let artifacts: tf.io.ModelArtifacts | undefined;
-      await saveModel(model as unknown as TrainableModel, tf.io.withSaveHandler(async (a) => {
+      await saveModel(model, tf.io.withSaveHandler(async (a) => {
         artifacts = a;
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }));

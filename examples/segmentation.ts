@@ -13,7 +13,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { fit, losses, type Loss, type TrainableModel } from '../src/index.js';
+import { fit, losses, type Loss } from '../src/index.js';
 
 export interface Options {
   epochs?: number;
@@ -83,7 +83,7 @@ export async function main(options: Options = {}): Promise<Result[]> {
     const model = network(seed);
     const optimizer = tf.train.adam(0.02);
     model.compile({ optimizer, loss: run.loss });
-    await fit(model as unknown as TrainableModel, train.x, train.y, { epochs, batchSize: 32, seed, ...(run.classWeight ? { classWeight: run.classWeight } : {}) });
+    await fit(model, train.x, train.y, { epochs, batchSize: 32, seed, ...(run.classWeight ? { classWeight: run.classWeight } : {}) });
     const pred = model.predict(test.x) as tf.Tensor;
     results.push({ loss: run.name, ...score(pred, test.y) });
     pred.dispose();

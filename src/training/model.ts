@@ -11,9 +11,9 @@ import type { Loss, LossCall } from '../core/loss.js';
 import { reduce } from '../core/reduce.js';
 import { alignToLossShape } from '../core/validate.js';
 
-/** A tfjs-layers variable (`LayerVariable`): `read()` gives the underlying `tf.Variable`. */
+/** A tfjs-layers variable (`LayerVariable`): `read()` gives the underlying `tf.Variable` (typed as a Tensor). */
 export interface LayerVariableLike {
-  read(): tf.Variable;
+  read(): tf.Tensor;
   readonly name: string;
 }
 
@@ -150,7 +150,8 @@ export function forward(model: TrainableModel, inputs: tf.Tensor[], training: bo
 
 /** The tf.Variables the optimizer updates. */
 export function trainableVariables(model: TrainableModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => w.read());
+  // A LayerVariable reads out its tf.Variable (typed Tensor in tfjs-layers).
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /** Sets the optimizer's learning rate (SGD and momentum cache it; the others read the field). */

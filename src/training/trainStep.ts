@@ -90,6 +90,6 @@ export function trainStep(
 
 function toVariable(v: unknown, i: number): tf.Variable {
   if (v instanceof tf.Variable) return v;
-  if (typeof v === 'object' && v !== null && typeof (v as LayerVariableLike).read === 'function') return (v as LayerVariableLike).read();
+  if (typeof v === 'object' && v !== null && typeof (v as LayerVariableLike).read === 'function') return (v as LayerVariableLike).read() as tf.Variable;
   throw new LossInputError(tool, `variables[${i}]`, 'a tf.Variable or a layer weight (model.trainableWeights)', describeValue(v));
 }

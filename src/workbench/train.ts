@@ -5,7 +5,7 @@
  * loss, per-epoch validation loss. Everything else in the workbench trains through `trainMlp`.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Loss, TrainableModel } from '../index.js';
+import type { Loss } from '../index.js';
 import { fit, setValueChecks } from '../index.js';
 import { deriveSeed } from './random.js';
 
@@ -91,7 +91,7 @@ export async function trainMlp(input: TrainInput, options: TrainOptions): Promis
   let history: TrainedModel['history'];
   try {
     const [x, y, xVal, yVal] = tensors;
-    const fitted = await fit(model as unknown as TrainableModel, x, y, {
+    const fitted = await fit(model, x, y, {
       epochs: options.epochs,
       batchSize: options.batchSize,
       shuffle: true,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert.js';
 import { callbacks, combine, compileLoss, defineLoss, evaluate, fit, losses, LossInputError, penalties, withPenalties } from '../../src/index.js';
-import { asModel, binaryData, logistic, mlp, numbers, twoHeads, weightsOf } from './helpers.js';
+import { binaryData, logistic, mlp, numbers, twoHeads, weightsOf } from './helpers.js';
 
 await useBackend('cpu');
 
@@ -28,7 +28,7 @@ test('compile: a lossforge loss works in tfjs-layers compile / fit / evaluate (s
   model.compile({ optimizer: tf.train.sgd(0.1), loss });
   const expected = loss(y, model.predict(x) as tf.Tensor).dataSync()[0]!;
   assertClose((model.evaluate(x, y) as tf.Scalar).dataSync()[0]!, expected, { rtol: 1e-5 });
-  const ours = await evaluate(asModel(model), x, y);
+  const ours = await evaluate(model, x, y);
   assertClose(ours['loss']!, expected, { rtol: 1e-5 });
   const h = await model.fit(x, y, { epochs: 2, batchSize: 12, verbose: 0 });
   assert.ok(h.history['loss']![1]! < h.history['loss']![0]!, 'native fit decreases the loss');
@@ -46,11 +46,11 @@ test('compile: multi-output models with losses as an array and as a map by outpu
     const [pv, pl] = model.predict(x) as tf.Tensor[];
     const expectedValue = huber(value, pv!).dataSync()[0]!;
     const expectedLabel = bce(label, pl!).dataSync()[0]!;
-    const logs = await evaluate(asModel(model), x, { value, label });
+    const logs = await evaluate(model, x, { value, label });
     assertClose(logs['value_loss']!, expectedValue, { rtol: 1e-5 });
     assertClose(logs['label_loss']!, expectedLabel, { rtol: 1e-5 });
     assertClose(logs['loss']!, expectedValue + expectedLabel, { rtol: 1e-5 });
-    const h = await fit(asModel(model), x, [value, label], { epochs: 2, batchSize: 5, seed: 1, validationData: [x, [value, label]] });
+    const h = await fit(model, x, [value, label], { epochs: 2, batchSize: 5, seed: 1, validationData: [x, [value, label]] });
     assert.deepEqual(Object.keys(h.history).sort(), ['label_loss', 'loss', 'val_label_loss', 'val_loss', 'val_value_loss', 'value_loss']);
     assert.deepEqual(h.epoch, [0, 1]);
   }
@@ -68,7 +68,7 @@ test('combine(): compile with combined.losses; fit minimizes Σ wₖ·Lₖ with 
   const w = tf.tensor1d(sw);
   const mse = tf.mean(tf.mul(w, tf.square(tf.sub(value, pv!)).reshape([-1]))).dataSync()[0]!;
   const bce = tf.mean(tf.mul(w, handBce(label, pl!))).dataSync()[0]!;
-  const h = await fit(asModel(model), x, { value, label }, { batchSize: 10, sampleWeight: { value: sw, label: sw } });
+  const h = await fit(model, x, { value, label }, { batchSize: 10, sampleWeight: { value: sw, label: sw } });
   assertClose(h.history['value_loss']![0]!, 2 * mse, { rtol: 1e-5 });
   assertClose(h.history['label_loss']![0]!, 0.5 * bce, { rtol: 1e-5 });
   assertClose(h.history['loss']![0]!, 2 * mse + 0.5 * bce, { rtol: 1e-5 });
@@ -80,7 +80,7 @@ test('withPenalties(): fit\'s loss is the data loss plus the weight penalty, by 
   model.compile({ optimizer: tf.train.sgd(0), loss: withPenalties(losses.binaryCrossentropy(), model, penalties.l2({ scale: 0.1 })) });
   const kernel = model.getWeights()[0]!;
   const expected = tf.mean(handBce(y, model.predict(x) as tf.Tensor)).dataSync()[0]! + 0.1 * tf.sum(tf.square(kernel)).dataSync()[0]!;
-  const h = await fit(asModel(model), x, y, { batchSize: 12 });
+  const h = await fit(model, x, y, { batchSize: 12 });
   assertClose(h.history['loss']![0]!, expected, { rtol: 1e-5 });
 });
 
@@ -92,7 +92,7 @@ test('classWeight equals the per-class weighting computed by hand (loss value an
 
   const model = logistic(3);
   model.compile({ optimizer: tf.train.sgd(0.5), loss: losses.binaryCrossentropy() });
-  const h = await fit(asModel(model), x, y, { classWeight, epochs: 1, batchSize: 16, shuffle: false });
+  const h = await fit(model, x, y, { classWeight, epochs: 1, batchSize: 16, shuffle: false });
   assertClose(h.history['loss']![0]!, hand.loss, { rtol: 1e-5 }, 'fit loss');
   weightsOf(model).forEach((w, i) => assertClose(w, hand.weights[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
 
@@ -111,7 +111,7 @@ test('sampleWeight reaches the loss (Σ wᵢℓᵢ / n), combined with classWeig
   const hand = handStep(logistic(3), x, y, sampleWeight.map((w, i) => w * classWeight[labels[i] as 0 | 1]), 0.3);
   const model = logistic(3);
   model.compile({ optimizer: tf.train.sgd(0.3), loss: losses.binaryCrossentropy() });
-  const h = await fit(asModel(model), x, y, { sampleWeight, classWeight, epochs: 1, batchSize: 10 });
+  const h = await fit(model, x, y, { sampleWeight, classWeight, epochs: 1, batchSize: 10 });
   assertClose(h.history['loss']![0]!, hand.loss, { rtol: 1e-5 });
   weightsOf(model).forEach((w, i) => assertClose(w, hand.weights[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
 });
@@ -126,11 +126,11 @@ test('evaluate and validationData weight like fit (Σ wᵢℓᵢ / n over all ba
   const byHand = (w: number[]) => w.reduce((s, wi, i) => s + wi * perSample[i]!, 0) / w.length;
   const combined = sampleWeight.map((w, i) => w * classWeight[labels[i] as 0 | 1]);
   // batchSize 5 splits the 12 samples 5 + 5 + 2: the result must not depend on it.
-  assertClose((await evaluate(asModel(model), x, y, { sampleWeight, classWeight, batchSize: 5 }))['loss']!, byHand(combined), { rtol: 1e-5 });
+  assertClose((await evaluate(model, x, y, { sampleWeight, classWeight, batchSize: 5 }))['loss']!, byHand(combined), { rtol: 1e-5 });
 
   const zeros = Array<number>(12).fill(0);
   const before = weightsOf(model);
-  const h = await fit(asModel(model), x, y, { sampleWeight: zeros, batchSize: 5, validationData: [x, y, sampleWeight] });
+  const h = await fit(model, x, y, { sampleWeight: zeros, batchSize: 5, validationData: [x, y, sampleWeight] });
   assert.equal(h.history['loss']![0], 0);
   assert.deepEqual(weightsOf(model), before, 'zero weights: zero gradient');
   assertClose(h.history['val_loss']![0]!, byHand(sampleWeight), { rtol: 1e-5 }, 'val_loss with validation sample weights');
@@ -143,7 +143,7 @@ test('a tfjs built-in loss name still works, its per-sample values weighted like
   const model = logistic(2, 5, 'linear');
   model.compile({ optimizer: tf.train.sgd(0), loss: 'meanSquaredError' });
   const expected = tf.mean(tf.mul(tf.tensor1d(sw), tf.square(tf.sub(y, model.predict(x) as tf.Tensor)).reshape([-1]))).dataSync()[0]!;
-  const h = await fit(asModel(model), x, y, { sampleWeight: sw, batchSize: 6 });
+  const h = await fit(model, x, y, { sampleWeight: sw, batchSize: 6 });
   assertClose(h.history['loss']![0]!, expected, { rtol: 1e-5 });
 });
 
@@ -157,10 +157,10 @@ test('classWeight with one-hot and sparse targets of a softmax output', async ()
   const p = model.predict(x) as tf.Tensor;
   const perSample = tf.neg(tf.sum(tf.mul(oneHot, tf.log(p)), -1));
   const expected = tf.mean(tf.mul(perSample, tf.tensor1d(classes.map((c) => classWeight[c as 0 | 1 | 2])))).dataSync()[0]!;
-  const dense = await fit(asModel(model), x, oneHot, { classWeight, batchSize: 6 });
+  const dense = await fit(model, x, oneHot, { classWeight, batchSize: 6 });
   assertClose(dense.history['loss']![0]!, expected, { rtol: 1e-5 });
   model.compile({ optimizer: tf.train.sgd(0), loss: losses.sparseCategoricalCrossentropy() });
-  const sparse = await fit(asModel(model), x, tf.tensor1d(classes, 'int32'), { classWeight, batchSize: 6 });
+  const sparse = await fit(model, x, tf.tensor1d(classes, 'int32'), { classWeight, batchSize: 6 });
   assertClose(sparse.history['loss']![0]!, expected, { rtol: 1e-5 });
 });
 
@@ -174,7 +174,7 @@ test('a defineLoss loss trains through fit, and the history has tfjs-layers\' sh
   const y = tf.sum(tf.mul(x, tf.tensor1d([2, -1])), -1, true);
   const model = logistic(2, 4, 'linear');
   model.compile({ optimizer: tf.train.adam(0.05), loss: cubic(), metrics: ['mse'] });
-  const h = await fit(asModel(model), x, y, { epochs: 5, batchSize: 8, seed: 3, validationSplit: 0.25 });
+  const h = await fit(model, x, y, { epochs: 5, batchSize: 8, seed: 3, validationSplit: 0.25 });
   assert.deepEqual(Object.keys(h.history).sort(), ['loss', 'mse', 'val_loss', 'val_mse']);
   assert.deepEqual(h.epoch, [0, 1, 2, 3, 4]);
   assert.equal(h.params.samples, 15);
@@ -190,7 +190,7 @@ test('seeded runs are reproducible: same seed, same weights; another seed, other
   const run = async (seed: number) => {
     const model = mlp(3, 5, 1, 9, 'sigmoid');
     model.compile({ optimizer: tf.train.adam(0.05), loss: losses.binaryFocalCrossentropy({ gamma: 2 }) });
-    await fit(asModel(model), x, y, { epochs: 3, batchSize: 5, seed, shuffle: true });
+    await fit(model, x, y, { epochs: 3, batchSize: 5, seed, shuffle: true });
     return weightsOf(model);
   };
   const [a, b, c] = [await run(42), await run(42), await run(43)];
@@ -204,7 +204,7 @@ test('callbacks: learningRateScheduler sets and logs the rate; earlyStopping sto
   model.compile({ optimizer: tf.train.sgd(0.1), loss: losses.binaryCrossentropy() });
   const stop = callbacks.earlyStopping({ monitor: 'loss', patience: 1 });
   const seen: number[] = [];
-  const h = await fit(asModel(model), x, y, {
+  const h = await fit(model, x, y, {
     epochs: 10,
     batchSize: 16,
     callbacks: [callbacks.learningRateScheduler((epoch) => (epoch === 0 ? 0.5 : 0)), stop, { onEpochEnd: (e) => void seen.push(e) }],
@@ -222,7 +222,7 @@ test('callbacks: learningRateScheduler sets and logs the rate; earlyStopping sto
   const snapshots: number[][][] = [];
   const restore = callbacks.earlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
   const bad = tf.tensor2d(numbers(16, 4).map((v) => (v > 0 ? 1 : 0)), [16, 1]);
-  const hb = await fit(asModel(best), x, y, {
+  const hb = await fit(best, x, y, {
     epochs: 6,
     batchSize: 4,
     seed: 2,
@@ -240,7 +240,7 @@ test('tfjs-layers callbacks work too (tf.callbacks.earlyStopping)', async () => 
   const model = logistic(3);
   model.compile({ optimizer: tf.train.sgd(0), loss: losses.binaryCrossentropy() });
   // Rate 0: the loss never improves, so tfjs's EarlyStopping (patience 1) stops after epoch 1.
-  const h = await fit(asModel(model), x, y, { epochs: 10, batchSize: 16, callbacks: [tf.callbacks.earlyStopping({ monitor: 'loss', patience: 1 })] });
+  const h = await fit(model, x, y, { epochs: 10, batchSize: 16, callbacks: [tf.callbacks.earlyStopping({ monitor: 'loss', patience: 1 })] });
   assert.deepEqual(h.epoch, [0, 1]);
 });
 
@@ -273,17 +273,17 @@ test('no tensors leak across fit epochs (weights, validation, callbacks)', async
     validationSplit: 0.2,
     callbacks: [callbacks.earlyStopping({ patience: 5, restoreBestWeights: true }), callbacks.learningRateScheduler((_e, lr) => lr)],
   };
-  await fit(asModel(model), x, y, options); // creates Adam's slots
+  await fit(model, x, y, options); // creates Adam's slots
   const before = tf.memory().numTensors;
-  await fit(asModel(model), x, y, { ...options, epochs: 4 });
-  await evaluate(asModel(model), x, y, { classWeight: { 0: 1, 1: 2 } });
+  await fit(model, x, y, { ...options, epochs: 4 });
+  await evaluate(model, x, y, { classWeight: { 0: 1, 1: 2 } });
   assert.equal(tf.memory().numTensors, before);
 });
 
 test('bad inputs throw LossInputError naming the argument', async () => {
   const { x, y } = binaryData(8, 3);
   const model = logistic(3);
-  const m = asModel(model);
+  const m = model;
   const rejects = async (options: object, argument: string, xs: unknown = x, ys: unknown = y) => {
     await assert.rejects(fit(m, xs as tf.Tensor, ys as tf.Tensor, options as never), (e: unknown) => {
       assert.ok(e instanceof LossInputError, `expected LossInputError, got ${String(e)}`);

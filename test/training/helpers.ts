@@ -1,9 +1,6 @@
 /** Small models and data for the training tests (seeded initializers, so tests are deterministic). */
 import * as tf from '@tensorflow/tfjs';
-import type { TrainableModel } from '../../src/index.js';
 import { seeded } from '../helpers/random.js';
-
-export const asModel = (m: tf.LayersModel): TrainableModel => m as unknown as TrainableModel;
 
 /** A logistic regression: Dense(1, sigmoid) on `features` inputs, seeded kernel. */
 export function logistic(features: number, seed = 1, activation: 'sigmoid' | 'linear' = 'sigmoid'): tf.LayersModel {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert.js';
 import { combine, compileLoss, defineLoss, penalties, withPenalties, fit, fileSystem, loadModel, losses, LossInputError, option, saveModel, trainStep, type LoadedModel, type TrainableModel } from '../../src/node.js';
-import { asModel, binaryData, logistic, numbers, twoHeads, weightsOf } from './helpers.js';
+import { binaryData, logistic, numbers, twoHeads, weightsOf } from './helpers.js';
 
 await useBackend('cpu');
 
@@ -49,7 +49,7 @@ const scaledLogCosh = defineLoss({
 
 test('in memory: loss config, optimizer config and state travel; the loaded model is compiled and continues identically', async () => {
   const { x, y } = binaryData(16, 3);
-  const model = asModel(logistic(3));
+  const model = logistic(3);
   model.compile({ optimizer: tf.train.adam(0.03), loss: losses.binaryFocalCrossentropy({ gamma: 1.5 }), metrics: ['accuracy'] });
   await fit(model, x, y, { epochs: 2, batchSize: 4, seed: 1 }); // Adam now has moments and an iteration count
   const { loaded, artifacts } = await roundTrip(model);
@@ -69,7 +69,7 @@ test('in memory: a defineLoss loss and a compileLoss adapter round-trip by regis
   const x = tf.tensor2d(numbers(24, 3), [12, 2]);
   const y = tf.tensor2d(numbers(12, 4), [12, 1]);
   for (const loss of [scaledLogCosh({ scale: 2.5 }), compileLoss(scaledLogCosh({ scale: 0.5 }))]) {
-    const model = asModel(logistic(2, 6, 'linear'));
+    const model = logistic(2, 6, 'linear');
     model.compile({ optimizer: tf.train.sgd(0.1), loss });
     const { loaded } = await roundTrip(model);
     const restored = loaded.loss as unknown;
@@ -85,7 +85,7 @@ test('in memory: a two-output model with a map of losses', async () => {
   const x = tf.tensor2d(numbers(16, 8), [8, 2]);
   const value = tf.tensor2d(numbers(8, 9), [8, 1]);
   const label = tf.tensor2d(numbers(8, 10).map((v) => (v > 0 ? 1 : 0)), [8, 1]);
-  const model = asModel(twoHeads(2));
+  const model = twoHeads(2);
   model.compile({ optimizer: tf.train.rmsprop(0.01), loss: { value: losses.huber({ delta: 0.3 }), label: losses.binaryCrossentropy({ labelSmoothing: 0.1 }) } });
   await fit(model, x, [value, label], { epochs: 1, batchSize: 4, seed: 2 });
   const { loaded } = await roundTrip(model);
@@ -98,7 +98,7 @@ test('in memory: combine() weights and withPenalties() penalties travel and are 
   const x = tf.tensor2d(numbers(16, 11), [8, 2]);
   const value = tf.tensor2d(numbers(8, 12), [8, 1]);
   const label = tf.tensor2d(numbers(8, 13).map((v) => (v > 0 ? 1 : 0)), [8, 1]);
-  const model = asModel(twoHeads(2, 8));
+  const model = twoHeads(2, 8);
   const combined = combine({ value: [losses.huber({ delta: 0.5 }), 2], label: [withPenalties(losses.binaryCrossentropy(), model, penalties.l2({ scale: 0.01 })), 0.5] });
   model.compile({ optimizer: tf.train.adam(0.01), loss: combined.losses as never });
   await fit(model, x, [value, label], { epochs: 1, batchSize: 4, seed: 3 });
@@ -113,7 +113,7 @@ test('in memory: combine() weights and withPenalties() penalties travel and are 
   await continuesIdentically(model, loaded, x, [value, label]);
 
   // Nested the other way round: penalties around a weighted loss.
-  const single = asModel(logistic(2, 4));
+  const single = logistic(2, 4);
   single.compile({ optimizer: tf.train.sgd(0.1), loss: withPenalties(combine([[losses.binaryCrossentropy(), 3]]).list[0]!, single, penalties.l1({ scale: 0.02 })) });
   const again = (await roundTrip(single)).loaded;
   assert.deepEqual(lossConfigOf(again), lossConfigOf(single));
@@ -125,7 +125,7 @@ test('file://: saveModel / loadModel through the Node entry, and the fileSystem 
   const dir = await mkdtemp(join(tmpdir(), 'lossforge-training-'));
   try {
     const { x, y } = binaryData(12, 3, 3);
-    const model = asModel(logistic(3));
+    const model = logistic(3);
     model.compile({ optimizer: tf.train.adam(0.02), loss: scaledLogCosh({ scale: 3 }) });
     await fit(model, x, y, { epochs: 1, batchSize: 4, seed: 9 });
 
@@ -150,7 +150,7 @@ test('file://: saveModel / loadModel through the Node entry, and the fileSystem 
 });
 
 test('loading keeps other user metadata, and compile: false / loss overrides', async () => {
-  const model = asModel(logistic(2));
+  const model = logistic(2);
   model.compile({ optimizer: 'sgd', loss: losses.meanAbsoluteError() });
   (model as unknown as tf.LayersModel).setUserDefinedMetadata({ owner: 'test' });
   const { loaded } = await roundTrip(model);
@@ -165,7 +165,7 @@ test('loading keeps other user metadata, and compile: false / loss overrides', a
 
 test('a trainStep on a loaded model uses the restored optimizer', async () => {
   const { x, y } = binaryData(8, 3);
-  const model = asModel(logistic(3));
+  const model = logistic(3);
   model.compile({ optimizer: tf.train.sgd(0.2), loss: losses.binaryCrossentropy() });
   const { loaded } = await roundTrip(model);
   const a = trainStep(model, model.optimizer, losses.binaryCrossentropy(), x, y);
@@ -175,7 +175,7 @@ test('a trainStep on a loaded model uses the restored optimizer', async () => {
 });
 
 test('bad inputs: unsavable losses, unknown URLs, unregistered losses', async () => {
-  const model = asModel(logistic(2));
+  const model = logistic(2);
   model.compile({ optimizer: 'sgd', loss: (a: tf.Tensor, b: tf.Tensor) => tf.mean(tf.abs(tf.sub(a, b))) });
   const sink = tf.io.withSaveHandler(async () => ({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }));
   await assert.rejects(saveModel(model, sink), (e: unknown) => e instanceof LossInputError && e.argument === 'model.loss');
@@ -195,7 +195,7 @@ test('bad inputs: unsavable losses, unknown URLs, unregistered losses', async ()
 
 test('no leaks: saving, and loading then disposing the loaded model (which owns its optimizer)', async () => {
   const { x, y } = binaryData(8, 3);
-  const model = asModel(logistic(3));
+  const model = logistic(3);
   model.compile({ optimizer: tf.train.adam(0.01), loss: losses.binaryCrossentropy() });
   await fit(model, x, y, { epochs: 1, batchSize: 4 });
   const before = tf.memory().numTensors;

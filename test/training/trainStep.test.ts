@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert.js';
 import { losses, LossInputError, trainStep } from '../../src/index.js';
-import { asModel, binaryData, logistic, mlp, numbers, twoHeads, weightsOf } from './helpers.js';
+import { binaryData, logistic, mlp, numbers, twoHeads, weightsOf } from './helpers.js';
 
 await useBackend('cpu');
 
@@ -21,7 +21,7 @@ test('model form: returns the loss before the update and takes one optimizer ste
   const expected = vars.map((v) => Array.from(tf.sub(v, tf.mul(0.4, grads[v.name]!)).dataSync()));
 
   const model = logistic(3);
-  const got = trainStep(asModel(model), tf.train.sgd(0.4), losses.binaryCrossentropy(), x, y, { sampleWeight: w });
+  const got = trainStep(model, tf.train.sgd(0.4), losses.binaryCrossentropy(), x, y, { sampleWeight: w });
   assertClose(got, value.dataSync()[0]!, { rtol: 1e-5 });
   weightsOf(model).forEach((ws, i) => assertClose(ws, expected[i]!, { rtol: 1e-5, atol: 1e-6 }));
 });
@@ -55,7 +55,7 @@ test('GAN-style loop: the generator step leaves the discriminator unchanged, and
   const step = () => {
     const fake = gen.predict(z) as tf.Tensor;
     const batch = tf.concat([real, fake]);
-    const d = trainStep(asModel(disc), optD, bce, batch, labels);
+    const d = trainStep(disc, optD, bce, batch, labels);
     tf.dispose([fake, batch]);
     const discBefore = weightsOf(disc);
     const g = trainStep(gen.trainableWeights as never, optG, (zz: tf.Tensor, yy: tf.Tensor) => bce(yy, disc.apply(gen.apply(zz)) as tf.Tensor), z, ones);
@@ -70,7 +70,7 @@ test('GAN-style loop: the generator step leaves the discriminator unchanged, and
 
 test('bad inputs throw LossInputError naming the argument', () => {
   const { x, y } = binaryData(4, 3);
-  const model = asModel(logistic(3));
+  const model = logistic(3);
   const bce = losses.binaryCrossentropy();
   const throwsArg = (fn: () => unknown, argument: string) =>
     assert.throws(fn, (e: unknown) => e instanceof LossInputError && e.argument === argument);
@@ -81,7 +81,7 @@ test('bad inputs throw LossInputError naming the argument', () => {
   throwsArg(() => trainStep({} as never, tf.train.sgd(0.1), bce, x, y), 'model');
   throwsArg(() => trainStep(model, tf.train.sgd(0.1), bce, 'x' as never, y), 'x');
   throwsArg(() => trainStep(model, tf.train.sgd(0.1), losses.binaryCrossentropy({ reduction: 'none' }), x, y), 'loss');
-  throwsArg(() => trainStep(asModel(twoHeads(3)), tf.train.sgd(0.1), bce, x, y), 'model');
+  throwsArg(() => trainStep(twoHeads(3), tf.train.sgd(0.1), bce, x, y), 'model');
   throwsArg(() => trainStep(model, tf.train.sgd(0.1), bce, x, y, 3 as never), 'call');
   // The loss's own checks still speak: a wrong-length sample weight names call.sampleWeight.
   throwsArg(() => trainStep(model, tf.train.sgd(0.1), bce, x, y, { sampleWeight: [1, 2] }), 'call.sampleWeight');
