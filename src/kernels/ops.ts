@@ -3,13 +3,15 @@
  * respect to the prediction in one WebAssembly SIMD pass; the gradient is kept (as a second kernel
  * output) for the backward pass, which only scales it by the upstream gradient.
  *
- * The kernels are registered for the 'cpu' and 'wasm' backends with `tf.registerKernel` and use only
- * the public backend methods `readSync` and `makeTensorInfo` (or `write`). Their gradients are
+ * The kernels are registered for the 'cpu' and 'wasm' backends with `tf.registerKernel`. On the cpu
+ * backend (and wherever the wasm backend's heap cannot be reached) they use only the public backend
+ * methods `readSync` and `makeTensorInfo` (or `write`), copying through the kernels' own memory; on the
+ * wasm backend they run in place in its heap (see `heapOf`). Their gradients are
  * registered with `tf.registerGradient`, so each input's gradient is computed only when asked for:
  * the gradient with respect to yTrue (rarely needed) comes from the composite formula.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getKernels, KIND, Layout, type ElementwiseKind, type KernelExports } from './runtime.js';
+import { getKernels, kernelsInMemory, KIND, Layout, SCRATCH_BYTES, type ElementwiseKind, type KernelExports } from './runtime.js';
 
 type TensorInfo = tf.TensorInfo;
 type AnyBackend = {
@@ -28,28 +30,183 @@ const CAT_FOCAL = 'LossforgeFusedCategoricalFocal';
 const SCALE_ROWS = 'LossforgeFusedScaleRows';
 const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
 
+// ───────────────────────────── kernel memory ─────────────────────────────
+
+/**
+ * Where one kernel call finds its inputs and puts its outputs (pointers into the memory of `k`):
+ * `CopiedBuffers` copies the inputs into the kernels' own memory and the outputs back out (any
+ * backend with readSync); `HeapBuffers` runs in place in the tfjs wasm backend's heap (no copy).
+ */
+interface Buffers {
+  readonly k: KernelExports;
+  /** Pointer to a (float32 or int32) input tensor's values. */
+  input(info: TensorInfo): number;
+  /** Pointer to `values` placed in memory for this call (small: weights). */
+  constant(values: readonly number[]): number;
+  /** Pointer to `elements` 4-byte slots of scratch for this call. */
+  scratch(elements: number): number;
+  /** A float32 output of `shape`; returns its pointer. */
+  output(shape: number[]): number;
+  /** The outputs, in the order they were made; frees the call's memory. */
+  finish(): TensorInfo[];
+  /** Frees the call's memory and its outputs (after an error). */
+  abandon(): void;
+}
+
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
 function requireKernels(): KernelExports {
   const k = getKernels();
   if (!k) throw new Error('lossforge: fused kernels used before they were loaded');
   return k;
 }
 
-function readFloat(backend: AnyBackend, info: TensorInfo): Float32Array {
-  const values = backend.readSync(info.dataId);
-  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+class CopiedBuffers implements Buffers {
+  readonly k = requireKernels();
+  private readonly layout = new Layout(this.k);
+  private readonly outputs: { shape: number[]; ptr: number }[] = [];
+
+  constructor(private readonly backend: AnyBackend) {}
+
+  private place(values: ArrayLike<number>, int: boolean): number {
+    const ptr = this.scratch(values.length);
+    (int ? this.layout.i32(ptr, values.length) : this.layout.f32(ptr, values.length)).set(values);
+    return ptr;
+  }
+
+  input(info: TensorInfo): number {
+    return this.place(this.backend.readSync(info.dataId) as ArrayLike<number>, info.dtype === 'int32');
+  }
+
+  constant(values: readonly number[]): number {
+    return this.place(values, false);
+  }
+
+  scratch(elements: number): number {
+    const ptr = this.layout.reserve(elements);
+    this.layout.commit();
+    return ptr;
+  }
+
+  output(shape: number[]): number {
+    const ptr = this.scratch(sizeOf(shape));
+    this.outputs.push({ shape, ptr });
+    return ptr;
+  }
+
+  finish(): TensorInfo[] {
+    return this.outputs.map(({ shape, ptr }) => {
+      // new + set: TypedArray.prototype.slice on a view of WebAssembly memory is several times slower in V8.
+      const values = new Float32Array(sizeOf(shape));
+      values.set(this.layout.f32(ptr, values.length));
+      if (typeof this.backend.makeTensorInfo === 'function') return this.backend.makeTensorInfo(shape, 'float32', values);
+      return { dataId: this.backend.write(values, shape, 'float32') as object, shape, dtype: 'float32' };
+    });
+  }
+
+  abandon(): void {}
 }
 
-function readInt(backend: AnyBackend, info: TensorInfo): Int32Array {
-  const values = backend.readSync(info.dataId);
-  return values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>);
+/**
+ * The tfjs wasm backend's heap, reached through fields that are not part of tfjs's public API
+ * (`wasm.asm.memory`, `wasm._malloc/_free`, `dataIdMap`, `makeOutput`, as its own kernels use them).
+ * `heapOf` checks each one and returns undefined when any is missing, and the copying path runs.
+ */
+interface WasmHeap {
+  kernels: KernelExports;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  pointer(info: TensorInfo): number;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  dispose(info: TensorInfo): void;
 }
 
-function output(backend: AnyBackend, shape: number[], values: Float32Array): TensorInfo {
-  if (typeof backend.makeTensorInfo === 'function') return backend.makeTensorInfo(shape, 'float32', values);
-  return { dataId: backend.write(values, shape, 'float32') as object, shape, dtype: 'float32' };
+function heapOf(backend: unknown): WasmHeap | undefined {
+  const b = backend as {
+    wasm?: { asm?: { memory?: unknown }; _malloc?: unknown; _free?: unknown };
+    dataIdMap?: { get?: unknown };
+    makeOutput?: unknown;
+    disposeData?: unknown;
+  };
+  const wasm = b.wasm;
+  const memory = wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || typeof wasm?._malloc !== 'function' || typeof wasm._free !== 'function') return undefined;
+  if (typeof b.dataIdMap?.get !== 'function' || typeof b.makeOutput !== 'function' || typeof b.disposeData !== 'function') return undefined;
+  const malloc = wasm._malloc as (bytes: number) => number;
+  const kernels = kernelsInMemory(memory, () => malloc(SCRATCH_BYTES));
+  if (!kernels) return undefined;
+  const dataIdMap = b.dataIdMap as { get(id: unknown): { memoryOffset?: unknown } | undefined };
+  return {
+    kernels,
+    malloc,
+    free: wasm._free as (ptr: number) => void,
+    pointer(info) {
+      const offset = dataIdMap.get(info.dataId)?.memoryOffset;
+      if (typeof offset !== 'number') throw new Error('lossforge: a tensor of the wasm backend has no memory offset');
+      return offset;
+    },
+    makeOutput: (shape, dtype) => (b.makeOutput as (s: number[], d: tf.DataType) => TensorInfo).call(backend, shape, dtype),
+    dispose: (info) => (b.disposeData as (id: unknown) => void).call(backend, info.dataId),
+  };
+}
+
+class HeapBuffers implements Buffers {
+  readonly k: KernelExports;
+  private readonly temporary: number[] = [];
+  private readonly outputs: TensorInfo[] = [];
+
+  constructor(private readonly heap: WasmHeap) {
+    this.k = heap.kernels;
+  }
+
+  input(info: TensorInfo): number {
+    return this.heap.pointer(info);
+  }
+
+  constant(values: readonly number[]): number {
+    const ptr = this.scratch(values.length);
+    new Float32Array(this.k.memory.buffer, ptr, values.length).set(values);
+    return ptr;
+  }
+
+  scratch(elements: number): number {
+    const ptr = this.heap.malloc(Math.max(16, 4 * elements + 16));
+    this.temporary.push(ptr);
+    return ptr;
+  }
+
+  output(shape: number[]): number {
+    const info = this.heap.makeOutput(shape, 'float32');
+    this.outputs.push(info);
+    return this.heap.pointer(info);
+  }
+
+  finish(): TensorInfo[] {
+    for (const ptr of this.temporary.splice(0)) this.heap.free(ptr);
+    return this.outputs;
+  }
+
+  abandon(): void {
+    for (const info of this.finish()) this.heap.dispose(info);
+  }
+}
+
+/** Runs `call` with the buffers suited to `backend`: in place in the wasm backend's heap when possible. */
+function withBuffers(backend: unknown, call: (buffers: Buffers) => void): TensorInfo[] {
+  const heap = heapOf(backend);
+  const buffers = heap ? new HeapBuffers(heap) : new CopiedBuffers(backend as AnyBackend);
+  try {
+    call(buffers);
+  } catch (error) {
+    buffers.abandon();
+    throw error;
+  }
+  return buffers.finish();
 }
 
 // ───────────────────────────── kernel functions ─────────────────────────────
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown };
 
 interface ElementwiseAttrs {
   kind: number;
@@ -62,24 +219,24 @@ interface ElementwiseAttrs {
   composite: Composite;
 }
 
-function elementwiseKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo[] {
-  const b = backend as AnyBackend;
-  const a = attrs as unknown as ElementwiseAttrs;
-  const yTrue = readFloat(b, inputs['yTrue']!);
-  const yPred = readFloat(b, inputs['yPred']!);
-  const n = yPred.length;
-  const rows = a.k === 0 ? 0 : n / a.k;
-  const k = requireKernels();
-  const layout = new Layout(k);
-  const [yp, xp, gp, lp, wp] = [layout.reserve(n), layout.reserve(n), layout.reserve(n), layout.reserve(rows), layout.reserve(a.k)];
-  layout.commit();
-  layout.f32(yp, n).set(yTrue);
-  layout.f32(xp, n).set(yPred);
-  if (a.columnWeight.length > 0) layout.f32(wp, a.k).set(a.columnWeight);
-  const [p0, p1, p2, p3, p4, flags] = a.params as [number, number, number, number, number, number];
+function setParams(k: KernelExports, params: number[]): void {
+  const [p0, p1, p2, p3, p4, flags] = params as [number, number, number, number, number, number];
   k.setParams(p0, p1, p2, p3, p4, flags);
-  k.elementwise(a.kind, yp, xp, wp, gp, lp, 0, rows, a.k);
-  return [output(b, a.lossShape, layout.f32(lp, rows).slice()), output(b, inputs['yPred']!.shape, layout.f32(gp, n).slice())];
+}
+
+function elementwiseKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const a = attrs as unknown as ElementwiseAttrs;
+  const predInfo = inputs['yPred']!;
+  const rows = a.k === 0 ? 0 : sizeOf(predInfo.shape) / a.k;
+  return withBuffers(backend, (b) => {
+    const yp = b.input(inputs['yTrue']!);
+    const xp = b.input(predInfo);
+    const wp = a.columnWeight.length > 0 ? b.constant(a.columnWeight) : 0;
+    const lp = b.output(a.lossShape);
+    const gp = b.output(predInfo.shape);
+    setParams(b.k, a.params);
+    b.k.elementwise(a.kind, yp, xp, wp, gp, lp, 0, rows, a.k);
+  });
 }
 
 interface SoftmaxAttrs {
@@ -91,53 +248,37 @@ interface SoftmaxAttrs {
 }
 
 function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
-  return ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo[] => {
-    const b = backend as AnyBackend;
+  return ({ inputs, backend, attrs }: KernelArgs): TensorInfo[] => {
     const a = attrs as unknown as SoftmaxAttrs;
     const logitsInfo = inputs['yPred']!;
-    const logits = readFloat(b, logitsInfo);
-    const n = logits.length;
     const c = a.c;
-    const rows = c === 0 ? 0 : n / c;
-    const k = requireKernels();
-    const layout = new Layout(k);
-    const xp = layout.reserve(n);
-    const gp = layout.reserve(n);
-    const lp = layout.reserve(rows);
-    const tp = layout.reserve(kind === 'sparse' ? rows : n);
-    const wp = layout.reserve(c);
-    const sp = layout.reserve(kind === 'focal' ? 2 * c + 16 : 0);
-    layout.commit();
-    layout.f32(xp, n).set(logits);
-    if (kind === 'sparse') layout.i32(tp, rows).set(readInt(b, inputs['yTrue']!));
-    else layout.f32(tp, n).set(readFloat(b, inputs['yTrue']!));
-    if (a.classWeight.length > 0) layout.f32(wp, c).set(a.classWeight);
-    const [p0, p1, p2, p3, p4, flags] = a.params as [number, number, number, number, number, number];
-    k.setParams(p0, p1, p2, p3, p4, flags);
-    if (kind === 'sparse') k.sparseSoftmaxCE(xp, tp, gp, lp, 0, rows, c);
-    else if (kind === 'dense') k.denseSoftmaxCE(tp, xp, wp, gp, lp, 0, rows, c);
-    else k.categoricalFocal(tp, xp, gp, lp, sp, 0, rows, c);
-    return [output(b, a.lossShape, layout.f32(lp, rows).slice()), output(b, logitsInfo.shape, layout.f32(gp, n).slice())];
+    const rows = c === 0 ? 0 : sizeOf(logitsInfo.shape) / c;
+    return withBuffers(backend, (b) => {
+      const xp = b.input(logitsInfo);
+      const tp = b.input(inputs['yTrue']!);
+      const wp = a.classWeight.length > 0 ? b.constant(a.classWeight) : 0;
+      const sp = kind === 'focal' ? b.scratch(2 * c + 16) : 0;
+      const lp = b.output(a.lossShape);
+      const gp = b.output(logitsInfo.shape);
+      setParams(b.k, a.params);
+      if (kind === 'sparse') b.k.sparseSoftmaxCE(xp, tp, gp, lp, 0, rows, c);
+      else if (kind === 'dense') b.k.denseSoftmaxCE(tp, xp, wp, gp, lp, 0, rows, c);
+      else b.k.categoricalFocal(tp, xp, gp, lp, sp, 0, rows, c);
+    });
   };
 }
 
 /** Backward: grad · dy, dy having one value per row of k gradient entries. */
-function scaleRowsKernel({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
-  const b = backend as AnyBackend;
-  const { k: kk } = attrs as unknown as { k: number };
-  const grad = readFloat(b, inputs['grad']!);
-  const dy = readFloat(b, inputs['dy']!);
-  const n = grad.length;
-  const k = requireKernels();
-  const layout = new Layout(k);
-  const gp = layout.reserve(n);
-  const dp = layout.reserve(dy.length);
-  const op = layout.reserve(n);
-  layout.commit();
-  layout.f32(gp, n).set(grad);
-  layout.f32(dp, dy.length).set(dy);
-  k.scaleRows(gp, dp, op, 0, dy.length, kk);
-  return output(b, inputs['grad']!.shape, layout.f32(op, n).slice());
+function scaleRowsKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { k: rowSize } = attrs as unknown as { k: number };
+  const gradInfo = inputs['grad']!;
+  const dyInfo = inputs['dy']!;
+  return withBuffers(backend, (b) => {
+    const gp = b.input(gradInfo);
+    const dp = b.input(dyInfo);
+    const op = b.output(gradInfo.shape);
+    b.k.scaleRows(gp, dp, op, 0, sizeOf(dyInfo.shape), rowSize);
+  })[0]!;
 }
 
 // ───────────────────────────── registration ─────────────────────────────
@@ -206,6 +347,9 @@ function registerFusedKernels(): void {
 
 // ───────────────────────────── ops ─────────────────────────────
 
+/** The kernels read float32 targets (int32 labels): other dtypes are cast first. */
+const asDtype = (t: tf.Tensor, dtype: 'float32' | 'int32'): tf.Tensor => (t.dtype === dtype ? t : tf.cast(t, dtype));
+
 function run(kernelName: string, yTrue: tf.Tensor, yPred: tf.Tensor, attrs: object): tf.Tensor {
   registerFusedKernels();
   const [loss, grad] = tf.engine().runKernel(kernelName, { yTrue, yPred }, attrs as tf.NamedAttrMap) as tf.Tensor[];
@@ -228,7 +372,7 @@ export function fusedElementwise(
   const k = yPred.rank >= 2 ? yPred.shape[yPred.rank - 1]! : 1;
   const lossShape = yPred.rank >= 2 ? [...yPred.shape.slice(0, -1), 1] : [...yPred.shape];
   const perSample: Composite = yPred.rank >= 2 ? (t, p) => tf.mean(composite(t, p), -1, true) : composite;
-  return run(ELEMENTWISE, yTrue, yPred, {
+  return run(ELEMENTWISE, asDtype(yTrue, 'float32'), yPred, {
     kind: KIND[kind],
     params: [...params.p, params.flags],
     columnWeight: params.columnWeight ?? [],
@@ -248,7 +392,7 @@ export function fusedSoftmax(
 ): tf.Tensor {
   const c = yPred.shape[yPred.rank - 1]!;
   const kernelName = kind === 'sparse' ? SPARSE_CE : kind === 'dense' ? DENSE_CE : CAT_FOCAL;
-  return run(kernelName, yTrue, yPred, {
+  return run(kernelName, asDtype(yTrue, kind === 'sparse' ? 'int32' : 'float32'), yPred, {
     params: [...params.p, params.flags],
     classWeight: params.classWeight ?? [],
     c,

@@ -2,22 +2,28 @@
  * Loads the WebAssembly SIMD loss kernels (embedded as base64, so Node and browsers load them the
  * same way) and lays out buffers in their linear memory.
  *
- * Node compiles the module synchronously at import. Browsers refuse synchronous compilation of large
- * modules on the main thread, so there the module compiles asynchronously and the fused path stays
- * off (composite losses are used) until `fusedKernelsReady()` resolves.
+ * Two modules are built from the same sources (scripts/build-kernels.mjs): one owns its memory (inputs
+ * are copied in and results out), the other imports a memory, so that on the tfjs wasm backend the
+ * kernels run in place inside that backend's heap (`kernelsInMemory`).
+ *
+ * Node compiles the modules synchronously at import. Browsers refuse synchronous compilation of large
+ * modules on the main thread, so there they compile asynchronously and the fused path stays off
+ * (composite losses are used) until `fusedKernelsReady()` resolves.
  */
-import { wasmBase64 } from './generated/losses.wasm.js';
+import { importedMemoryWasmBase64, wasmBase64 } from './generated/losses.wasm.js';
 
 /** The kernel exports (see src/kernels/assembly/losses.as). Pointers are byte offsets. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  setScratch(p: number): void;
   setParams(p0: number, p1: number, p2: number, p3: number, p4: number, flags: number): void;
   elementwise(kind: number, yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, k: number): void;
   scaleRows(gp: number, dyp: number, op: number, row0: number, row1: number, k: number): void;
   sparseSoftmaxCE(xp: number, labp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   denseSoftmaxCE(yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   categoricalFocal(yp: number, xp: number, gp: number, lp: number, sp: number, row0: number, row1: number, c: number): void;
+  /** Only in the module that owns its memory (see module.as). */
   ctcWorkspaceBytes(T: number, C: number, maxL: number): number;
   ctcBatch(xp: number, labp: number, lenp: number, inlp: number, gp: number, lp: number, ws: number, B: number, T: number, C: number, blank: number, flags: number): void;
   expOf(p: number, n: number): void;
@@ -39,6 +45,8 @@ export const KIND = {
 export type ElementwiseKind = keyof typeof KIND;
 
 let kernels: KernelExports | undefined;
+let importedMemoryModule: WebAssembly.Module | undefined;
+const inMemory = new WeakMap<WebAssembly.Memory, KernelExports | null>();
 
 function decodeBase64(text: string): Uint8Array {
   const binary = atob(text);
@@ -47,32 +55,44 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-const imports = {
-  env: {
-    abort(): never {
-      throw new Error('lossforge kernel aborted');
-    },
-  },
+const abort = (): never => {
+  throw new Error('lossforge kernel aborted');
 };
 
-/** Instantiates the module (synchronously where allowed); resolves to whether the kernels can run. */
+/** Bytes kept for the kernels' scratch (setScratch) at the start of a memory region. */
+export const SCRATCH_BYTES = 64;
+
+function useOwnMemory(instance: WebAssembly.Instance): void {
+  kernels = instance.exports as unknown as KernelExports;
+  kernels.setScratch(align(kernels.heapBase()));
+}
+
+/** Compiles (synchronously where allowed) the module at `base64`. */
+function compile(base64: string): Promise<WebAssembly.Module> {
+  const bytes = decodeBase64(base64) as BufferSource;
+  try {
+    return Promise.resolve(new WebAssembly.Module(bytes));
+  } catch {
+    return WebAssembly.compile(bytes); // browsers' main thread (a CompileError – no SIMD – fails here too)
+  }
+}
+
+/** Compiles and instantiates both modules; resolves to whether the kernels can run. */
 function startLoading(): Promise<boolean> {
   if (typeof WebAssembly === 'undefined') return Promise.resolve(false);
-  const bytes = decodeBase64(wasmBase64);
-  try {
-    const module = new WebAssembly.Module(bytes as BufferSource);
-    kernels = new WebAssembly.Instance(module, imports).exports as unknown as KernelExports;
-    return Promise.resolve(true);
-  } catch {
-    // Browsers' main thread: compile asynchronously. (A CompileError – no SIMD – fails here too.)
-    return WebAssembly.instantiate(bytes as BufferSource, imports).then(
-      (result) => {
-        kernels = result.instance.exports as unknown as KernelExports;
-        return true;
-      },
-      () => false,
-    );
-  }
+  const own = compile(wasmBase64).then((module) => {
+    // Instantiating a compiled module is synchronous on every thread; fall back to the async form.
+    try {
+      useOwnMemory(new WebAssembly.Instance(module, { env: { abort } }));
+    } catch {
+      return WebAssembly.instantiate(module, { env: { abort } }).then(useOwnMemory);
+    }
+  });
+  const imported = compile(importedMemoryWasmBase64).then(
+    (module) => { importedMemoryModule = module; },
+    () => undefined, // the copying path still works
+  );
+  return Promise.all([own, imported]).then(() => true, () => false);
 }
 
 const loading = startLoading();
@@ -82,9 +102,29 @@ export function fusedKernelsReady(): Promise<boolean> {
   return loading;
 }
 
-/** The kernel instance, or undefined while loading or when it could not load. */
+/** The kernel instance that owns its memory, or undefined while loading or when it could not load. */
 export function getKernels(): KernelExports | undefined {
   return kernels;
+}
+
+/**
+ * The kernels instantiated on `memory` (one instance per memory, kept), using the SCRATCH_BYTES at
+ * `allocateScratch()` (called once) as their scratch; undefined when that cannot be done here.
+ */
+export function kernelsInMemory(memory: WebAssembly.Memory, allocateScratch: () => number): KernelExports | undefined {
+  const known = inMemory.get(memory);
+  if (known !== undefined) return known ?? undefined;
+  let instance: KernelExports | null = null;
+  if (importedMemoryModule) {
+    try {
+      instance = new WebAssembly.Instance(importedMemoryModule, { env: { abort, memory } }).exports as unknown as KernelExports;
+      instance.setScratch(allocateScratch());
+    } catch {
+      instance = null;
+    }
+  }
+  inMemory.set(memory, instance);
+  return instance ?? undefined;
 }
 
 /** The most a 32-bit WebAssembly memory can hold (65536 pages of 64 KiB). */
@@ -105,7 +145,7 @@ export class Layout {
   private top: number;
 
   constructor(private readonly k: KernelExports) {
-    this.top = align(k.heapBase() + 64);
+    this.top = align(k.heapBase()) + SCRATCH_BYTES;
   }
 
   /** Reserves `elements` 4-byte slots; returns the byte pointer. */
