@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (add `--json` for machine-readable output): forward + backward of the fused loss
  * workloads, median wall time in ms, for tfjs-cpu (composite ops), tfjs-wasm (composite ops),
- * lossforge's fused kernels (on the cpu backend) and PyTorch CPU with 2 threads (when
+ * lossforge's fused kernels on each of those backends and PyTorch CPU with 2 threads (when
  * /usr/bin/python3 has torch). Value checks are off in every tfjs column (as in training on trusted
  * data); each measurement is tf.grad of the mean-reduced loss with respect to yPred, read back.
  * The CTC row has no tfjs op: its tfjs-cpu / tfjs-wasm columns are lossforge's JavaScript recursion
@@ -149,19 +149,21 @@ async function main(): Promise<void> {
 }
 
 function printMain(rows: Record<string, Record<string, number>>, hasTorch: boolean): void {
-  const cols = ['tfjs-cpu', 'tfjs-wasm', 'lossforge-wasm', 'lossforge', 'pytorch'];
+  const cols = ['tfjs-cpu', 'tfjs-wasm', 'lossforge', 'lossforge-wasm', 'pytorch'];
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-  const header = ['workload', ...cols, 'vs tfjs-wasm', 'vs pytorch'];
+  const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(1)}×`);
+  const header = ['workload', ...cols, 'cpu: vs tfjs', 'wasm: vs tfjs', 'best vs pytorch'];
   const lines = WORKLOADS.map((w) => {
     const r = rows[w.name]!;
-    const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(1)}×`);
-    return [w.name, ...cols.map((c) => fmt(r[c])), ratio(r['tfjs-wasm'], r['lossforge']), ratio(r['pytorch'], r['lossforge'])];
+    const best = Math.min(r['lossforge'] ?? Infinity, r['lossforge-wasm'] ?? Infinity);
+    return [w.name, ...cols.map((c) => fmt(r[c])), ratio(r['tfjs-cpu'], r['lossforge']), ratio(r['tfjs-wasm'], r['lossforge-wasm']), ratio(r['pytorch'], best)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`forward + backward, median ms (${REPS} runs after warm-up; tfjs-cpu composite: ${SLOW_REPS} runs); value checks off`);
-  console.log('lossforge = fused kernels on the cpu backend; lossforge-wasm = fused kernels on the tfjs wasm backend;');
-  console.log('"vs" columns: speed-up of lossforge over that column (>1 = lossforge faster)' + (hasTorch ? '' : '; PyTorch not found'));
+  console.log('lossforge = fused kernels on the tfjs cpu backend; lossforge-wasm = fused kernels on the tfjs wasm backend (in its heap);');
+  console.log('"vs" columns: speed-up of lossforge over tfjs on the same backend, and of the faster lossforge column over PyTorch');
+  console.log('(>1 = lossforge faster)' + (hasTorch ? '' : '; PyTorch not found'));
   console.log('ctc: tfjs-cpu / tfjs-wasm columns = lossforge\'s JavaScript recursion (fused kernels off; tfjs has no CTC)');
   console.log(row(header));
   for (const l of lines) console.log(row(l));

@@ -112,7 +112,7 @@ class CopiedBuffers implements Buffers {
  * (`wasm.asm.memory`, `wasm._malloc/_free`, `dataIdMap`, `makeOutput`, as its own kernels use them).
  * `heapOf` checks each one and returns undefined when any is missing, and the copying path runs.
  */
-interface WasmHeap {
+export interface WasmHeap {
   kernels: KernelExports;
   malloc(bytes: number): number;
   free(ptr: number): void;
@@ -121,8 +121,8 @@ interface WasmHeap {
   dispose(info: TensorInfo): void;
 }
 
-function heapOf(backend: unknown): WasmHeap | undefined {
-  const b = backend as {
+export function heapOf(backend: unknown): WasmHeap | undefined {
+  const b = (backend ?? {}) as {
     wasm?: { asm?: { memory?: unknown }; _malloc?: unknown; _free?: unknown };
     dataIdMap?: { get?: unknown };
     makeOutput?: unknown;
