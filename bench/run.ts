@@ -8,7 +8,8 @@
  * (fused kernels off), its lossforge columns the WebAssembly kernel.
  * A second table compares linearCrossentropy (chunked) with the materialized logits (bench/linear.ts,
  * tfjs-wasm backend, each variant in its own process): median time and peak memory.
- * `--only <text>` runs only the rows whose name contains <text> ('linear-ce' for the second table).
+ * `--only <text>` runs only the rows whose name contains <text> ('linear-ce' for the second table);
+ * `--skip-linear` leaves the second table out (it takes about 8 minutes).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ const LINEAR_MATERIALIZED_REPS = 1; // about 6 min per call: tfjs-wasm's transpo
 const json = process.argv.includes('--json');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] ?? '' : '';
+const skipLinear = process.argv.includes('--skip-linear');
 
 interface Workload {
   name: string;
@@ -131,7 +133,7 @@ async function main(): Promise<void> {
   const torch = torchTimes();
   if (torch) for (const w of WORKLOADS) if (torch[w.name] !== undefined) rows[w.name]!['pytorch'] = torch[w.name]!;
   let linear: Record<string, LinearOutcome> | undefined;
-  if (LINEAR_NAME.includes(only)) {
+  if (LINEAR_NAME.includes(only) && !skipLinear) {
     log(`${LINEAR_NAME} chunked (${LINEAR_REPS} runs, ~45 s each)…\n`);
     const chunked = measureLinearInChild('chunked', LINEAR_REPS);
     log(`${LINEAR_NAME} materialized (${LINEAR_MATERIALIZED_REPS} run, ~6 min)…\n`);

@@ -1,7 +1,14 @@
 /**
- * The CTC forward–backward of src/losses/sequence.ts as one WebAssembly call per batch (the same
- * recursion as `ctcForwardBackward`, in float64; see `ctcBatch` in assembly/losses.as). The `ctc`
- * loss calls `fusedCtcBatch` and falls back to its JavaScript loop when this returns undefined.
+ * The CTC loss and gradient of src/losses/sequence.ts as one WebAssembly call per batch (`ctcBatch` in
+ * assembly/ctc.as), in float64. Unlike `ctcForwardBackward`, which runs α and β in log space (a
+ * log-sum-exp per lattice cell), the kernel computes each frame's probabilities once and runs the
+ * recursions in probability space with per-frame rescaling (Graves et al. 2006, "Connectionist
+ * Temporal Classification", section 4.1): α̂_t = α_t / Π_{τ<t} c_τ with c_t the frame's total, so that
+ * −log p(l | x) = −Σ_t log c_t, β likewise with its own scale factors, and the occupancy
+ * γ_t(k) = Σ_{s : l′_s = k} α̂_t(s) β̂_t(s) / Σ_s α̂_t(s) β̂_t(s). A sample whose scale factors or frame
+ * totals fall below 1e−280 (probabilities underflowing, e.g. from extreme logits) is recomputed with
+ * the log-space recursion, operation for operation as `ctcForwardBackward`. The `ctc` loss calls
+ * `fusedCtcBatch` and falls back to its JavaScript loop when this returns undefined.
  */
 import { fusedKernelsEnabled } from './fused.js';
 import { getKernels, Layout, MAX_FUSED_ELEMENTS } from './runtime.js';
@@ -34,9 +41,10 @@ const ZERO_INFINITY = 2;
 /**
  * CTC NLL and gradient of a batch, computed by the WebAssembly kernel, or undefined when the fused
  * kernels are switched off (`setFusedKernels(false)`) or not loaded (or the batch has more than
- * MAX_FUSED_ELEMENTS logits). Unlike the elementwise kernels
- * there is no size threshold: the recursion costs far more than the copies. Same results as the
- * JavaScript path within float64 rounding (same operations, same order).
+ * MAX_FUSED_ELEMENTS logits). Unlike the elementwise kernels there is no size threshold: the
+ * recursion costs far more than the copies. Same results as the JavaScript path up to float64
+ * rounding (the scaled recursion sums the same paths in another order; underflowing samples take the
+ * same log-space recursion).
  */
 export function fusedCtcBatch(data: Float32Array, input: CtcBatchInput, options: CtcBatchOptions): CtcBatchOutput | undefined {
   const k = getKernels();

@@ -2,7 +2,9 @@
  * The WebAssembly CTC forward–backward (src/kernels/ctc.ts) against the JavaScript recursion of
  * src/losses/sequence.ts: the kernel directly against `ctcForwardBackward`, and the `ctc` loss with the
  * fused kernels on and off, on random batches with mixed input and target lengths, repeated labels,
- * impossible alignments, empty targets and inputs, −∞ log-probabilities and a non-zero blank.
+ * impossible alignments, empty targets and inputs, −∞ log-probabilities and a non-zero blank. The
+ * kernel runs in probability space with per-frame scaling and recomputes a sample in log space when
+ * probabilities underflow: extreme and peaked logits cover both paths and the switch between them.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +83,104 @@ test('the kernel equals ctcForwardBackward sample by sample (log-probabilities i
     }
   }
   assert.ok(impossible >= 4, `${impossible} impossible alignments covered`);
+});
+
+/** Row-wise log-softmax in float64 of the first `rows` rows (what the loss does with logits). */
+function logSoftmax64(x: Float32Array, C: number, rows: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let o = 0; o < rows * C; o += C) {
+    let m = -Infinity;
+    for (let c = 0; c < C; c++) m = Math.max(m, x[o + c]!);
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += Math.exp(x[o + c]! - m);
+    for (let c = 0; c < C; c++) out[o + c] = x[o + c]! - m - Math.log(sum);
+  }
+  return out;
+}
+
+/** ctcForwardBackward on logits: the NLL and the gradient with respect to the logits (softmax − γ). */
+function referenceFromLogits(logits: Float32Array, T: number, C: number, target: Int32Array, inputLength: number, blank: number) {
+  const logProbs = logSoftmax64(logits, C, inputLength);
+  const { nll, grad } = ctcForwardBackward(logProbs, T, C, target, inputLength, blank);
+  for (let o = 0; o < inputLength * C; o += C) {
+    let total = 0;
+    for (let c = 0; c < C; c++) total += grad[o + c]!;
+    for (let c = 0; c < C; c++) grad[o + c] = grad[o + c]! - Math.exp(logProbs[o + c]!) * total;
+  }
+  return { nll, grad };
+}
+
+/** Compares the kernel with `referenceFromLogits` sample by sample. */
+function assertKernelMatchesReference(batch: Batch, blank: number, what: string): void {
+  const { B, T, C } = batch;
+  const fused = fusedCtcBatch(batch.logits, batch, { blank, fromLogits: true, zeroInfinity: false });
+  assert.ok(fused, 'the fused kernels are on and loaded');
+  const block = T * C;
+  for (let b = 0; b < B; b++) {
+    const reference = referenceFromLogits(batch.logits.subarray(b * block, (b + 1) * block), T, C, batch.targets[b]!, batch.inputLengths[b]!, blank);
+    const label = `${what} sample ${b} (L ${batch.targets[b]!.length}, T′ ${batch.inputLengths[b]})`;
+    assertClose([fused.nll[b]!], [Math.fround(reference.nll)], closeOrSame, `${label} nll`);
+    assertClose(fused.grad.subarray(b * block, (b + 1) * block), reference.grad, closeOrSame, `${label} gradient`);
+  }
+}
+
+/** Whether some target class (or the blank) has a probability below float64's range (e^−745 = 0) at a used frame. */
+function probabilitiesUnderflow(batch: Batch, blank: number): boolean {
+  const { B, T, C } = batch;
+  for (let b = 0; b < B; b++) {
+    const tin = batch.inputLengths[b]!;
+    const logProbs = logSoftmax64(batch.logits.subarray(b * T * C, (b + 1) * T * C), C, tin);
+    for (let t = 0; t < tin; t++) {
+      for (const c of [blank, ...batch.targets[b]!]) if (Math.exp(logProbs[t * C + c]!) === 0) return true;
+    }
+  }
+  return false;
+}
+
+test('extreme logits: where probabilities underflow, the kernel still equals ctcForwardBackward (log-space fallback)', () => {
+  // Logits in ±30 and ±100: lattice values of one frame span more than float64's range (products of
+  // probabilities along paths); in ±1000, single needed probabilities are below e^−745 (asserted). The
+  // scaled recursion cannot represent either; sample 0, rescaled to ±1, stays on the scaled path.
+  for (const [B, T, C, blank] of [[8, 40, 6, 0], [6, 60, 13, 5]] as const) {
+    for (const scale of [30, 100, 1000]) {
+      const batch = randomBatch(B, T, C, blank, scale);
+      for (let i = 0; i < T * C; i++) batch.logits[i] = batch.logits[i]! / scale;
+      if (scale === 1000) assert.ok(probabilitiesUnderflow(batch, blank), 'some needed probability underflows');
+      assertKernelMatchesReference(batch, blank, `B${B} T${T} C${C} scale ${scale}`);
+      // Log-probabilities of the same batch (fromLogits false) against ctcForwardBackward directly.
+      const logProbs = logSoftmax(batch.logits, C);
+      const fused = fusedCtcBatch(logProbs, batch, { blank, fromLogits: false, zeroInfinity: false })!;
+      for (let b = 0; b < B; b++) {
+        const block = T * C;
+        const reference = ctcForwardBackward(logProbs.subarray(b * block, (b + 1) * block), T, C, batch.targets[b]!, batch.inputLengths[b]!, blank);
+        const label = `log-probabilities, scale ${scale}, sample ${b}`;
+        assertClose([fused.nll[b]!], [Math.fround(reference.nll)], closeOrSame, `${label} nll`);
+        assertClose(fused.grad.subarray(b * block, (b + 1) * block), reference.grad, closeOrSame, `${label} gradient`);
+      }
+    }
+  }
+});
+
+test('peaked logits along an alignment: far-off cells underflow harmlessly; where whole frames do, log space takes over', () => {
+  // Each frame favours the blank or the label due at that time by `gap` (a trained network for small
+  // gaps). Cells far from the alignment underflow in the scaled recursion without mattering; from gaps
+  // of about 60 on, some frames' forward and backward masses sit on cells more than float64's range
+  // apart (Z_t below SCALE_MIN), and those samples must be recomputed in log space.
+  const C = 21;
+  const blank = 0;
+  for (const gap of [10, 30, 60, 90, 120, 150, 200, 300]) {
+    const batch = randomBatch(gap >= 60 ? 32 : 6, 120, C, blank, 1);
+    const { B, T } = batch;
+    for (let b = 0; b < B; b++) {
+      const target = batch.targets[b]!;
+      for (let t = 0; t < T; t++) {
+        const due = target.length > 0 ? target[Math.min(target.length - 1, Math.floor((t / T) * target.length))]! : blank;
+        const favoured = rand() < 0.5 ? blank : due;
+        batch.logits[(b * T + t) * C + favoured] += gap;
+      }
+    }
+    assertKernelMatchesReference(batch, blank, `gap ${gap}`);
+  }
 });
 
 test('the kernel is off with setFusedKernels(false)', () => {
