@@ -109,8 +109,9 @@ class CopiedBuffers implements Buffers {
 
 /**
  * The tfjs wasm backend's heap, reached through fields that are not part of tfjs's public API
- * (`wasm.asm.memory`, `wasm._malloc/_free`, `dataIdMap`, `makeOutput`, as its own kernels use them).
- * `heapOf` checks each one and returns undefined when any is missing, and the copying path runs.
+ * (`wasm.asm.memory`, `wasm._malloc/_free`, `dataIdMap`, `makeOutput`, `disposeData`, as its own
+ * kernels use them). `heapOf` checks each one and returns undefined when any is missing, and the
+ * copying path runs.
  */
 export interface WasmHeap {
   kernels: KernelExports;
@@ -121,6 +122,11 @@ export interface WasmHeap {
   dispose(info: TensorInfo): void;
 }
 
+/**
+ * The heap of `backend` when it is a tfjs wasm backend whose fields are all there (and the
+ * imported-memory kernels could be instantiated on its memory); undefined for any other backend or
+ * value, which then takes the copying path.
+ */
 export function heapOf(backend: unknown): WasmHeap | undefined {
   const b = (backend ?? {}) as {
     wasm?: { asm?: { memory?: unknown }; _malloc?: unknown; _free?: unknown };

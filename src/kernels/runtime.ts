@@ -28,6 +28,8 @@ export interface KernelExports {
   ctcBatch(xp: number, labp: number, lenp: number, inlp: number, gp: number, lp: number, ws: number, B: number, T: number, C: number, blank: number, flags: number): void;
   expOf(p: number, n: number): void;
   logOf(p: number, n: number): void;
+  expNonPosOf(p: number, n: number): void;
+  log1pUnitOf(p: number, n: number): void;
 }
 
 /** Elementwise loss kinds, as numbered in the AssemblyScript source. */
@@ -81,7 +83,7 @@ function compile(base64: string): Promise<WebAssembly.Module> {
 function startLoading(): Promise<boolean> {
   if (typeof WebAssembly === 'undefined') return Promise.resolve(false);
   const own = compile(wasmBase64).then((module) => {
-    // Instantiating a compiled module is synchronous on every thread; fall back to the async form.
+    // Synchronously where the runtime allows it, else asynchronously.
     try {
       useOwnMemory(new WebAssembly.Instance(module, { env: { abort } }));
     } catch {
@@ -114,14 +116,13 @@ export function getKernels(): KernelExports | undefined {
 export function kernelsInMemory(memory: WebAssembly.Memory, allocateScratch: () => number): KernelExports | undefined {
   const known = inMemory.get(memory);
   if (known !== undefined) return known ?? undefined;
-  let instance: KernelExports | null = null;
-  if (importedMemoryModule) {
-    try {
-      instance = new WebAssembly.Instance(importedMemoryModule, { env: { abort, memory } }).exports as unknown as KernelExports;
-      instance.setScratch(allocateScratch());
-    } catch {
-      instance = null;
-    }
+  if (!importedMemoryModule) return undefined; // not compiled (yet): ask again on the next call
+  let instance: KernelExports | null;
+  try {
+    instance = new WebAssembly.Instance(importedMemoryModule, { env: { abort, memory } }).exports as unknown as KernelExports;
+    instance.setScratch(allocateScratch());
+  } catch {
+    instance = null; // remembered: this memory takes the copying path
   }
   inMemory.set(memory, instance);
   return instance ?? undefined;
@@ -141,7 +142,6 @@ export const MAX_FUSED_ELEMENTS = 2 ** 28;
  * padded by one vector so vector loads past the end stay inside the buffer.
  */
 export class Layout {
-  readonly pointers: number[] = [];
   private top: number;
 
   constructor(private readonly k: KernelExports) {
@@ -152,7 +152,6 @@ export class Layout {
   reserve(elements: number): number {
     const ptr = this.top;
     this.top = align(ptr + 4 * elements + 16);
-    this.pointers.push(ptr);
     return ptr;
   }
 

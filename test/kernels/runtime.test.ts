@@ -2,7 +2,9 @@
  * The kernel module itself (src/kernels/runtime.ts): the generated module matches its AssemblyScript
  * source, the kind and flag numbers of the JavaScript side match the module's, and the vector
  * approximations vexp / vlog (exposed as expOf / logOf) are within 1 ulp of float64 Math.exp / Math.log,
- * with the documented special values.
+ * with the documented special values, vexpNonPos equals vexp on x ≤ 0, the softplus-tail polynomial
+ * vlog1pUnit is within its documented 1.6e-7 of Math.log1p on [0, 1], and kernelsInMemory instantiates
+ * the imported-memory module once per memory.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { sourceHash } from '../../src/kernels/generated/losses.wasm.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { sourcesHash } from '../../scripts/build-kernels.mjs';
-import { fusedKernelsReady, getKernels, KIND, Layout, type KernelExports } from '../../src/kernels/runtime.js';
+import { fusedKernelsReady, getKernels, kernelsInMemory, KIND, Layout, type KernelExports } from '../../src/kernels/runtime.js';
 
 let k: KernelExports;
 
@@ -42,8 +44,10 @@ test('the elementwise kinds and CTC flags match the constants the module exports
   assert.equal(exported['CTC_ZERO_INFINITY']!.value, 2);
 });
 
-/** Runs expOf or logOf in place on float32 copies of `xs`. */
-function apply(fn: 'expOf' | 'logOf', xs: readonly number[]): Float32Array {
+type Approximation = 'expOf' | 'logOf' | 'expNonPosOf' | 'log1pUnitOf';
+
+/** Runs one of the exposed approximations in place on float32 copies of `xs`. */
+function apply(fn: Approximation, xs: readonly number[]): Float32Array {
   const layout = new Layout(k);
   const p = layout.reserve(xs.length);
   layout.commit();
@@ -60,7 +64,7 @@ function ulp(v: number): number {
   return new Float32Array(bits.buffer)[0]! - a;
 }
 
-function assertWithinUlp(fn: 'expOf' | 'logOf', reference: (x: number) => number, xs: number[]): void {
+function assertWithinUlp(fn: Approximation, reference: (x: number) => number, xs: number[]): void {
   const out = apply(fn, xs);
   xs.forEach((x, i) => {
     const expected = reference(x);
@@ -79,4 +83,35 @@ test('vlog is within 1 ulp of log x for positive normal x; log 0 = −∞, log o
   const n = 20001;
   assertWithinUlp('logOf', Math.log, Array.from({ length: n }, (_, i) => Math.fround(Math.exp(-87 + (175 * i) / (n - 1)))));
   assert.deepEqual(Array.from(apply('logOf', [1, 0, -1, -Infinity, Infinity])), [0, -Infinity, Number.NaN, Number.NaN, Infinity]);
+});
+
+test('vexpNonPos gives exactly vexp\'s values on x ≤ 0; 0 below −87.34 and for −∞, NaN stays NaN', () => {
+  const n = 20001;
+  const xs = Array.from({ length: n }, (_, i) => Math.fround(-87.3 + (87.3 * i) / (n - 1)));
+  assert.deepEqual(apply('expNonPosOf', xs), apply('expOf', xs));
+  assert.deepEqual(Array.from(apply('expNonPosOf', [0, -87.4, -1e4, -Infinity, Number.NaN])), [1, 0, 0, 0, Number.NaN]);
+});
+
+test('vlog1pUnit (the softplus tail) is within 1.6e-7 relative of log1p on [0, 1], exact at 0 and for tiny e', () => {
+  const n = 20001;
+  const xs = [...Array.from({ length: n }, (_, i) => Math.fround(i / (n - 1))), 1e-30, 1e-10, 1e-5];
+  const out = apply('log1pUnitOf', xs);
+  xs.forEach((e, i) => {
+    const expected = Math.log1p(e);
+    const error = e === 0 ? Math.abs(out[i]!) : Math.abs(out[i]! - expected) / expected;
+    assert.ok(error <= 1.6e-7, `log1pUnit(${e}) = ${out[i]}, expected ${expected} (relative error ${error})`);
+  });
+});
+
+test('kernelsInMemory: one instance per memory (scratch allocated once); a memory it cannot use is refused once', () => {
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  let allocations = 0;
+  const first = kernelsInMemory(memory, () => (allocations++, 1024));
+  assert.ok(first);
+  assert.equal(kernelsInMemory(memory, () => (allocations++, 1024)), first);
+  assert.equal(allocations, 1);
+  assert.equal(first.memory, memory, 'the instance runs on the memory it was given');
+  const shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }); // the module imports an unshared memory
+  assert.equal(kernelsInMemory(shared, () => 0), undefined);
+  assert.equal(kernelsInMemory(shared, () => assert.fail('not retried')), undefined);
 });

@@ -691,3 +691,11 @@ export function expOf(p: usize, n: i32): void {
 export function logOf(p: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) v128.store(p + (<usize>i << 2), vlog(v128.load(p + (<usize>i << 2))));
 }
+
+export function expNonPosOf(p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(p + (<usize>i << 2), vexpNonPos(v128.load(p + (<usize>i << 2))));
+}
+
+export function log1pUnitOf(p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(p + (<usize>i << 2), vlog1pUnit(v128.load(p + (<usize>i << 2))));
+}
