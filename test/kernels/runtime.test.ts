@@ -3,7 +3,8 @@
  * source, the kind and flag numbers of the JavaScript side match the module's, and the vector
  * approximations vexp / vlog (exposed as expOf / logOf) are within 1 ulp of float64 Math.exp / Math.log,
  * with the documented special values, vexpNonPos equals vexp on x ≤ 0, the softplus-tail polynomial
- * vlog1pUnit is within its documented 1.6e-7 of Math.log1p on [0, 1], and kernelsInMemory instantiates
+ * vlog1pUnit is within its documented 1.6e-7 of Math.log1p on [0, 1], CTC's float64 vexp64 is within
+ * 7e-16 relative of Math.exp, and kernelsInMemory instantiates
  * the imported-memory module once per memory.
  */
 import { before, test } from 'node:test';
@@ -114,4 +115,22 @@ test('kernelsInMemory: one instance per memory (scratch allocated once); a memor
   const shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }); // the module imports an unshared memory
   assert.equal(kernelsInMemory(shared, () => 0), undefined);
   assert.equal(kernelsInMemory(shared, () => assert.fail('not retried')), undefined);
+});
+
+test('vexp64 (CTC, float64) is within 7e-16 relative of Math.exp on [−708, 709.7]; 0 below −745.2, ∞ above 709.79, NaN stays NaN', () => {
+  const n = 20000;
+  const xs = [...Array.from({ length: n }, (_, i) => -708 + (1417.7 * i) / (n - 1)), 0, -0.5, 1e-12, -1e-300];
+  const special = [-745.3, -Infinity, 709.8, Infinity, Number.NaN, 0];
+  const layout = new Layout(k);
+  const p = layout.reserve(2 * (xs.length + special.length));
+  layout.commit();
+  const view = () => new Float64Array(k.memory.buffer, p, xs.length + special.length);
+  view().set([...xs, ...special]);
+  k.exp64Of(p, xs.length + special.length);
+  const out = view();
+  xs.forEach((x, i) => {
+    const error = Math.abs(out[i]! - Math.exp(x)) / Math.exp(x);
+    assert.ok(error <= 7e-16, `vexp64(${x}) = ${out[i]}, expected ${Math.exp(x)} (relative error ${error})`);
+  });
+  assert.deepEqual(Array.from(out.subarray(xs.length)), [0, 0, Infinity, Infinity, Number.NaN, 1]);
 });
