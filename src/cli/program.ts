@@ -60,6 +60,13 @@ function dataOptions(cmd: Command, defaultData?: string): Command {
     .option('-q, --quiet', 'no progress output');
 }
 
+/** Options of the commands that run a comparison and write its report (compare, advise --verify); `help` gives their help texts. */
+function comparisonOptions(cmd: Command, help: { alpha: string; out: string }): Command {
+  return cmd
+    .option('--alpha <a>', help.alpha, probability, COMPARE_DEFAULTS.alpha)
+    .option('--out <dir>', help.out, './lossforge-report');
+}
+
 function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: number } = {}): Command {
   return cmd
     .option('--folds <k>', 'folds per repeat (stratified for classification)', integer(2), defaults.folds ?? COMPARE_DEFAULTS.folds)
@@ -243,11 +250,12 @@ Exit codes: 0 ok, 1 failure (bad data, training error), 2 usage error. Run 'loss
     .exitOverride();
 
   // program.command() copies the parent's settings (exitOverride, output) to the subcommand.
-  trainingOptions(dataOptions(program.command('compare'), COMPARE_DEFAULTS.data))
+  comparisonOptions(trainingOptions(dataOptions(program.command('compare'), COMPARE_DEFAULTS.data)), {
+    alpha: 'significance level for the marks',
+    out: 'output folder for report.html and results.json',
+  })
     .description('Train a small network with each candidate loss on the same repeated k-fold splits, rank them, test the differences, write an HTML report.')
     .option('--losses <list>', 'candidate losses: comma-separated names, or JSON configs (default: per task)')
-    .option('--alpha <a>', 'significance level for the marks', probability, COMPARE_DEFAULTS.alpha)
-    .option('--out <dir>', 'output folder for report.html and results.json', './lossforge-report')
     .addHelpText(
       'after',
       `
@@ -263,11 +271,12 @@ Examples:
     )
     .action(async (opts) => setExit(await compareCommand(opts, io)));
 
-  trainingOptions(dataOptions(program.command('advise')), { repeats: 1, folds: 3 })
+  comparisonOptions(trainingOptions(dataOptions(program.command('advise')), { repeats: 1, folds: 3 }), {
+    alpha: 'significance level for --verify',
+    out: 'output folder for the --verify report',
+  })
     .description('Diagnose the data (task, class balance, outliers, skew, heavy tails, conflicting duplicates) and recommend losses, each with a reason.')
     .option('--verify', 'run a quick compare of the top three recommendations')
-    .option('--alpha <a>', 'significance level for --verify', probability, COMPARE_DEFAULTS.alpha)
-    .option('--out <dir>', 'output folder for the --verify report', './lossforge-report')
     .addHelpText(
       'after',
       `
