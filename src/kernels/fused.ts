@@ -6,7 +6,7 @@
  * cases it does not fuse, and for the (lazy) gradient with respect to yTrue.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedElementwise, fusedSoftmax, type Composite } from './ops.js';
+import { fusedElementwise, fusedSoftmax, writesInPlace, type Composite } from './ops.js';
 import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
 import { setting } from '../core/config.js';
 
@@ -36,14 +36,15 @@ export function setFusedThreshold(elements: number): number {
 
 /**
  * True when the fused kernels should run for this prediction: enabled, loaded, the active backend is
- * 'cpu' or 'wasm', yPred is float32 and has at least the threshold number of elements (and at most
- * MAX_FUSED_ELEMENTS = 2²⁸, so that the kernel's buffers fit in WebAssembly's 4 GiB).
+ * 'cpu' or 'wasm' (and the kernels can write into its memory: `writesInPlace`), yPred is float32 and
+ * has at least the threshold number of elements (and at most MAX_FUSED_ELEMENTS = 2²⁸, so that the
+ * kernel's buffers fit in WebAssembly's 4 GiB).
  */
 export function fusedAvailable(yPred: tf.Tensor): boolean {
   if (!enabled.get() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
   if (yPred.size > MAX_FUSED_ELEMENTS) return false; // would not fit in the kernel's 4 GiB memory
   const backend = tf.getBackend();
-  return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined;
+  return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined && writesInPlace(tf.backend());
 }
 
 /** A fused implementation of a loss's math: the composite's arguments, plus the composite itself. */

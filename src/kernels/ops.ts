@@ -1,14 +1,18 @@
 /**
  * The fused losses as tfjs kernels: each forward computes the per-sample loss and the gradient with
- * respect to the prediction in one WebAssembly SIMD pass; the gradient is kept (as a second kernel
- * output) for the backward pass, which only scales it by the upstream gradient.
+ * respect to the prediction in one WebAssembly SIMD pass. The loss is the kernel's only output; the
+ * gradient is written into a third input, `grad`, a tensor left uninitialized (`Empty`) for that
+ * purpose, which the tape saves for the backward pass. The backward pass scales it by the upstream
+ * gradient in place. (A second kernel output would cost more: for an output it does not use, tfjs
+ * builds a zero upstream gradient of the output's full size in JavaScript before the backward pass.)
  *
- * The kernels are registered for the 'cpu' and 'wasm' backends with `tf.registerKernel`. On the cpu
- * backend (and wherever the wasm backend's heap cannot be reached) they use only the public backend
- * methods `readSync` and `makeTensorInfo` (or `write`), copying through the kernels' own memory; on the
- * wasm backend they run in place in its heap (see `heapOf`). Their gradients are
- * registered with `tf.registerGradient`, so each input's gradient is computed only when asked for:
- * the gradient with respect to yTrue (rarely needed) comes from the composite formula.
+ * The kernels are registered for the 'cpu' and 'wasm' backends with `tf.registerKernel`. On the wasm
+ * backend they run in place in its heap (see `heapOf`); on the cpu backend they read with `readSync`,
+ * copy through the kernels' own memory, make outputs with `makeTensorInfo` and write the gradient into
+ * the storage `readSync` returns (checked once per backend by `writesInPlace`). A backend offering
+ * neither takes the composite path. Their gradients are registered with `tf.registerGradient`, so each
+ * input's gradient is computed only when asked for: the gradient with respect to yTrue (rarely
+ * needed) comes from the composite formula.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernels, kernelsInMemory, KIND, Layout, SCRATCH_BYTES, type ElementwiseKind, type KernelExports } from './runtime.js';
@@ -16,8 +20,9 @@ import { getKernels, kernelsInMemory, KIND, Layout, SCRATCH_BYTES, type Elementw
 type TensorInfo = tf.TensorInfo;
 type AnyBackend = {
   readSync(dataId: unknown): unknown;
-  makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: unknown): TensorInfo;
-  write(values: unknown, shape: number[], dtype: tf.DataType): unknown;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: unknown): TensorInfo;
+  disposeData(dataId: unknown): unknown;
+  incRef(dataId: unknown): void;
 };
 
 /** A composite (tfjs ops) formula giving the same values as the kernel's loss output. */
@@ -28,26 +33,32 @@ const SPARSE_CE = 'LossforgeFusedSparseSoftmaxCE';
 const DENSE_CE = 'LossforgeFusedDenseSoftmaxCE';
 const CAT_FOCAL = 'LossforgeFusedCategoricalFocal';
 const SCALE_ROWS = 'LossforgeFusedScaleRows';
+const EMPTY = 'LossforgeEmpty';
 const FUSED_BACKENDS = ['cpu', 'wasm'] as const;
 
 // ───────────────────────────── kernel memory ─────────────────────────────
 
 /**
  * Where one kernel call finds its inputs and puts its outputs (pointers into the memory of `k`):
- * `CopiedBuffers` copies the inputs into the kernels' own memory and the outputs back out (any
- * backend with readSync); `HeapBuffers` runs in place in the tfjs wasm backend's heap (no copy).
+ * `CopiedBuffers` copies the inputs into the kernels' own memory and the results back out (the cpu
+ * backend); `HeapBuffers` runs in place in the tfjs wasm backend's heap (no copy).
  */
 interface Buffers {
   readonly k: KernelExports;
-  /** Pointer to a (float32 or int32) input tensor's values. */
+  /** Pointer to a (float32 or int32) input tensor's values, read only. */
   input(info: TensorInfo): number;
+  /**
+   * Pointer to the values of a float32 tensor that the kernel overwrites in place (one made for this
+   * call, or a saved gradient only the tape holds); `read`: whether the kernel reads them first.
+   */
+  inPlace(info: TensorInfo, read: boolean): number;
   /** Pointer to `values` placed in memory for this call (small: weights). */
   constant(values: readonly number[]): number;
   /** Pointer to `elements` 4-byte slots of scratch for this call. */
   scratch(elements: number): number;
   /** A float32 output of `shape`; returns its pointer. */
   output(shape: number[]): number;
-  /** The outputs, in the order they were made; frees the call's memory. */
+  /** The outputs, in the order they were made; writes the in-place tensors; frees the call's memory. */
   finish(): TensorInfo[];
   /** Frees the call's memory and its outputs (after an error). */
   abandon(): void;
@@ -61,10 +72,38 @@ function requireKernels(): KernelExports {
   return k;
 }
 
+const inPlaceBackends = new WeakMap<object, boolean>();
+
+/**
+ * Whether a backend's `readSync` returns a float32 tensor's storage itself (as tfjs's cpu backend
+ * does), so that the copying path can write a gradient into it; checked once per backend on a
+ * one-element tensor. A backend that returns copies (the wasm backend) gives false.
+ */
+function storageIsShared(backend: AnyBackend): boolean {
+  let known = inPlaceBackends.get(backend);
+  if (known === undefined) {
+    const { dataId } = backend.makeTensorInfo([1], 'float32', new Float32Array(1));
+    const first = backend.readSync(dataId);
+    known = first instanceof Float32Array && first === backend.readSync(dataId);
+    backend.disposeData(dataId);
+    inPlaceBackends.set(backend, known);
+  }
+  return known;
+}
+
+/** Whether the fused kernels can run on `backend`: in its wasm heap, or by copying and writing into its storage. */
+export function writesInPlace(backend: unknown): boolean {
+  if (heapOf(backend)) return true;
+  const b = backend as Partial<AnyBackend> | undefined;
+  const methods = ['readSync', 'makeTensorInfo', 'disposeData', 'incRef'] as const;
+  return b != null && methods.every((m) => typeof b[m] === 'function') && storageIsShared(b as AnyBackend);
+}
+
 class CopiedBuffers implements Buffers {
   readonly k = requireKernels();
   private readonly layout = new Layout(this.k);
   private readonly outputs: { shape: number[]; ptr: number }[] = [];
+  private readonly writes: { info: TensorInfo; ptr: number }[] = [];
 
   constructor(private readonly backend: AnyBackend) {}
 
@@ -76,6 +115,12 @@ class CopiedBuffers implements Buffers {
 
   input(info: TensorInfo): number {
     return this.place(this.backend.readSync(info.dataId) as ArrayLike<number>, info.dtype === 'int32');
+  }
+
+  inPlace(info: TensorInfo, read: boolean): number {
+    const ptr = read ? this.input(info) : this.scratch(sizeOf(info.shape));
+    this.writes.push({ info, ptr });
+    return ptr;
   }
 
   constant(values: readonly number[]): number {
@@ -95,12 +140,16 @@ class CopiedBuffers implements Buffers {
   }
 
   finish(): TensorInfo[] {
+    for (const { info, ptr } of this.writes) {
+      const storage = this.backend.readSync(info.dataId); // the storage itself: see storageIsShared
+      if (!(storage instanceof Float32Array)) throw new Error('lossforge: a fused kernel can only write into float32 storage');
+      storage.set(this.layout.f32(ptr, storage.length));
+    }
     return this.outputs.map(({ shape, ptr }) => {
       // new + set: TypedArray.prototype.slice on a view of WebAssembly memory is several times slower in V8.
       const values = new Float32Array(sizeOf(shape));
       values.set(this.layout.f32(ptr, values.length));
-      if (typeof this.backend.makeTensorInfo === 'function') return this.backend.makeTensorInfo(shape, 'float32', values);
-      return { dataId: this.backend.write(values, shape, 'float32') as object, shape, dtype: 'float32' };
+      return this.backend.makeTensorInfo(shape, 'float32', values);
     });
   }
 
@@ -111,7 +160,7 @@ class CopiedBuffers implements Buffers {
  * The tfjs wasm backend's heap, reached through fields that are not part of tfjs's public API
  * (`wasm.asm.memory`, `wasm._malloc/_free`, `dataIdMap`, `makeOutput`, `disposeData`, as its own
  * kernels use them). `heapOf` checks each one and returns undefined when any is missing, and the
- * copying path runs.
+ * composite path runs.
  */
 export interface WasmHeap {
   kernels: KernelExports;
@@ -125,7 +174,7 @@ export interface WasmHeap {
 /**
  * The heap of `backend` when it is a tfjs wasm backend whose fields are all there (and the
  * imported-memory kernels could be instantiated on its memory); undefined for any other backend or
- * value, which then takes the copying path.
+ * value.
  */
 export function heapOf(backend: unknown): WasmHeap | undefined {
   const b = (backend ?? {}) as {
@@ -166,6 +215,10 @@ class HeapBuffers implements Buffers {
   }
 
   input(info: TensorInfo): number {
+    return this.heap.pointer(info);
+  }
+
+  inPlace(info: TensorInfo): number {
     return this.heap.pointer(info);
   }
 
@@ -230,19 +283,19 @@ function setParams(k: KernelExports, params: number[]): void {
   k.setParams(p0, p1, p2, p3, p4, flags);
 }
 
-function elementwiseKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+function elementwiseKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const a = attrs as unknown as ElementwiseAttrs;
   const predInfo = inputs['yPred']!;
   const rows = a.k === 0 ? 0 : sizeOf(predInfo.shape) / a.k;
   return withBuffers(backend, (b) => {
     const yp = b.input(inputs['yTrue']!);
     const xp = b.input(predInfo);
+    const gp = b.inPlace(inputs['grad']!, false);
     const wp = a.columnWeight.length > 0 ? b.constant(a.columnWeight) : 0;
     const lp = b.output(a.lossShape);
-    const gp = b.output(predInfo.shape);
     setParams(b.k, a.params);
     b.k.elementwise(a.kind, yp, xp, wp, gp, lp, 0, rows, a.k);
-  });
+  })[0]!;
 }
 
 interface SoftmaxAttrs {
@@ -254,7 +307,7 @@ interface SoftmaxAttrs {
 }
 
 function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
-  return ({ inputs, backend, attrs }: KernelArgs): TensorInfo[] => {
+  return ({ inputs, backend, attrs }: KernelArgs): TensorInfo => {
     const a = attrs as unknown as SoftmaxAttrs;
     const logitsInfo = inputs['yPred']!;
     const c = a.c;
@@ -262,29 +315,42 @@ function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
     return withBuffers(backend, (b) => {
       const xp = b.input(logitsInfo);
       const tp = b.input(inputs['yTrue']!);
+      const gp = b.inPlace(inputs['grad']!, false);
       const wp = a.classWeight.length > 0 ? b.constant(a.classWeight) : 0;
       const sp = kind === 'focal' ? b.scratch(2 * c + 16) : 0;
       const lp = b.output(a.lossShape);
-      const gp = b.output(logitsInfo.shape);
       setParams(b.k, a.params);
       if (kind === 'sparse') b.k.sparseSoftmaxCE(xp, tp, gp, lp, 0, rows, c);
       else if (kind === 'dense') b.k.denseSoftmaxCE(tp, xp, wp, gp, lp, 0, rows, c);
       else b.k.categoricalFocal(tp, xp, gp, lp, sp, 0, rows, c);
-    });
+    })[0]!;
   };
 }
 
-/** Backward: grad · dy, dy having one value per row of k gradient entries. */
+/**
+ * Backward: grad · dy, dy having one value per row of k gradient entries, computed in place in the
+ * saved gradient (only the tape holds it, and disposes it after this backward pass), which becomes
+ * the output (a second reference to the same data, as tfjs's own Reshape kernels return).
+ */
 function scaleRowsKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { k: rowSize } = attrs as unknown as { k: number };
   const gradInfo = inputs['grad']!;
   const dyInfo = inputs['dy']!;
-  return withBuffers(backend, (b) => {
-    const gp = b.input(gradInfo);
+  withBuffers(backend, (b) => {
+    const gp = b.inPlace(gradInfo, true);
     const dp = b.input(dyInfo);
-    const op = b.output(gradInfo.shape);
-    b.k.scaleRows(gp, dp, op, 0, sizeOf(dyInfo.shape), rowSize);
-  })[0]!;
+    b.k.scaleRows(gp, dp, gp, 0, sizeOf(dyInfo.shape), rowSize);
+  });
+  (backend as AnyBackend).incRef(gradInfo.dataId);
+  return { dataId: gradInfo.dataId, shape: gradInfo.shape, dtype: 'float32' };
+}
+
+/** An uninitialized (or, on the cpu backend, zero) float32 tensor of `shape`, for a kernel to write into. */
+function emptyKernel({ backend, attrs }: KernelArgs): TensorInfo {
+  const { shape } = attrs as unknown as { shape: number[] };
+  const heap = heapOf(backend);
+  if (heap) return heap.makeOutput(shape, 'float32');
+  return (backend as AnyBackend).makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape)));
 }
 
 // ───────────────────────────── registration ─────────────────────────────
@@ -312,8 +378,7 @@ function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor
 function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknown>) => number): tf.GradConfig {
   return {
     kernelName,
-    inputsToSave: ['yTrue', 'yPred'],
-    outputsToSave: [false, true],
+    inputsToSave: ['yTrue', 'yPred', 'grad'],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const [yTrue, yPred, grad] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
       const dLoss = Array.isArray(dy) ? dy[0]! : dy;
@@ -339,6 +404,7 @@ function registerFusedKernels(): void {
     [DENSE_CE, softmaxKernel('dense') as unknown as tf.KernelFunc],
     [CAT_FOCAL, softmaxKernel('focal') as unknown as tf.KernelFunc],
     [SCALE_ROWS, scaleRowsKernel as unknown as tf.KernelFunc],
+    [EMPTY, emptyKernel as unknown as tf.KernelFunc],
   ];
   for (const backendName of FUSED_BACKENDS) {
     for (const [kernelName, kernelFunc] of kernels) {
@@ -356,12 +422,18 @@ function registerFusedKernels(): void {
 /** The kernels read float32 targets (int32 labels): other dtypes are cast first. */
 const asDtype = (t: tf.Tensor, dtype: 'float32' | 'int32'): tf.Tensor => (t.dtype === dtype ? t : tf.cast(t, dtype));
 
+/**
+ * Runs a loss kernel: its gradient goes into a fresh `grad` input, which the tape keeps (when
+ * recording) for the backward pass; this handle to it is not needed after the call.
+ */
 function run(kernelName: string, yTrue: tf.Tensor, yPred: tf.Tensor, attrs: object): tf.Tensor {
   registerFusedKernels();
-  const [loss, grad] = tf.engine().runKernel(kernelName, { yTrue, yPred }, attrs as tf.NamedAttrMap) as tf.Tensor[];
-  // The gradient output is saved by the tape when recording; the returned handle is not needed.
-  grad!.dispose();
-  return loss!;
+  const grad = tf.engine().runKernel(EMPTY, {}, { shape: yPred.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  try {
+    return tf.engine().runKernel(kernelName, { yTrue, yPred, grad }, attrs as tf.NamedAttrMap) as tf.Tensor;
+  } finally {
+    grad.dispose();
+  }
 }
 
 /**
