@@ -3,7 +3,7 @@
  * source, the kind and flag numbers of the JavaScript side match the module's, and the vector
  * approximations vexp / vlog (exposed as expOf / logOf) are within 1 ulp of float64 Math.exp / Math.log,
  * with the documented special values, vexpNonPos equals vexp on x ≤ 0, the softplus-tail polynomial
- * vlog1pUnit is within its documented 1.6e-7 of Math.log1p on [0, 1], CTC's float64 vexp64 is within
+ * vlog1pUnit is within its documented 1.5e-7 of Math.log1p on [0, 1], CTC's float64 vexp64 is within
  * 7e-16 relative of Math.exp, and kernelsInMemory instantiates
  * the imported-memory module once per memory.
  */
@@ -80,10 +80,10 @@ test('vexp is within 1 ulp of e^x over the float32 range; 0 below −87.34, ∞ 
   assert.deepEqual(Array.from(apply('expOf', [0, -87.4, -1e4, -Infinity, 88.8, 1e4, Infinity, Number.NaN])), [1, 0, 0, 0, Infinity, Infinity, Infinity, Number.NaN]);
 });
 
-test('vlog is within 1 ulp of log x for positive normal x; log 0 = −∞, log of a negative is NaN, log ∞ = ∞', () => {
+test('vlog is within 1 ulp of log x for positive normal x; log 0 = −∞, log of a negative or of NaN is NaN, log ∞ = ∞', () => {
   const n = 20001;
   assertWithinUlp('logOf', Math.log, Array.from({ length: n }, (_, i) => Math.fround(Math.exp(-87 + (175 * i) / (n - 1)))));
-  assert.deepEqual(Array.from(apply('logOf', [1, 0, -1, -Infinity, Infinity])), [0, -Infinity, Number.NaN, Number.NaN, Infinity]);
+  assert.deepEqual(Array.from(apply('logOf', [1, 0, -1, -Infinity, Infinity, Number.NaN])), [0, -Infinity, Number.NaN, Number.NaN, Infinity, Number.NaN]);
 });
 
 test('vexpNonPos gives exactly vexp\'s values on x ≤ 0; 0 below −87.34 and for −∞, NaN stays NaN', () => {
@@ -93,14 +93,14 @@ test('vexpNonPos gives exactly vexp\'s values on x ≤ 0; 0 below −87.34 and f
   assert.deepEqual(Array.from(apply('expNonPosOf', [0, -87.4, -1e4, -Infinity, Number.NaN])), [1, 0, 0, 0, Number.NaN]);
 });
 
-test('vlog1pUnit (the softplus tail) is within 1.6e-7 relative of log1p on [0, 1], exact at 0 and for tiny e', () => {
+test('vlog1pUnit (the softplus tail) is within 1.5e-7 relative of log1p on [0, 1], exact at 0 and for tiny e', () => {
   const n = 20001;
   const xs = [...Array.from({ length: n }, (_, i) => Math.fround(i / (n - 1))), 1e-30, 1e-10, 1e-5];
   const out = apply('log1pUnitOf', xs);
   xs.forEach((e, i) => {
     const expected = Math.log1p(e);
     const error = e === 0 ? Math.abs(out[i]!) : Math.abs(out[i]! - expected) / expected;
-    assert.ok(error <= 1.6e-7, `log1pUnit(${e}) = ${out[i]}, expected ${expected} (relative error ${error})`);
+    assert.ok(error <= 1.5e-7, `log1pUnit(${e}) = ${out[i]}, expected ${expected} (relative error ${error})`);
   });
 });
 
