@@ -362,7 +362,7 @@ function emptyKernel({ backend, attrs }: KernelArgs): TensorInfo {
  * a nested one by raising the engine's gradient depth for its duration.
  */
 function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  if (yTrue.dtype !== 'float32') return tf.zerosLike(yTrue);
+  if (yTrue.dtype !== 'float32') return tf.zeros(yTrue.shape); // tfjs's gradients are float32 whatever the input's dtype
   const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown } }).state;
   if (typeof state?.gradientDepth !== 'number') {
     throw new Error('lossforge: the gradient with respect to yTrue needs the composite path: call setFusedKernels(false)');
@@ -375,18 +375,25 @@ function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor
   }
 }
 
-function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknown>) => number): tf.GradConfig {
+/**
+ * The gradient of a loss kernel. `targets`: 'values' (float32 yTrue, whose gradient comes from the
+ * composite when asked for, so yTrue and yPred are saved too) or 'labels' (int32 class indices, whose
+ * gradient is zero, float32 as tfjs requires: only the labels' shape and the gradient are kept; on tfjs-wasm every saved
+ * tensor is a copy, 16 MiB for 4096 × 1000 logits).
+ */
+function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknown>) => number, targets: 'values' | 'labels'): tf.GradConfig {
   return {
     kernelName,
-    inputsToSave: ['yTrue', 'yPred', 'grad'],
+    inputsToSave: targets === 'values' ? ['yTrue', 'yPred', 'grad'] : ['yTrue', 'grad'],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const [yTrue, yPred, grad] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const yTrue = saved[0]!;
+      const grad = saved[saved.length - 1]!;
       const dLoss = Array.isArray(dy) ? dy[0]! : dy;
       const a = attrs as unknown as { composite: Composite };
       return {
         yPred: () =>
           tf.engine().runKernel(SCALE_ROWS, { grad, dy: dLoss }, { k: rowSize(attrs as Record<string, unknown>) } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        yTrue: () => targetGradient(a.composite, yTrue, yPred, dLoss),
+        yTrue: () => (targets === 'values' ? targetGradient(a.composite, yTrue, saved[1]!, dLoss) : tf.zeros(yTrue.shape)),
       };
     },
   };
@@ -411,10 +418,10 @@ function registerFusedKernels(): void {
       if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
     }
   }
-  tf.registerGradient(lossGradient(ELEMENTWISE, (a) => a['k'] as number));
-  tf.registerGradient(lossGradient(SPARSE_CE, (a) => a['c'] as number));
-  tf.registerGradient(lossGradient(DENSE_CE, (a) => a['c'] as number));
-  tf.registerGradient(lossGradient(CAT_FOCAL, (a) => a['c'] as number));
+  tf.registerGradient(lossGradient(ELEMENTWISE, (a) => a['k'] as number, 'values'));
+  tf.registerGradient(lossGradient(SPARSE_CE, (a) => a['c'] as number, 'labels'));
+  tf.registerGradient(lossGradient(DENSE_CE, (a) => a['c'] as number, 'values'));
+  tf.registerGradient(lossGradient(CAT_FOCAL, (a) => a['c'] as number, 'values'));
 }
 
 // ───────────────────────────── ops ─────────────────────────────

@@ -248,6 +248,20 @@ for (const backend of BACKENDS) {
       tf.dispose([yTrue, yPred]);
     });
 
+    test('the gradient with respect to int32 labels is float32 zeros, as on the composite path', () => {
+      const labels = tf.tensor1d(array(B, () => Math.floor(rand() * K)), 'int32');
+      const yPred = logits([B, K]);
+      const loss = losses.sparseCategoricalCrossentropy({ fromLogits: true });
+      for (const on of [true, false]) {
+        const [dLabels, dLogits] = withFused(on, () => tf.grads((t: tf.Tensor, p: tf.Tensor) => loss(t, p) as tf.Scalar)([labels, yPred]));
+        assert.equal(dLabels!.dtype, 'float32');
+        assert.deepEqual(Array.from(dLabels!.dataSync()), array(B, () => 0));
+        assert.ok(Array.from(dLogits!.dataSync()).some((v) => v !== 0));
+        tf.dispose([dLabels!, dLogits!]);
+      }
+      tf.dispose([labels, yPred]);
+    });
+
     test('no tensors leak, with or without a gradient', () => {
       const yTrue = labels01([B, K]);
       const yPred = logits([B, K]);
