@@ -1,9 +1,9 @@
 /**
  * The fused losses as tfjs kernels: each forward computes the per-sample loss and the gradient with
  * respect to the prediction in one WebAssembly SIMD pass. The loss is the kernel's only output; the
- * gradient is written into a third input, `grad`, a tensor left uninitialized (`Empty`) for that
- * purpose, which the tape saves for the backward pass. The backward pass scales it by the upstream
- * gradient in place. (A second kernel output would cost more: for an output it does not use, tfjs
+ * gradient is written into a third input, `grad`, a tensor made uninitialized (`LossforgeEmpty`) for
+ * that purpose, which the tape saves for the backward pass. The backward pass scales it by the
+ * upstream gradient in place. (A second kernel output would cost more: for an output it does not use, tfjs
  * builds a zero upstream gradient of the output's full size in JavaScript before the backward pass.)
  *
  * The kernels are registered for the 'cpu' and 'wasm' backends with `tf.registerKernel`. On the wasm
@@ -378,8 +378,8 @@ function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor
 /**
  * The gradient of a loss kernel. `targets`: 'values' (float32 yTrue, whose gradient comes from the
  * composite when asked for, so yTrue and yPred are saved too) or 'labels' (int32 class indices, whose
- * gradient is zero, float32 as tfjs requires: only the labels' shape and the gradient are kept; on tfjs-wasm every saved
- * tensor is a copy, 16 MiB for 4096 × 1000 logits).
+ * gradient is float32 zeros: only the labels and the gradient are saved, since on tfjs-wasm every
+ * saved tensor is a copy, 16 MiB for 4096 × 1000 logits).
  */
 function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknown>) => number, targets: 'values' | 'labels'): tf.GradConfig {
   return {
