@@ -22,6 +22,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { losses, setValueChecks } from '../src/index.js';
 import { linearCrossentropy } from '../src/kernels/index.js';
+import { median } from '../src/workbench/stats.js';
 
 export interface LinearResult {
   /** Median ms of forward + both gradients, read back. */
@@ -43,11 +44,6 @@ export const LINEAR_VARIANTS: Record<'materialized' | 'chunked', Variant> = {
   materialized: (h, w, labels) => losses.sparseCategoricalCrossentropy({ fromLogits: true })(labels, tf.matMul(h, w)),
   chunked: (h, w, labels) => linearCrossentropy(h, w, labels, { chunkSize: LINEAR_SHAPE.chunkSize }),
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function step(variant: Variant, hidden: tf.Tensor, weight: tf.Tensor, labels: tf.Tensor): void {
   const grads = tf.grads((h: tf.Tensor, w: tf.Tensor) => variant(h, w, labels))([hidden, weight]);

@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import { losses, setValueChecks } from '../src/index.js';
 import { setFusedKernels } from '../src/kernels/index.js';
 import { LINEAR_SHAPE, measureLinearInChild, type LinearOutcome } from './linear.js';
+import { median } from '../src/workbench/stats.js';
 
 const REPS = 7;
 const SLOW_REPS = 3; // tfjs-cpu composite rows take seconds each
@@ -75,11 +76,6 @@ const ALL_WORKLOADS: Workload[] = [
 ];
 const WORKLOADS = ALL_WORKLOADS.filter((w) => w.name.includes(only));
 const LINEAR_NAME = `linear-ce ${LINEAR_SHAPE.N}x${LINEAR_SHAPE.H}x${LINEAR_SHAPE.V}`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 function time(w: Workload, reps: number): number {
   const { yTrue, yPred } = w.make();

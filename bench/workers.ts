@@ -13,7 +13,8 @@
  * Usage: node --import tsx bench/workers.ts [--json]
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { getKernels, KIND, Layout, type KernelExports } from '../src/kernels/runtime.js';
+import { fusedKernelsReady, getKernels, KIND, Layout, type KernelExports } from '../src/kernels/runtime.js';
+import { median } from '../src/workbench/stats.js';
 
 const REPS = 9;
 
@@ -92,11 +93,6 @@ function workerLoop(s: Shared): void {
 }
 
 // ───────────────────────────── main ─────────────────────────────
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 interface Row {
   name: string;
@@ -192,5 +188,7 @@ async function main(): Promise<void> {
   }
 }
 
+// The module compiles asynchronously at import (runtime.ts): wait for it in both threads.
+if (!(await fusedKernelsReady())) throw new Error('the kernels cannot load here');
 if (isMainThread) await main();
 else parentPort!.on('message', (s: Shared) => workerLoop(s));
