@@ -72,7 +72,7 @@ function requireKernels(): KernelExports {
   return k;
 }
 
-const inPlaceBackends = new WeakMap<object, boolean>();
+const sharedStorageBackends = new WeakMap<object, boolean>();
 
 /**
  * Whether a backend's `readSync` returns a float32 tensor's storage itself (as tfjs's cpu backend
@@ -80,13 +80,13 @@ const inPlaceBackends = new WeakMap<object, boolean>();
  * one-element tensor. A backend that returns copies (the wasm backend) gives false.
  */
 function storageIsShared(backend: AnyBackend): boolean {
-  let known = inPlaceBackends.get(backend);
+  let known = sharedStorageBackends.get(backend);
   if (known === undefined) {
     const { dataId } = backend.makeTensorInfo([1], 'float32', new Float32Array(1));
     const first = backend.readSync(dataId);
     known = first instanceof Float32Array && first === backend.readSync(dataId);
     backend.disposeData(dataId);
-    inPlaceBackends.set(backend, known);
+    sharedStorageBackends.set(backend, known);
   }
   return known;
 }
