@@ -4,14 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
-import type { Loss, LossCall, LossConfig } from '../core/loss.js';
+import { configOf, type LossCall, type LossConfig } from '../core/loss.js';
 import { get as getLoss } from '../core/registry.js';
 import type { TensorInput } from '../core/validate.js';
 
-/** A loss, any `(yTrue, yPred, call?) => Tensor` function, or a registered loss name. */
-export type LossLike = Loss | ((yTrue: TensorInput, yPred: TensorInput, call?: LossCall) => tf.Tensor) | string;
-
 export type LossFunction = (yTrue: TensorInput, yPred: TensorInput, call?: LossCall) => tf.Tensor;
+
+/** A loss (a lossforge `Loss` or any `(yTrue, yPred, call?) => Tensor` function), or a registered loss name. */
+export type LossLike = LossFunction | string;
 
 /** Per-task values: a dict by task name, or an array in the tasks' order. */
 export type PerTask<T> = Readonly<Record<string, T>> | readonly T[];
@@ -31,9 +31,8 @@ export function resolveLoss(fn: string, argument: string, x: unknown): { loss: L
   if (typeof x !== 'function') {
     throw new LossInputError(fn, argument, 'a loss, a function (yTrue, yPred) => Tensor, or a loss name', describeValue(x));
   }
-  const loss = x as LossFunction & Partial<Loss>;
-  const config = typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' };
-  return { loss, config };
+  const loss = x as LossFunction;
+  return { loss, config: configOf(loss) };
 }
 
 /** [name, value] pairs of a dict or an array (names '0', '1', …), checked non-empty. */

@@ -47,6 +47,14 @@ export interface Loss<O = Record<string, OptionValue>> {
 /** `loss.getConfig()`: `{ name, ...options }`, plain JSON. */
 export type LossConfig = NamedConfig;
 
+/**
+ * The config of a loss function: its `getConfig()`, or `{ name }` for a plain function (`'custom'` when
+ * anonymous), for wrappers (combine, withPenalties) that accept any `(yTrue, yPred) => Tensor`.
+ */
+export function configOf(loss: { name: string; getConfig?: () => LossConfig }): LossConfig {
+  return typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' };
+}
+
 /** What the user may pass to a loss factory. */
 export type LossOptions<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & { reduction?: Reduction };
 
@@ -55,6 +63,8 @@ export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
   /** The registered name of the losses this factory makes. */
   readonly lossName: string;
 }
+
+const LAYOUTS = ['elementwise', 'dense', 'sparse', 'custom'] as const;
 
 /**
  * How yTrue and yPred relate, which fixes validation and the per-sample shape:
@@ -67,7 +77,7 @@ export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
  * - `custom`: no shape rule beyond rank ≥ 1; the definition's `validate` checks the rest, and
  *   `compute` returns values whose first axis is the batch.
  */
-export type Layout = 'elementwise' | 'dense' | 'sparse' | 'custom';
+export type Layout = (typeof LAYOUTS)[number];
 
 /** What `compute` may return besides a plain per-sample tensor. */
 export interface PerSample {
@@ -132,11 +142,11 @@ export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinitio
 }
 
 function checkDefinition<S extends OptionSpecs>(definition: LossDefinition<S>): void {
-  const name = typeof definition?.name === 'string' ? definition.name : 'defineLoss';
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(definition?.name ?? '')) {
     throw new LossInputError('defineLoss', 'definition.name', 'an identifier such as "myLoss"', describeValue(definition?.name));
   }
-  if (!['elementwise', 'dense', 'sparse', 'custom'].includes(definition.layout)) {
+  const name = definition.name;
+  if (!LAYOUTS.includes(definition.layout)) {
     throw new LossInputError(name, 'definition.layout', "'elementwise', 'dense', 'sparse' or 'custom'", describeValue(definition.layout));
   }
   if (typeof definition.compute !== 'function') {
@@ -207,6 +217,8 @@ function prepareInputs<S extends OptionSpecs>(
 ): { yTrue: tf.Tensor; yPred: tf.Tensor } {
   const name = definition.name;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
+  // The options the wrapper itself reads, when the loss declares them.
+  const { axis, classWeight, ignoreIndex } = options as Record<string, OptionValue>;
   let yPred = toTensor(name, 'yPred', yPredIn);
   // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2
   // (sparse labels are checked and cast below, with their class range).
@@ -223,19 +235,16 @@ function prepareInputs<S extends OptionSpecs>(
 
   let classAxis = yPred.rank - 1;
   if (definition.layout === 'dense' || definition.layout === 'sparse') {
-    const axisOption = (options as Record<string, OptionValue>)['axis'];
-    classAxis = resolveAxis(name, typeof axisOption === 'number' ? axisOption : -1, yPred.rank);
+    classAxis = resolveAxis(name, typeof axis === 'number' ? axis : -1, yPred.rank);
   }
   if (definition.layout === 'sparse') yTrue = alignSparseLabels(name, yTrue, yPred.shape, classAxis);
 
   const numClasses = yPred.shape[classAxis]!;
-  const classWeight = (options as Record<string, OptionValue>)['classWeight'];
   // Custom layouts know their own class axis and check classWeight in `validate`.
   if (definition.layout !== 'custom' && Array.isArray(classWeight) && classWeight.length !== numClasses) {
     throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, the size of yPred's class axis)`, `${classWeight.length} weights`);
   }
 
-  const ignoreIndex = (options as Record<string, OptionValue>)['ignoreIndex'];
   const yTrueRule: ValueRule =
     definition.layout === 'sparse'
       ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
-import type { Loss, LossCall, LossConfig } from '../core/loss.js';
+import { configOf, type Loss, type LossCall, type LossConfig } from '../core/loss.js';
 import type { Reduction } from '../core/reduce.js';
 import { fromConfig as lossFromConfig } from '../core/registry.js';
 import type { TensorInput } from '../core/validate.js';
@@ -55,7 +55,7 @@ export function withPenalties(loss: Loss, target: PenaltyTarget, ...penalties: P
     tf.tidy(() => fixed.reduce<tf.Tensor>((total, penalty) => tf.add(total, penalty(target)), loss(yTrue, yPred, call)));
   const config = (): PenalizedLossConfig => ({
     name: NAME,
-    loss: typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' },
+    loss: configOf(loss),
     penalties: fixed.map((p) => p.getConfig()),
   });
   const reduction: Reduction = (loss.options as { reduction?: Reduction } | undefined)?.reduction ?? 'mean';
