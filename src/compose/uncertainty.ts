@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossCall, LossConfig } from '../core/loss.js';
-import { resolveOptions, type OptionSpec } from '../core/options.js';
+import { optionalNumberOrArray, resolveOptions, type OptionSpec } from '../core/options.js';
 import type { TensorInput } from '../core/validate.js';
 import { namedEntries, perTask, resolveLoss, taskLoss, type LossLike, type PerTask, type Task } from './entries.js';
 
@@ -34,11 +34,11 @@ export interface UncertaintyWeighting {
 
 /** sᵢ at the start: one finite number for every task, or one per task (undefined: 0). */
 function initialLogVarianceSpec(count: number): OptionSpec<number | number[] | undefined> {
-  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const numberOrArray = optionalNumberOrArray();
   return {
     default: undefined,
     expected: `a finite number or ${count} finite numbers (one per task)`,
-    accepts: (v) => v === undefined || finite(v) || (Array.isArray(v) && v.length === count && v.every(finite)),
+    accepts: (v) => numberOrArray.accepts(v) && (!Array.isArray(v) || v.length === count),
   };
 }
 
