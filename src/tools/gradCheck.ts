@@ -31,9 +31,9 @@ export interface GradCheckEntry {
 
 export interface GradCheckReport {
   passed: boolean;
-  /** The largest |analytic − numeric| over the checked entries. */
+  /** The largest |analytic − numeric| over the checked entries (∞ if any value is non-finite). */
   maxAbsError: number;
-  /** The largest |analytic − numeric| / max(|analytic|, |numeric|, atol). */
+  /** The largest |analytic − numeric| / max(|analytic|, |numeric|, atol) (∞ if any value is non-finite). */
   maxRelError: number;
   /** The entry that failed worst relative to its tolerance. */
   worst: GradCheckEntry;
@@ -45,6 +45,12 @@ export interface GradCheckReport {
 type LossLike = (yTrue: tf.Tensor, yPred: tf.Tensor, call?: LossCall) => tf.Tensor;
 
 /**
+ * Checks the gradient of Σ loss(yTrue, yPred, call) with respect to yPred: for each checked entry i,
+ * the autodiff value aᵢ against the central difference nᵢ = (f(x + hεᵢ) − f(x − hεᵢ)) / 2h, passing
+ * when |aᵢ − nᵢ| ≤ atol + rtol · max(|aᵢ|, |nᵢ|). The float32 counterpart of PyTorch's
+ * `torch.autograd.gradcheck` (which runs in float64, hence its tighter eps = 1e-6, atol = 1e-5,
+ * rtol = 1e-3). Use it on a new `defineLoss` loss, a `tf.customGrad` or a fused kernel, at points away
+ * from kinks; a non-finite gradient or difference always fails.
  * @example
  * const report = gradCheck(losses.huber(), yTrue, yPred);
  * if (!report.passed) console.log(report.worst);
@@ -53,6 +59,9 @@ export function gradCheck(loss: LossLike, yTrue: TensorInput, yPred: TensorInput
   const { step = 1e-3, rtol = 1e-2, atol = 1e-3, maxEntries = 64 } = options;
   if (typeof loss !== 'function') throw new LossInputError('gradCheck', 'loss', 'a loss function', describeValue(loss));
   if (!(step > 0)) throw new LossInputError('gradCheck', 'options.step', 'a positive number', describeValue(step));
+  for (const [argument, value] of [['options.rtol', rtol], ['options.atol', atol]] as const) {
+    if (!(value >= 0 && value < Infinity)) throw new LossInputError('gradCheck', argument, 'a finite number ≥ 0', describeValue(value));
+  }
   if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new LossInputError('gradCheck', 'options.maxEntries', 'a positive integer', describeValue(maxEntries));
 
   let report: GradCheckReport | undefined;
@@ -82,13 +91,16 @@ export function gradCheck(loss: LossLike, yTrue: TensorInput, yPred: TensorInput
       const taken = Math.fround(base[i]! + step) - Math.fround(base[i]! - step);
       const numeric = (up - down) / taken;
       const a = analytic[i]!;
+      const finite = Number.isFinite(a) && Number.isFinite(numeric);
       const error = Math.abs(a - numeric);
       const scale = Math.max(Math.abs(a), Math.abs(numeric));
-      const score = Number.isFinite(a) ? error / (atol + rtol * scale) : Infinity;
+      // error / bound, 0 when exact (also with atol = 0 at a zero gradient), ∞ when anything is non-finite.
+      const ratio = (bound: number) => (!finite ? Infinity : error === 0 ? 0 : error / bound);
+      const score = ratio(atol + rtol * scale);
       if (!Number.isFinite(a)) nonFinite++;
-      if (!(score <= 1)) passed = false;
-      maxAbsError = Math.max(maxAbsError, Number.isFinite(error) ? error : Infinity);
-      maxRelError = Math.max(maxRelError, error / Math.max(scale, atol));
+      if (score > 1) passed = false;
+      maxAbsError = Math.max(maxAbsError, finite ? error : Infinity);
+      maxRelError = Math.max(maxRelError, ratio(Math.max(scale, atol)));
       if (score > worstScore || worst === undefined) {
         worstScore = score;
         worst = { index: i, analytic: a, numeric, error };

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backends.js';
-import { defineLoss, gradCheck, losses, LossInputError } from '../../src/index.js';
+import { assertLossInputError } from '../helpers/assert.js';
+import { defineLoss, gradCheck, losses, LossInputError, type GradCheckOptions } from '../../src/index.js';
 
 await useBackend('cpu');
 
@@ -43,4 +44,41 @@ test('leaves no tensors behind', () => {
 test('rejects bad arguments with a LossInputError', () => {
   assert.throws(() => gradCheck(losses.huber(), [1], [1], undefined, { step: 0 }), LossInputError);
   assert.throws(() => gradCheck(42 as never, [1], [1]), /gradCheck: loss: expected a loss function/);
+  const bad: [GradCheckOptions, string][] = [
+    [{ step: 0 }, 'options.step'],
+    [{ step: NaN }, 'options.step'],
+    [{ rtol: -1 }, 'options.rtol'],
+    [{ atol: Infinity }, 'options.atol'],
+    [{ maxEntries: 2.5 }, 'options.maxEntries'],
+  ];
+  for (const [options, argument] of bad) {
+    assertLossInputError(() => gradCheck(losses.huber(), [1], [1], undefined, options), argument, undefined, 'gradCheck');
+  }
+  assertLossInputError(() => gradCheck(losses.huber(), [1], 'x' as never), 'yPred', /gradCheck: yPred: expected a tensor/);
+});
+
+test('checks at most maxEntries entries, spread evenly (stride ⌈size / maxEntries⌉)', () => {
+  const yPred = tf.linspace(-2, 2, 10);
+  const report = gradCheck((t, p) => tf.mul(0.5, tf.square(tf.sub(p, t))), tf.zeros([10]), yPred, undefined, { maxEntries: 4 });
+  assert.equal(report.checked, 4); // indices 0, 3, 6, 9
+  assert.ok(report.passed, JSON.stringify(report));
+  tf.dispose(yPred);
+});
+
+test('an exact zero gradient passes even with atol = rtol = 0', () => {
+  // relu(−p) is 0 with gradient 0 for p > 0: both sides are exactly 0.
+  const report = gradCheck((_, p) => tf.relu(tf.neg(p)), [0, 0], [1, 2], undefined, { atol: 0, rtol: 0 });
+  assert.deepEqual({ passed: report.passed, maxAbsError: report.maxAbsError, maxRelError: report.maxRelError }, { passed: true, maxAbsError: 0, maxRelError: 0 });
+});
+
+test('a non-finite gradient fails and is reported as the worst entry, with infinite errors', () => {
+  // d/dp √|p| at p = 0 is infinite in autodiff (tfjs: −∞, as abs' gradient at 0 is −1); the central difference is 0.
+  const report = gradCheck((t, p) => tf.sqrt(tf.abs(tf.sub(p, t))), [0, 0], [1, 0]);
+  assert.equal(report.passed, false);
+  assert.equal(report.nonFinite, 1);
+  assert.equal(report.worst.index, 1);
+  assert.ok(!Number.isFinite(report.worst.analytic), `analytic ${report.worst.analytic}`);
+  assert.equal(report.worst.numeric, 0);
+  assert.equal(report.maxAbsError, Infinity);
+  assert.equal(report.maxRelError, Infinity);
 });
