@@ -29,6 +29,7 @@ export function setValueChecks(enabled: boolean): boolean {
   return valueChecks.set(enabled);
 }
 
+/** True when value checks run (see `setValueChecks`); losses with their own value checks consult it. */
 export function valueChecksEnabled(): boolean {
   return valueChecks.get();
 }

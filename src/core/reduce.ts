@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { nonZeroDenominator } from './numerics.js';
 
+/** The values of every loss's `options.reduction` (default `'mean'`), as defined above. */
 export const REDUCTIONS = ['none', 'sum', 'mean', 'weightedMean'] as const;
 export type Reduction = (typeof REDUCTIONS)[number];
 
@@ -22,6 +23,7 @@ export interface WeightFactors {
   valid?: tf.Tensor;
 }
 
+/** Applies the weights and the mask to per-sample `losses` and reduces them as `reduction` says. */
 export function reduce(losses: tf.Tensor, { weight, valid }: WeightFactors, reduction: Reduction): tf.Tensor {
   const total = weight && valid ? tf.mul(weight, valid) : weight ?? valid;
   // where() rather than a bare product: a masked entry's loss may be Infinity or NaN.

@@ -104,6 +104,11 @@ test('names, weights, config; sample weights per output', () => {
   });
   assert.deepEqual(loss.losses.price!.getConfig(), { name: 'weighted', weight: 0.3, loss: { name: 'huber', delta: 2, reduction: 'mean' } });
   assert.equal(loss.list[1]!.name, 'meanAbsoluteError');
+  // A plain function has no getConfig: its config is its name.
+  function squaredError(t: tf.Tensor, q: tf.Tensor) {
+    return tf.mean(tf.square(tf.sub(t, q)));
+  }
+  assert.deepEqual(combine({ f: [squaredError as never, 2] }).getConfig().outputs, { f: { loss: { name: 'squaredError' }, weight: 2 } });
   // A call per output: sample weights reach that output's loss only.
   const y = tf.tensor2d([[0], [0]]);
   const p = tf.tensor2d([[1], [3]]);

@@ -78,6 +78,11 @@ test('names, config, dispose', () => {
     logVariances: [0.5, -1],
   });
   assert.ok(loss.logVariances.every((v) => v.trainable && v.rank === 0));
+  const shared = uncertaintyWeighting(['mse', 'mae'], { initialLogVariance: 0.5 });
+  assert.deepEqual(shared.getConfig().logVariances, [0.5, 0.5], 'one number initializes every task');
+  assertClose(shared.weights(), [Math.exp(-0.5), Math.exp(-0.5)]);
+  assertClose(shared.variances(), [Math.exp(0.5), Math.exp(0.5)]);
+  shared.dispose();
   const before = tf.memory().numTensors;
   loss.dispose();
   assert.equal(tf.memory().numTensors, before - 2, 'dispose frees the two variables');

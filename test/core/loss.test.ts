@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backends.js';
-import { assertClose, assertNoLeak } from '../helpers/assert.js';
+import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
 import { defineLoss, losses, LossInputError, option } from '../../src/index.js';
 
 await useBackend('cpu');
@@ -25,6 +25,16 @@ test('reductions none / sum / mean / weightedMean with sample weights and a mask
 
 test('a fully masked batch reduces to 0, not NaN', () => {
   assertClose(losses.huber()(tf.tensor2d([[0]]), tf.tensor2d([[5]]), { mask: [0] }), 0);
+  for (const reduction of ['sum', 'mean', 'weightedMean'] as const) {
+    assertClose(losses.huber({ reduction })(tf.tensor2d([[0]]), tf.tensor2d([[5]]), { mask: [0] }), 0, undefined, reduction);
+  }
+});
+
+test('a masked or zero-weight entry contributes 0 even when its loss is infinite', () => {
+  const yTrue = tf.tensor2d([[0], [0]]);
+  const yPred = tf.tensor2d([[Infinity], [2]]);
+  assertClose(losses.meanSquaredError()(yTrue, yPred, { mask: [0, 1] }), 4);
+  assertClose(losses.meanSquaredError({ reduction: 'none' })(yTrue, yPred, { sampleWeight: [0, 0.5] }), [0, 2]);
 });
 
 test('sample weights of shape [B,1] and [B] are both accepted for [B,L] losses', () => {
@@ -34,6 +44,9 @@ test('sample weights of shape [B,1] and [B] are both accepted for [B,L] losses',
   assertClose(loss(yTrue, yPred, { sampleWeight: [1, 2] }), 9);
   assertClose(loss(yTrue, yPred, { sampleWeight: [[1], [2]] }), 9);
   assert.throws(() => loss(yTrue, yPred, { sampleWeight: [1, 2, 3] }), LossInputError);
+  assertLossInputError(() => loss(yTrue, yPred, { sampleWeight: [1, 2, 3] }), 'call.sampleWeight', /expected a shape that broadcasts to the per-sample loss shape \[2,3\]/, 'meanSquaredError');
+  assertLossInputError(() => loss(yTrue, yPred, { sampleWeight: [1, -2] }), 'call.sampleWeight', /got -2 at index \[1\]/);
+  assertLossInputError(() => loss(yTrue, yPred, { mask: [1, 0.5] }), 'call.mask', /expected mask values 0 or 1/);
 });
 
 test('defineLoss: a user loss behaves like a built-in', () => {

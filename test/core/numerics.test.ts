@@ -37,6 +37,8 @@ test('safePow has a finite gradient at base 0 and equals pow elsewhere', () => {
     assertClose(numerics.safePow(base, gamma), [0, 0.25, 1].map((b) => (b === 0 ? (gamma === 0 ? 1 : 0) : b ** gamma)), { atol: 1e-6 });
     const g = tf.grad((b: tf.Tensor) => tf.sum(numerics.safePow(b, gamma)) as tf.Scalar)(base).dataSync();
     assert.ok(Array.from(g).every(Number.isFinite), `gamma ${gamma}: ${g}`);
+    // γ·b^(γ−1) where b > 0; 0 at b = 0 (the clamp to 1e-30 cuts the gradient there).
+    assertClose(g, [0, 0.25, 1].map((b) => (b === 0 || gamma === 0 ? 0 : gamma * b ** (gamma - 1))), { rtol: 1e-5 }, `gamma ${gamma} gradient`);
   }
 });
 
