@@ -213,8 +213,8 @@ function binaryFocalValues(
  *
  *   ℓ = −Σ_c y′_c log p_c,   y′ = y(1 − ε) + ε/C
  *
- * - probabilities (default): p ← clip(p / Σp) (Keras 3 `CategoricalCrossentropy`; an all-zero row
- *   is treated as p = 1e-7 everywhere instead of Keras' NaN);
+ * - probabilities (default): p ← clip(p / Σp) (Keras 3 `CategoricalCrossentropy(from_logits,
+ *   label_smoothing, axis)`; an all-zero row is treated as p = 1e-7 everywhere instead of Keras' NaN);
  * - `fromLogits: true`: log p = logSoftmax(x) (PyTorch `cross_entropy` with probability targets).
  *
  * `classWeight` w (one per class, PyTorch `weight`): the per-sample loss is −Σ_c w_c y′_c log p_c and
@@ -235,7 +235,7 @@ export const categoricalCrossentropy = defineLoss({
   options: {
     fromLogits: fromLogitsOption(),
     labelSmoothing: labelSmoothingOption(),
-    axis: option.integer(-1),
+    axis: option.axis(-1),
     classWeight: classWeightOption(),
   },
   layout: 'dense',
@@ -286,7 +286,7 @@ export const sparseCategoricalCrossentropy = defineLoss({
     fromLogits: fromLogitsOption(),
     ignoreIndex: option.optionalInteger(),
     classWeight: classWeightOption(),
-    axis: option.integer(-1),
+    axis: option.axis(-1),
   },
   layout: 'sparse',
   values: ({ fromLogits }) => ({ yPred: fromLogits ? 'any' : 'probability' }),
@@ -331,7 +331,7 @@ export const categoricalFocalCrossentropy = defineLoss({
     alpha: option.number(0.25, { min: 0 }),
     fromLogits: fromLogitsOption(),
     labelSmoothing: labelSmoothingOption(),
-    axis: option.integer(-1),
+    axis: option.axis(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,
@@ -373,7 +373,7 @@ export const polyCrossentropy = defineLoss({
   options: {
     epsilon: option.number(1, { min: -1 }),
     fromLogits: fromLogitsOption(),
-    axis: option.integer(-1),
+    axis: option.axis(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,
@@ -413,7 +413,7 @@ export const generalizedCrossentropy = defineLoss({
   options: {
     q: option.number(0.7, { min: 0, max: 1, minExclusive: true }),
     fromLogits: fromLogitsOption(),
-    axis: option.integer(-1),
+    axis: option.axis(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,

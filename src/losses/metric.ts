@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
 import { formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample } from '../core/loss.js';
-import { l2Normalize, logSoftmax } from '../core/numerics.js';
+import { l2Normalize, logSoftmax, nonZeroDenominator } from '../core/numerics.js';
 import * as option from '../core/options.js';
 
 // ───────────────────────────── inputs ─────────────────────────────
@@ -96,11 +96,12 @@ function validateSignedPairs(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, p
 // ───────────────────────────── building blocks ─────────────────────────────
 
 /**
- * Wraps a selection (argmax, comparisons, counts) as one opaque op with a zero gradient: a selection
- * is piecewise constant, so the gradient flows through the distances it picks, not through the
- * picking. Not needed for correctness (core/gradients.ts registers the comparisons' zero gradients),
- * but it keeps backprop out of the masks, argmins and one-hots inside, which would otherwise each
- * get a (zero) backward pass: semiHard's [B, B, B] search then dominates its gradient's time.
+ * Wraps a selection (argmax, comparisons, counts) as one opaque op with a zero gradient (tfjs has no
+ * stop_gradient): a selection is piecewise constant, so the gradient flows through the distances it
+ * picks, not through the picking. Needed for correctness: tfjs 4.22 has no gradient for `Any` and
+ * `LogicalAnd` (used by `semiHardNegatives`; core/gradients.ts only adds the comparisons'), so
+ * without it the semiHard gradient throws. It also keeps backprop out of the masks, argmins and
+ * one-hots inside, which would otherwise each get a (zero) backward pass over [B, B, B] tensors.
  */
 function selection(f: (...xs: tf.Tensor[]) => tf.Tensor): (...xs: tf.Tensor[]) => tf.Tensor {
   const wrapped = tf.customGrad(((...args: unknown[]) => {
@@ -159,9 +160,9 @@ function pairwiseDistances(e: tf.Tensor2D, distance: Distance, offDiagonal: tf.T
   return distance === 'squaredEuclidean' ? d2 : tf.mul(tf.sqrt(tf.add(d2, SQRT_EPSILON)), offDiagonal);
 }
 
-/** sum / max(count, 1): a mean that is 0 when nothing is counted. */
+/** sum / count: a mean that is 0 when nothing is counted. */
 function meanOver(sum: tf.Tensor, count: tf.Tensor): tf.Tensor {
-  return tf.div(sum, tf.maximum(count, 1));
+  return tf.div(sum, nonZeroDenominator(count));
 }
 
 // ───────────────────────────── triplet mining ─────────────────────────────

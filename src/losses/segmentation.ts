@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss } from '../core/loss.js';
-import { EPSILON, safePow } from '../core/numerics.js';
+import { EPSILON, nonZeroDenominator, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import { checkRank, checkSameShape, checkValues, resolveAxis, sameShape } from '../core/validate.js';
 
@@ -184,10 +184,8 @@ function averageClasses(perClass: tf.Tensor, classWeight: number[] | undefined, 
   if (classWeight === undefined && include === undefined) return tf.mean(perClass, -1);
   let weight: tf.Tensor = classWeight === undefined ? tf.ones(perClass.shape) : tf.mul(tf.ones(perClass.shape), tf.tensor1d(classWeight));
   if (include !== undefined) weight = tf.mul(weight, include);
-  const total = tf.sum(weight, -1);
-  // The weights depend on yTrue only, so this comparison is off the gradient path.
-  const safeTotal = tf.where(tf.greater(total, 0), total, tf.onesLike(total));
-  return tf.div(tf.sum(tf.mul(perClass, weight), -1), safeTotal);
+  // A group with no weighted class (Σw = 0) has a zero numerator too: its loss is 0.
+  return tf.div(tf.sum(tf.mul(perClass, weight), -1), nonZeroDenominator(tf.sum(weight, -1)));
 }
 
 /** Per-group values → one value per image: [B] as is (perImage), [1] repeated B times (perBatch). */

@@ -259,15 +259,11 @@ function readCtcInputs(labels: tf.Tensor, logits: tf.Tensor, options: { blank: n
   return { B, T, C, targets, inputLengths };
 }
 
-/** Log-probabilities may be −Infinity (probability 0), but not NaN or +Infinity. */
-function checkLogProbabilities(logProbs: tf.Tensor): void {
-  if (!valueChecksEnabled()) return;
-  const data = logProbs.dataSync();
+/** Throws at the first NaN or +Infinity of `data`: log-probabilities may be −Infinity (probability 0), not those. */
+function checkLogProbabilities(owner: string, argument: string, data: ArrayLike<number>, expected: string): void {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (Number.isNaN(v) || v === Infinity) {
-      throw new LossInputError('ctc', 'yPred', 'log-probabilities (finite or −Infinity) since fromLogits is false', `${v} at flat index ${i}`);
-    }
+    if (Number.isNaN(v) || v === Infinity) throw new LossInputError(owner, argument, expected, `${v} at flat index ${i}`);
   }
 }
 
@@ -368,7 +364,9 @@ export const ctc = defineLoss({
   values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'any' }),
   validate: (labels, logits, options, call) => {
     readCtcInputs(labels, logits, options, call);
-    if (!options.fromLogits) checkLogProbabilities(logits);
+    if (!options.fromLogits && valueChecksEnabled()) {
+      checkLogProbabilities('ctc', 'yPred', logits.dataSync(), 'log-probabilities (finite or −Infinity) since fromLogits is false');
+    }
   },
   compute: (labels, logits, options, call) => {
     const inputs = readCtcInputs(labels, logits, options, call);
@@ -398,11 +396,7 @@ function readDecoderInput(owner: string, logitsIn: TensorInput, blank: number, i
     checkBlank(owner, blank, C);
     const lengths = readInputLengths(owner, 'options.inputLengths', inputLengths, B, T);
     const data = logits.dataSync() as Float32Array;
-    for (let i = 0; i < data.length; i++) {
-      if (Number.isNaN(data[i]!) || data[i] === Infinity) {
-        throw new LossInputError(owner, 'logits', 'logits or log-probabilities (no NaN or +Infinity)', `${data[i]} at flat index ${i}`);
-      }
-    }
+    checkLogProbabilities(owner, 'logits', data, 'logits or log-probabilities (no NaN or +Infinity)');
     const logProbs: Float64Array[] = [];
     for (let b = 0; b < B; b++) logProbs.push(logSoftmaxRows(data.subarray(b * T * C, (b + 1) * T * C), T, C, lengths[b]!));
     input = { logProbs, lengths, C };
