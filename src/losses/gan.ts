@@ -151,6 +151,9 @@ export function discriminatorLoss(
  *
  * Matches TF-GAN's `minimax_generator_loss`, `modified_generator_loss`, `wasserstein_generator_loss`,
  * `least_squares_generator_loss` (without their label smoothing, which belongs to the discriminator).
+ *
+ * When to choose: the same `kind` as the discriminator loss; for the cross-entropy game prefer
+ * `nonSaturating` to `minimax`, whose gradient vanishes early in training when D rejects every fake.
  * @example
  * const { grads } = tf.variableGrads(() => gan.generatorLoss('hinge', critic.apply(generator.apply(z))), genVars);
  */

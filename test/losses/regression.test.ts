@@ -21,6 +21,20 @@ test('aliases resolve to the regression losses', () => {
   for (const [alias, name] of pairs) assert.equal(losses.get(alias).name, name, alias);
 });
 
+test('documented examples (values worked out by hand)', () => {
+  const y = tf.tensor2d([[1], [2]]);
+  const p = tf.tensor2d([[1.5], [2]]);
+  assertClose(losses.meanSquaredError()(y, p), 0.125);
+  assertClose(losses.meanAbsoluteError()(y, p), 0.25);
+  assertClose(losses.meanAbsolutePercentageError()(tf.tensor2d([[100]]), tf.tensor2d([[90]])), 10);
+  assertClose(losses.meanSquaredLogarithmicError()(tf.tensor2d([[3]]), tf.tensor2d([[1]])), (Math.LN2 - Math.log(4)) ** 2);
+  assertClose(losses.huber({ delta: 1 })(tf.tensor2d([[0]]), tf.tensor2d([[3]])), 2.5);
+  assertClose(losses.smoothL1({ beta: 1 })(tf.tensor2d([[0]]), tf.tensor2d([[3]])), 2.5);
+  assertClose(losses.logCosh()(tf.tensor2d([[0]]), tf.tensor2d([[1]])), Math.log(Math.cosh(1)));
+  assertClose(losses.quantile({ quantile: 0.9 })(tf.tensor2d([[10]]), tf.tensor2d([[8]])), 1.8);
+  assertClose(losses.poisson({ logInput: true })(tf.tensor2d([[2]]), tf.tensor2d([[0]])), 1);
+});
+
 test('smoothL1 with beta = 0 is the absolute error, and smoothL1(β) = huber(δ = β) / β', () => {
   const none = { reduction: 'none' } as const;
   assertClose(losses.smoothL1({ beta: 0, ...none })(yTrue, yPred), values(losses.meanAbsoluteError(none)(yTrue, yPred)));
