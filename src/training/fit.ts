@@ -99,6 +99,14 @@ interface DataSet {
 /**
  * Trains `model` (compiled with any loss: a lossforge Loss, a combined loss, a tfjs built-in) with
  * per-sample and per-class weights, validation, callbacks and seeded shuffling.
+ *
+ * Semantics follow Keras 3 `Model.fit`: `sampleWeight` × `classWeight` (`sample_weight`,
+ * `class_weight`) weight each sample's loss, and with reduction `mean` the batch loss is Σ wᵢℓᵢ / n;
+ * `validationSplit` holds out the last samples before shuffling (with their weights; `validationData`
+ * gets only its own sample weights); the logged `loss` is the mean of the batch losses weighted by
+ * batch size, penalties included.
+ * Use it instead of tfjs-layers' `model.fit` whenever weights are involved (tfjs-layers has no
+ * `sampleWeight`, and its `classWeight` scales an already-averaged loss) or runs must be reproducible.
  * @example
  * model.compile({ optimizer: 'adam', loss: losses.binaryFocalCrossentropy({ gamma: 2 }) });
  * const history = await fit(model, x, y, { epochs: 20, classWeight: { 0: 1, 1: 5 }, validationSplit: 0.2, seed: 42 });
@@ -159,6 +167,12 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
 /**
  * The loss (and metrics) of `model` on `x`, `y`, with the same weighting as `fit`, averaged over the
  * samples: `{ loss, <output>_loss…, <metric>… }`.
+ *
+ * Like Keras 3 `Model.evaluate(x, y, sample_weight=…)`, with `classWeight` accepted as well (Keras
+ * has none there). Use it to score held-out data with the weighting `fit` trains with; with reduction
+ * `mean` the result does not depend on `batchSize`.
+ * @example
+ * const { loss } = await evaluate(model, xTest, yTest, { classWeight: { 0: 1, 1: 5 } });
  */
 export async function evaluate(model: TrainableModel, x: TensorOrList, y: TensorOrList, options: EvaluateOptions = {}): Promise<Logs> {
   const tool = 'evaluate';
