@@ -12,6 +12,7 @@
  * Run: node --import tsx examples/segmentation.ts
  */
 import { pathToFileURL } from 'node:url';
+import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs';
 import { fit, losses, type Loss } from '../src/index.js';
 
@@ -35,8 +36,7 @@ const SQUARE = 3;
 
 /** Images [n, 12, 12, 1] with one 3×3 square (+1) on N(0, 0.6²) noise, and its mask. */
 function squares(n: number, seed: number): { x: tf.Tensor4D; y: tf.Tensor4D } {
-  let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = seedrandom.alea(String(seed));
   const masks = new Float32Array(n * SIZE * SIZE);
   for (let i = 0; i < n; i++) {
     const r = Math.floor(next() * (SIZE - SQUARE + 1));
