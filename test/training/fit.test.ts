@@ -305,6 +305,7 @@ test('bad inputs throw LossInputError naming the argument', async () => {
   await rejects({ epochs: 1.5 }, 'options.epochs');
   await rejects({ batchSize: 0 }, 'options.batchSize');
   await rejects({ validationSplit: 1 }, 'options.validationSplit');
+  await rejects({ validationSplit: 0.9 }, 'options.validationSplit'); // 8 samples: none left to train on
   await rejects({ validationData: [x] }, 'options.validationData');
   await rejects({ seed: {} }, 'options.seed');
   await rejects({ shufle: false }, 'options.shufle');
@@ -330,10 +331,31 @@ test('bad inputs throw LossInputError naming the argument', async () => {
     (e: unknown) => e instanceof LossInputError && e.argument === 'options.monitor',
   );
   assert.throws(() => compileLoss(losses.binaryCrossentropy({ reduction: 'sum' })), (e: unknown) => e instanceof LossInputError && e.argument === 'loss');
+  assert.throws(() => compileLoss(((a: tf.Tensor, b: tf.Tensor) => tf.sub(a, b)) as never), (e: unknown) => e instanceof LossInputError && e.argument === 'loss');
   // A plain function returning a scalar cannot take sample weights.
   model.compile({ optimizer: tf.train.sgd(0.1), loss: (a: tf.Tensor, b: tf.Tensor) => tf.mean(tf.abs(tf.sub(a, b))) });
   await rejects({ sampleWeight: [1, 1, 1, 1, 1, 1, 1, 1] }, 'sampleWeight');
   // A per-sample tfjs loss takes [N] weights, not weights that cannot broadcast to its values.
   model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
   await rejects({ sampleWeight: tf.ones([8, 2, 3]) }, 'sampleWeight');
+});
+
+test('extreme values: epochs 0 trains nothing; a batch larger than the data is one full-batch step; huge weights scale the loss exactly', async () => {
+  const { x, y } = binaryData(10, 3, 5);
+  const idle = logistic(3);
+  idle.compile({ optimizer: tf.train.sgd(0.3), loss: losses.binaryCrossentropy() });
+  const before = weightsOf(idle);
+  const none = await fit(idle, x, y, { epochs: 0 });
+  assert.deepEqual(none.epoch, []);
+  assert.deepEqual(none.history, {});
+  assert.deepEqual(weightsOf(idle), before);
+
+  const w = new Array<number>(10).fill(1e6);
+  const hand = handStep(logistic(3), x, y, w, 1e-7);
+  const model = logistic(3);
+  model.compile({ optimizer: tf.train.sgd(1e-7), loss: losses.binaryCrossentropy() });
+  const h = await fit(model, x, y, { sampleWeight: w, batchSize: 1000, shuffle: false });
+  assert.equal(h.params.steps, 1);
+  assertClose(h.history['loss']![0]!, hand.loss, { rtol: 1e-5 });
+  weightsOf(model).forEach((v, i) => assertClose(v, hand.weights[i]!, { rtol: 1e-5, atol: 1e-6 }, `weight ${i}`));
 });

@@ -182,6 +182,8 @@ test('bad inputs: unsavable losses, unknown URLs, unregistered losses', async ()
   await assert.rejects(saveModel(model, 'nope://x'), (e: unknown) => e instanceof LossInputError && e.argument === 'urlOrHandler');
   await assert.rejects(saveModel({} as never, sink), (e: unknown) => e instanceof LossInputError && e.argument === 'model');
   await assert.rejects(loadModel(42 as never), (e: unknown) => e instanceof LossInputError && e.argument === 'urlOrHandler');
+  assert.throws(() => fileSystem(''), (e: unknown) => e instanceof LossInputError && e.argument === 'path');
+  await assert.rejects(loadModel(fileSystem(join(tmpdir(), 'lossforge-no-such-model'))), (e: unknown) => e instanceof LossInputError && e.argument === 'path');
   await assert.rejects(saveModel(model, sink, { includeOptimizer: 'yes' } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.includeOptimizer');
   await assert.rejects(loadModel(tf.io.fromMemory({}), { compiled: false } as never), (e: unknown) => e instanceof LossInputError && e.argument === 'options.compiled');
 
