@@ -20,9 +20,9 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { losses, setValueChecks } from '../src/index.js';
-import { linearCrossentropy } from '../src/kernels/index.js';
-import { median } from '../src/workbench/stats.js';
+import { losses, setValueChecks } from 'lossforge';
+import { linearCrossentropy } from '../packages/lossforge/src/kernels/index.js';
+import { median } from '../packages/workbench/src/stats.js';
 
 export interface LinearResult {
   /** Median ms of forward + both gradients, read back. */

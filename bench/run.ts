@@ -18,10 +18,10 @@ import '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { losses, setValueChecks } from '../src/index.js';
-import { setFusedKernels } from '../src/kernels/index.js';
+import { losses, setValueChecks } from 'lossforge';
+import { setFusedKernels } from '../packages/lossforge/src/kernels/index.js';
 import { LINEAR_SHAPE, measureLinearInChild, type LinearOutcome } from './linear.js';
-import { median } from '../src/workbench/stats.js';
+import { median } from '../packages/workbench/src/stats.js';
 
 const REPS = 7;
 const SLOW_REPS = 3; // tfjs-cpu composite rows take seconds each

@@ -13,8 +13,8 @@
  * Usage: node --import tsx bench/workers.ts [--json]
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { fusedKernelsReady, getKernels, KIND, Layout, type KernelExports } from '../src/kernels/runtime.js';
-import { median } from '../src/workbench/stats.js';
+import { fusedKernelsReady, getKernels, KIND, Layout, type KernelExports } from '../packages/lossforge/src/kernels/runtime.js';
+import { median } from '../packages/workbench/src/stats.js';
 
 const REPS = 9;
 

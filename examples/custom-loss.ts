@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { defineLoss, fit, loadModel, losses, option, saveModel, type Loss } from '../src/index.js';
+import { defineLoss, fit, loadModel, losses, option, saveModel, type Loss } from 'lossforge';
 
 /**
  * under · max(y − ŷ, 0)² + max(ŷ − y, 0)²: under-forecasts cost `under` times more. (Written with relu,

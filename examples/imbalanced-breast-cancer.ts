@@ -2,7 +2,7 @@
  * Imbalanced binary classification: finding the rare class (malignant tumours) with
  * binaryCrossentropy, binaryCrossentropy + classWeight, and binaryFocalCrossentropy.
  *
- * Data: datasets/breast_cancer.csv (Breast Cancer Wisconsin (Diagnostic), UCI ML Repository,
+ * Data: breast_cancer.csv, one of the built-in datasets of @lossforge/workbench (Breast Cancer Wisconsin (Diagnostic), UCI ML Repository,
  * CC BY 4.0). Malignant cases are subsampled to make the positive class rare (≈ 10 %).
  *
  * Run: node --import tsx examples/imbalanced-breast-cancer.ts
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs';
-import { fit, losses, type Loss } from '../src/index.js';
+import { fit, losses, type Loss } from 'lossforge';
 
 export interface Options {
   epochs?: number;
@@ -39,7 +39,7 @@ interface Data {
 
 /** Rows of the CSV as features and label (1 = malignant, the rare class). */
 export function loadBreastCancer(): Data {
-  const path = fileURLToPath(new URL('../datasets/breast_cancer.csv', import.meta.url));
+  const path = fileURLToPath(import.meta.resolve('@lossforge/workbench/datasets/breast_cancer.csv'));
   const rows = parse(readFileSync(path, 'utf8'), { columns: false, fromLine: 2, cast: true }) as unknown as number[][];
   return { x: rows.map((r) => r.slice(0, -1)), y: rows.map((r) => 1 - r[r.length - 1]!) };
 }

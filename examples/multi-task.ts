@@ -12,7 +12,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { combine, fit, loadModel, losses, saveModel, type History } from '../src/index.js';
+import { combine, fit, loadModel, losses, saveModel, type History } from 'lossforge';
 
 export interface Options {
   epochs?: number;

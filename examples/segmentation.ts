@@ -14,7 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
 import * as tf from '@tensorflow/tfjs';
-import { fit, losses, type Loss } from '../src/index.js';
+import { fit, losses, type Loss } from 'lossforge';
 
 export interface Options {
   epochs?: number;

@@ -1,0 +1,289 @@
+/**
+ * `defineLoss`: the one mechanism every loss goes through, built-in or user-defined.
+ *
+ *   yTrue, yPred, call ──► validate ──► compute (per-sample math) ──► weights × mask ──► reduce
+ *
+ * A definition gives the name, the options (with defaults and rules), the input layout and the math;
+ * the returned factory validates options once, and each call validates inputs, applies sample weights,
+ * class weights and masks, reduces, and cleans up every intermediate tensor.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import './gradients.js'; // every loss needs the gradients tfjs lacks (comparisons), see gradients.ts
+import { describeValue, formatShape, LossInputError } from './errors.js';
+import { oneOf, resolveOptions, toConfig, type NamedConfig, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
+import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
+import { register, type Alias } from './registry.js';
+import {
+  alignToLossShape,
+  checkRank,
+  checkSameShape,
+  checkValues,
+  resolveAxis,
+  sameShape,
+  toTensor,
+  type TensorInput,
+  type ValueRule,
+} from './validate.js';
+
+/** Per-call inputs besides yTrue and yPred. Loss-specific entries (e.g. `inputLengths`) are declared by the loss. */
+export interface LossCall {
+  /** Non-negative weights, broadcast to the per-sample loss shape from the batch axis ([B], [B,1], [B,L]…). */
+  sampleWeight?: TensorInput;
+  /** 0/1 (or boolean) entries in the per-sample shape; 0 excludes the entry from the loss and from `mean`'s count. */
+  mask?: TensorInput;
+  [entry: string]: unknown;
+}
+
+/** A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`. */
+export interface Loss<O = Record<string, OptionValue>> {
+  (yTrue: TensorInput, yPred: TensorInput, call?: LossCall): tf.Tensor;
+  /** The registered name, e.g. `'huber'`. */
+  readonly name: string;
+  /** The resolved options, defaults filled in (frozen). */
+  readonly options: Readonly<O> & { readonly reduction: Reduction };
+  /** Plain JSON, `{ name, ...options }`: `losses.fromConfig(config)` rebuilds an equal loss. */
+  getConfig(): LossConfig;
+}
+
+/** `loss.getConfig()`: `{ name, ...options }`, plain JSON. */
+export type LossConfig = NamedConfig;
+
+/**
+ * The config of a loss function: its `getConfig()`, or `{ name }` for a plain function (`'custom'` when
+ * anonymous), for wrappers (combine, withPenalties) that accept any `(yTrue, yPred) => Tensor`.
+ */
+export function configOf(loss: { name: string; getConfig?: () => LossConfig }): LossConfig {
+  return typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' };
+}
+
+/** What the user may pass to a loss factory. */
+export type LossOptions<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & { reduction?: Reduction };
+
+export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
+  (options?: LossOptions<S>): Loss<OptionValues<S>>;
+  /** The registered name of the losses this factory makes. */
+  readonly lossName: string;
+}
+
+const LAYOUTS = ['elementwise', 'dense', 'sparse', 'custom'] as const;
+
+/**
+ * How yTrue and yPred relate, which fixes validation and the per-sample shape:
+ * - `elementwise`: same shape; `compute` returns per-element values, averaged over the last axis
+ *   (rank ≥ 2) to give per-sample values ([B, K] → [B]; a rank-1 input is one value per sample);
+ * - `dense`: same shape, class axis `options.axis` (default −1) moved last before `compute`, which
+ *   returns per-sample values with that axis reduced ([B, C, L] → [B, L]);
+ * - `sparse`: yTrue holds integer class indices, shaped like yPred without the class axis (or with
+ *   it of size 1); yPred's class axis is moved last, yTrue arrives as int32;
+ * - `custom`: no shape rule beyond rank ≥ 1; the definition's `validate` checks the rest, and
+ *   `compute` returns values whose first axis is the batch.
+ */
+export type Layout = (typeof LAYOUTS)[number];
+
+/** What `compute` may return besides a plain per-sample tensor. */
+export interface PerSample {
+  loss: tf.Tensor;
+  /** Extra per-sample weight (e.g. the class weight of the target); multiplies the loss, and sums into `weightedMean`'s denominator. */
+  weight?: tf.Tensor;
+  /** 0/1: entries the loss itself excludes (e.g. `ignoreIndex`); counted out of `mean` like a mask. */
+  valid?: tf.Tensor;
+}
+
+export interface ValueRules {
+  yTrue?: ValueRule;
+  yPred?: ValueRule;
+}
+
+export interface LossDefinition<S extends OptionSpecs> {
+  /** Registered name (camelCase by convention). */
+  name: string;
+  /** Other names: Keras/PyTorch spellings, short names; `{ alias, options }` presets options. */
+  aliases?: readonly Alias[];
+  /** Option specs (see `option.*`); `reduction` is added for every loss. */
+  options?: S;
+  layout: Layout;
+  /** Value rules for yTrue and yPred, possibly depending on the options (e.g. probabilities unless fromLogits). */
+  values?: ValueRules | ((options: OptionValues<S>) => ValueRules);
+  /** Names of loss-specific `call` entries (e.g. `inputLengths`). */
+  callEntries?: readonly string[];
+  /** dtype yTrue is converted to (default float32; int32 for `sparse`). */
+  yTrueDtype?: 'float32' | 'int32';
+  /** Extra input checks (for `custom` layouts). Throw LossInputError. */
+  validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): void;
+  /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
+  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): tf.Tensor | PerSample;
+  /** Redefine a name that is already registered. */
+  replace?: boolean;
+}
+
+const REDUCTION_OPTION: OptionSpec<Reduction> = oneOf(REDUCTIONS, 'mean');
+const CALL_ENTRIES = ['sampleWeight', 'mask'];
+
+/**
+ * Builds and registers a loss factory from a definition. Every built-in loss is made this way, so a
+ * user's loss gets the same validation, weights, masks, reductions, config and registry.
+ *
+ * @example
+ * const scaledAbs = defineLoss({
+ *   name: 'scaledAbs', layout: 'elementwise', options: { scale: option.number(2, { min: 0 }) },
+ *   compute: (yTrue, yPred, { scale }) => tf.mul(scale, tf.abs(tf.sub(yTrue, yPred))),
+ * });
+ *
+ * Annotated as free of side effects for bundlers: the registration is one, but a factory nobody
+ * references can go, and `losses.get` keeps every built-in (see src/losses/index.ts).
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<S> {
+  checkDefinition(definition);
+  const specs = { ...(definition.options ?? {}), reduction: REDUCTION_OPTION } as S & { reduction: OptionSpec<Reduction> };
+  const factory = ((options?: LossOptions<S>) => {
+    const resolved = resolveOptions(definition.name, specs, options as Record<string, unknown> | undefined);
+    return makeLoss(definition, resolved);
+  }) as LossFactory<S>;
+  Object.defineProperty(factory, 'name', { value: definition.name });
+  Object.defineProperty(factory, 'lossName', { value: definition.name, enumerable: true });
+  register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace });
+  return factory;
+}
+
+function checkDefinition<S extends OptionSpecs>(definition: LossDefinition<S>): void {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(definition?.name ?? '')) {
+    throw new LossInputError('defineLoss', 'definition.name', 'an identifier such as "myLoss"', describeValue(definition?.name));
+  }
+  const name = definition.name;
+  if (!LAYOUTS.includes(definition.layout)) {
+    throw new LossInputError(name, 'definition.layout', "'elementwise', 'dense', 'sparse' or 'custom'", describeValue(definition.layout));
+  }
+  if (typeof definition.compute !== 'function') {
+    throw new LossInputError(name, 'definition.compute', 'a function (yTrue, yPred, options, call) => Tensor', describeValue(definition.compute));
+  }
+  for (const reserved of ['name', 'reduction']) {
+    if (definition.options && reserved in definition.options) {
+      throw new LossInputError(name, `definition.options.${reserved}`, 'an option name other than name and reduction (both are provided)', 'a reserved name');
+    }
+  }
+}
+
+function makeLoss<S extends OptionSpecs>(
+  definition: LossDefinition<S>,
+  options: OptionValues<S> & { reduction: Reduction },
+): Loss<OptionValues<S>> {
+  const name = definition.name;
+  const allowedCall = new Set([...CALL_ENTRIES, ...(definition.callEntries ?? [])]);
+
+  const loss = (yTrue: TensorInput, yPred: TensorInput, call: LossCall = {}): tf.Tensor =>
+    tf.tidy(() => {
+      if (typeof call !== 'object' || call === null) {
+        throw new LossInputError(name, 'call', 'an object { sampleWeight?, mask?, … } or undefined', describeValue(call));
+      }
+      for (const entry of Object.keys(call)) {
+        if (!allowedCall.has(entry) && call[entry] !== undefined) {
+          throw new LossInputError(name, `call.${entry}`, `one of ${[...allowedCall].join(', ')}`, 'an unknown entry');
+        }
+      }
+      const inputs = prepareInputs(definition, options, yTrue, yPred, call);
+      const out = definition.compute(inputs.yTrue, inputs.yPred, options, call);
+      const perSample = out instanceof tf.Tensor ? { loss: out } : out;
+      let losses = perSample.loss;
+      if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.mean(losses, -1);
+      if (losses.dtype !== 'float32') losses = tf.cast(losses, 'float32');
+
+      const factors: tf.Tensor[] = [];
+      const valids: tf.Tensor[] = [];
+      if (perSample.weight) factors.push(perSample.weight);
+      if (perSample.valid) valids.push(perSample.valid);
+      if (call.sampleWeight !== undefined) {
+        const w = toTensor(name, 'call.sampleWeight', call.sampleWeight);
+        checkValues(name, 'call.sampleWeight', w, 'nonNegative');
+        factors.push(alignToLossShape(name, 'call.sampleWeight', w, losses.shape));
+      }
+      if (call.mask !== undefined) {
+        const m = toTensor(name, 'call.mask', call.mask);
+        checkValues(name, 'call.mask', m, 'mask');
+        valids.push(alignToLossShape(name, 'call.mask', m, losses.shape));
+      }
+      const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
+      return reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction);
+    });
+
+  Object.defineProperty(loss, 'name', { value: name });
+  Object.defineProperty(loss, 'options', { value: options, enumerable: true });
+  Object.defineProperty(loss, 'getConfig', { value: () => toConfig(name, options), enumerable: true });
+  return loss as Loss<OptionValues<S>>;
+}
+
+/** Converts and validates yTrue and yPred per the layout; moves the class axis last for dense/sparse. */
+function prepareInputs<S extends OptionSpecs>(
+  definition: LossDefinition<S>,
+  options: OptionValues<S>,
+  yTrueIn: TensorInput,
+  yPredIn: TensorInput,
+  call: LossCall,
+): { yTrue: tf.Tensor; yPred: tf.Tensor } {
+  const name = definition.name;
+  const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
+  // The options the wrapper itself reads, when the loss declares them.
+  const { axis, classWeight, ignoreIndex } = options as Record<string, OptionValue>;
+  let yPred = toTensor(name, 'yPred', yPredIn);
+  // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2
+  // (sparse labels are checked and cast below, with their class range).
+  let yTrue = toTensor(name, 'yTrue', yTrueIn);
+  if (definition.yTrueDtype === 'int32' && definition.layout !== 'sparse') {
+    checkValues(name, 'yTrue', yTrue, 'integer');
+    yTrue = tf.cast(yTrue, 'int32');
+  }
+  checkRank(name, 'yPred', yPred, definition.layout === 'sparse' ? 2 : 1);
+  checkRank(name, 'yTrue', yTrue, 1);
+
+  if (definition.layout === 'elementwise' || definition.layout === 'dense') checkSameShape(name, yTrue, yPred);
+  if (definition.layout === 'custom') definition.validate?.(yTrue, yPred, options, call);
+
+  let classAxis = yPred.rank - 1;
+  if (definition.layout === 'dense' || definition.layout === 'sparse') {
+    classAxis = resolveAxis(name, typeof axis === 'number' ? axis : -1, yPred.rank);
+  }
+  if (definition.layout === 'sparse') yTrue = alignSparseLabels(name, yTrue, yPred.shape, classAxis);
+
+  const numClasses = yPred.shape[classAxis]!;
+  // Custom layouts know their own class axis and check classWeight in `validate`.
+  if (definition.layout !== 'custom' && Array.isArray(classWeight) && classWeight.length !== numClasses) {
+    throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, the size of yPred's class axis)`, `${classWeight.length} weights`);
+  }
+
+  const yTrueRule: ValueRule =
+    definition.layout === 'sparse'
+      ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }
+      : rules.yTrue ?? 'finite';
+  checkValues(name, 'yTrue', yTrue, yTrueRule);
+  checkValues(name, 'yPred', yPred, rules.yPred ?? 'any');
+
+  if (definition.layout === 'sparse') yTrue = tf.cast(yTrue, 'int32');
+  if ((definition.layout === 'dense' || definition.layout === 'sparse') && classAxis !== yPred.rank - 1) {
+    const order = moveAxisLast(yPred.rank, classAxis);
+    yPred = tf.transpose(yPred, order);
+    if (definition.layout === 'dense') yTrue = tf.transpose(yTrue, order);
+  }
+  return { yTrue, yPred };
+}
+
+/** Sparse labels are yPred's shape without the class axis; a size-1 class axis ([B, 1]) is accepted too. */
+function alignSparseLabels(name: string, labels: tf.Tensor, predShape: readonly number[], classAxis: number): tf.Tensor {
+  const expected = predShape.filter((_, i) => i !== classAxis);
+  if (sameShape(labels.shape, expected)) return labels;
+  if (labels.rank === predShape.length && labels.shape[classAxis] === 1) {
+    const squeezed = tf.squeeze(labels, [classAxis]);
+    if (sameShape(squeezed.shape, expected)) return squeezed;
+  }
+  throw new LossInputError(
+    name,
+    'yTrue',
+    `class indices of shape ${formatShape(expected)} (yPred's shape ${formatShape(predShape)} without class axis ${classAxis})`,
+    `shape ${formatShape(labels.shape)}`,
+  );
+}
+
+function moveAxisLast(rank: number, axis: number): number[] {
+  const order = [...Array(rank).keys()].filter((i) => i !== axis);
+  order.push(axis);
+  return order;
+}

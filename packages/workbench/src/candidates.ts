@@ -1,0 +1,250 @@
+/**
+ * Candidate losses for the workbench, and how each is paired with the model's output layer and the
+ * target encoding. The pairing rules (documented in the README, "The loss workbench"):
+ *
+ * - Cross-entropy-like classification losses that take `fromLogits` (binaryCrossentropy,
+ *   binaryFocalCrossentropy, polyCrossentropy, categorical/sparse cross-entropy, focal, …) get a
+ *   linear output and `fromLogits: true` (the stable form); probabilities are σ(z) or softmax(z).
+ *   If the user sets `fromLogits: false` explicitly, the output is a sigmoid/softmax layer instead.
+ * - Margin losses (hinge, squaredHinge, categoricalHinge) get a linear score output; binary labels
+ *   are mapped to ±1. Their scores are not probabilities: for log loss, ROC-AUC and calibration the
+ *   workbench maps them with Platt scaling (binary) or temperature scaling (multiclass), fitted on
+ *   the training fold only; the predicted class is sign(score) or argmax(score).
+ * - Any other loss used for classification gets a sigmoid/softmax output and 0/1 (one-hot) targets.
+ * - Regression: a linear output trained on targets standardized with the training fold's mean and
+ *   standard deviation (losses with a positive-target assumption — MAPE, MSLE, Poisson — on targets
+ *   only divided by the training std); predictions are mapped back before computing metrics.
+ *
+ * Special option values resolved per training fold: `posWeight: "balanced"` = n_neg / n_pos,
+ * `classWeight: "balanced"` = n / (C · n_c).
+ */
+import { losses } from 'lossforge';
+import type { Loss, LossConfig } from 'lossforge';
+import { UsageError } from './errors.js';
+import type { Task } from './metrics.js';
+
+export type Head = 'logits' | 'probability' | 'margin' | 'regression';
+export type TargetEncoding = 'binary01' | 'signed' | 'onehot' | 'sparse' | 'value' | 'positiveValue';
+
+/** A candidate loss as the user (or the defaults) gave it: a name or `{ name, ...options, label? }`. */
+export type CandidateInput = string | (Record<string, unknown> & { name: string; label?: string });
+
+export interface LossCandidate {
+  /** Display label, unique within a comparison: `binaryCrossentropy`, `huber(delta=2)`, … */
+  label: string;
+  /** The loss config handed to `losses.get`, with `fromLogits` resolved; "balanced" entries resolved per fold. */
+  config: Record<string, unknown> & { name: string };
+  /** The registered loss name. */
+  lossName: string;
+  head: Head;
+  /** Output units of the model (1 for binary and regression, C for multiclass). */
+  units: number;
+  /** Output activation of the last layer. */
+  activation: 'linear' | 'sigmoid' | 'softmax' | 'softplus';
+  encoding: TargetEncoding;
+}
+
+const BINARY_MARGIN = new Set(['hinge', 'squaredHinge']);
+const MULTICLASS_MARGIN = new Set(['categoricalHinge']);
+/** Losses whose yTrue is one-hot (or per-class) over a class axis of size C. */
+const CATEGORICAL = new Set(['categoricalCrossentropy', 'categoricalFocalCrossentropy', 'categoricalHinge', 'generalizedCrossentropy', 'polyCrossentropy']);
+const SPARSE = new Set(['sparseCategoricalCrossentropy']);
+/** Binary losses on a single output unit. */
+const BINARY = new Set(['binaryCrossentropy', 'binaryFocalCrossentropy', 'hinge', 'squaredHinge']);
+/** Regression losses that assume non-negative targets/predictions. */
+const POSITIVE_REGRESSION = new Set(['meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'poisson']);
+
+/** The default candidates of each task. */
+export function defaultCandidates(task: Task): CandidateInput[] {
+  if (task === 'binary') {
+    return [
+      'binaryCrossentropy',
+      { name: 'binaryCrossentropy', posWeight: 'balanced' },
+      'binaryFocalCrossentropy',
+      'hinge',
+      'polyCrossentropy',
+    ];
+  }
+  if (task === 'multiclass') {
+    return [
+      'categoricalCrossentropy',
+      'categoricalFocalCrossentropy',
+      { name: 'categoricalCrossentropy', labelSmoothing: 0.1 },
+      'polyCrossentropy',
+      'categoricalHinge',
+    ];
+  }
+  return ['meanSquaredError', 'meanAbsoluteError', 'huber', 'logCosh', { name: 'quantile', quantile: 0.5 }];
+}
+
+/** Splits at commas that are not inside braces, brackets or strings. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+function fromJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--losses: invalid JSON in ${text} (${(error as Error).message})`);
+  }
+}
+
+function checkEntry(entry: unknown, i: number): CandidateInput {
+  if (typeof entry === 'string') return entry;
+  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry) && typeof (entry as { name?: unknown }).name === 'string') {
+    return entry as CandidateInput;
+  }
+  throw new UsageError(`--losses: entry ${i + 1} must be a loss name or an object with a "name", got ${JSON.stringify(entry)}`);
+}
+
+/**
+ * Parses `--losses`: comma-separated names and JSON configs, mixed freely
+ * (`mse,{"name":"huber","delta":2}`), or one JSON array of names and configs.
+ */
+export function parseLossList(text: string): CandidateInput[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new UsageError('--losses: expected loss names or JSON configs, got an empty string');
+  if (trimmed.startsWith('[')) {
+    const parsed = fromJson(trimmed);
+    if (!Array.isArray(parsed)) throw new UsageError('--losses: expected a JSON array');
+    return parsed.map(checkEntry);
+  }
+  return splitTopLevel(trimmed).map((part, i) => checkEntry(part.startsWith('{') ? fromJson(part) : part, i));
+}
+
+function optionsText(options: Record<string, unknown>): string {
+  const entries = Object.entries(options);
+  return entries.length === 0 ? '' : `(${entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : v}`).join(', ')})`;
+}
+
+/** The loss built from a config with "balanced" placeholders replaced by neutral values (for checking). */
+function probe(config: Record<string, unknown> & { name: string }): Loss {
+  const concrete: Record<string, unknown> = { ...config };
+  if (concrete['posWeight'] === 'balanced') concrete['posWeight'] = 1;
+  if (concrete['classWeight'] === 'balanced') delete concrete['classWeight'];
+  return losses.get(concrete as LossConfig);
+}
+
+function lossOptionsOf(name: string): Record<string, unknown> {
+  return losses.get(name).options as Record<string, unknown>;
+}
+
+/**
+ * Resolves a candidate for a task: checks the loss exists and accepts the options, and fixes the
+ * output head and target encoding. Bad names/options raise a UsageError that names the candidate.
+ */
+export function resolveCandidate(input: CandidateInput, task: Task, numClasses: number): LossCandidate {
+  const { label: givenLabel, ...rest } = typeof input === 'string' ? { name: input } : input;
+  const userConfig = rest as Record<string, unknown> & { name: string };
+  let base: Loss;
+  try {
+    base = probe(userConfig);
+  } catch (error) {
+    throw new UsageError(`--losses: ${(error as Error).message}`);
+  }
+  const lossName = base.name;
+  const { name: _ignored, ...userOptions } = userConfig;
+  const label = givenLabel ?? `${lossName}${optionsText(userOptions)}`;
+  const known = lossOptionsOf(lossName);
+  const config: Record<string, unknown> & { name: string } = { ...userConfig, name: lossName };
+  const takesLogits = 'fromLogits' in known;
+  const logits = takesLogits && userOptions['fromLogits'] !== false;
+  if (takesLogits) config['fromLogits'] = logits;
+  if (userOptions['classWeight'] === 'balanced' && !('classWeight' in known)) {
+    throw new UsageError(`--losses: ${label}: ${lossName} has no classWeight option (options: ${Object.keys(known).join(', ')})`);
+  }
+  if (userOptions['posWeight'] === 'balanced' && task !== 'binary') {
+    throw new UsageError(`--losses: ${label}: posWeight "balanced" needs a binary task, this one is ${task}`);
+  }
+
+  if (task === 'regression') {
+    if (BINARY.has(lossName) || CATEGORICAL.has(lossName) || SPARSE.has(lossName)) {
+      throw new UsageError(`--losses: ${lossName} is a classification loss; the task is regression`);
+    }
+    let activation: LossCandidate['activation'] = 'linear';
+    if ('logInput' in known) {
+      // Poisson: predict the log-rate with a linear output unless the user asks for rates (softplus output).
+      if (userOptions['logInput'] === undefined) config['logInput'] = true;
+      if (config['logInput'] === false) activation = 'softplus';
+    }
+    return { label, config, lossName, head: 'regression', units: 1, activation, encoding: POSITIVE_REGRESSION.has(lossName) ? 'positiveValue' : 'value' };
+  }
+  if (task === 'binary') {
+    if (BINARY_MARGIN.has(lossName)) {
+      return { label, config, lossName, head: 'margin', units: 1, activation: 'linear', encoding: 'signed' };
+    }
+    if (SPARSE.has(lossName) || (CATEGORICAL.has(lossName) && lossName !== 'polyCrossentropy' && lossName !== 'generalizedCrossentropy')) {
+      const margin = MULTICLASS_MARGIN.has(lossName);
+      return {
+        label, config, lossName, units: 2,
+        head: margin ? 'margin' : logits ? 'logits' : 'probability',
+        activation: margin || logits ? 'linear' : 'softmax',
+        encoding: SPARSE.has(lossName) ? 'sparse' : 'onehot',
+      };
+    }
+    return { label, config, lossName, head: logits ? 'logits' : 'probability', units: 1, activation: logits ? 'linear' : 'sigmoid', encoding: 'binary01' };
+  }
+  // multiclass
+  if (BINARY.has(lossName)) {
+    const hint = BINARY_MARGIN.has(lossName) ? 'categoricalHinge' : 'categoricalCrossentropy or sparseCategoricalCrossentropy';
+    throw new UsageError(`--losses: ${lossName} is a binary loss; the task is multiclass (${numClasses} classes): use ${hint}`);
+  }
+  if (MULTICLASS_MARGIN.has(lossName)) {
+    return { label, config, lossName, head: 'margin', units: numClasses, activation: 'linear', encoding: 'onehot' };
+  }
+  return {
+    label, config, lossName, units: numClasses,
+    head: logits ? 'logits' : 'probability',
+    activation: logits ? 'linear' : 'softmax',
+    encoding: SPARSE.has(lossName) ? 'sparse' : 'onehot',
+  };
+}
+
+/** Resolves every candidate; duplicate labels get a numeric suffix. */
+export function resolveCandidates(inputs: CandidateInput[], task: Task, numClasses: number): LossCandidate[] {
+  if (inputs.length === 0) throw new UsageError('--losses: no losses to compare');
+  const seen = new Map<string, number>();
+  return inputs.map((input) => {
+    const candidate = resolveCandidate(input, task, numClasses);
+    const count = (seen.get(candidate.label) ?? 0) + 1;
+    seen.set(candidate.label, count);
+    return count === 1 ? candidate : { ...candidate, label: `${candidate.label} #${count}` };
+  });
+}
+
+/**
+ * The loss config for one training fold: `posWeight: "balanced"` → n_neg/n_pos and
+ * `classWeight: "balanced"` → n/(C·n_c), from the training fold's class counts.
+ */
+export function concreteConfig(candidate: LossCandidate, trainClassCounts: number[]): LossConfig {
+  const config: Record<string, unknown> = { ...candidate.config };
+  if (config['posWeight'] === 'balanced') {
+    const [neg = 0, pos = 0] = trainClassCounts;
+    config['posWeight'] = pos > 0 ? neg / pos : 1;
+  }
+  if (config['classWeight'] === 'balanced') {
+    const n = trainClassCounts.reduce((a, b) => a + b, 0);
+    const c = trainClassCounts.length;
+    config['classWeight'] = trainClassCounts.map((k) => (k > 0 ? n / (c * k) : 1));
+  }
+  return config as LossConfig;
+}

@@ -1,0 +1,236 @@
+/**
+ * Loading a dataset: CSV files (parsed by csv-parse) or the built-in demo datasets shipped in the
+ * package's datasets/ folder; column types, the target and the task. Nothing here is fitted to the
+ * data in a way that could leak between folds: imputation, one-hot levels and scaling live in
+ * preprocess.ts and are fitted per training fold.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { DataError, UsageError } from './errors.js';
+import type { Task } from './metrics.js';
+
+/** The built-in datasets and their default targets. */
+export const BUILTIN_DATASETS: Record<string, { target: string; description: string }> = {
+  breast_cancer: { target: 'benign', description: 'Breast Cancer Wisconsin (Diagnostic): 569 rows, 30 features, binary' },
+  digits: { target: 'digit', description: 'UCI handwritten digits 8x8: 1797 rows, 64 features, 10 classes' },
+  iris: { target: 'species', description: 'Fisher\'s iris: 150 rows, 4 features, 3 classes' },
+  penguins: { target: 'species', description: 'Palmer penguins: 344 rows, categoricals and NA values; species or body_mass_g' },
+};
+
+const MISSING = new Set(['', 'na', 'nan', 'n/a', 'null']);
+
+/** True for the cells treated as missing: empty, NA, NaN, N/A, null (any case). */
+export function isMissing(cell: string): boolean {
+  return MISSING.has(cell.trim().toLowerCase());
+}
+
+export type FeatureColumn =
+  | { name: string; kind: 'numeric'; values: Float64Array /* NaN = missing */ }
+  | { name: string; kind: 'categorical'; values: (string | null)[] /* null = missing */ };
+
+export interface Dataset {
+  /** The file path or `builtin:NAME`. */
+  source: string;
+  target: string;
+  task: Task;
+  /** Class labels as they appear in the file, sorted (numerically when numeric); empty for regression. */
+  classes: string[];
+  /** Class index (classification) or target value (regression), one per kept row. */
+  y: Float64Array;
+  features: FeatureColumn[];
+  n: number;
+  /** Missing feature cells (imputed per training fold). */
+  missingCells: number;
+  /** Rows dropped because the target was missing. */
+  droppedRows: number;
+  /** Things the user should know (e.g. a column read as categorical because of a stray text cell). */
+  warnings: string[];
+}
+
+export interface RawTable {
+  source: string;
+  header: string[];
+  rows: string[][];
+  /** The CSV line number of each row (for error messages). */
+  lines: number[];
+}
+
+/** The absolute path of a built-in dataset's CSV (datasets/ at the package root, from src/ or dist/). */
+export function builtinPath(name: string): string {
+  return fileURLToPath(new URL(`../datasets/${name}.csv`, import.meta.url));
+}
+
+/** Resolves `--data`: `builtin:NAME` or a path to a CSV file. */
+export function resolveDataPath(spec: string): { path: string; source: string; builtin?: string } {
+  if (spec.startsWith('builtin:')) {
+    const name = spec.slice('builtin:'.length);
+    if (!(name in BUILTIN_DATASETS)) {
+      throw new UsageError(`--data: unknown built-in dataset '${name}' (available: ${Object.keys(BUILTIN_DATASETS).map((n) => `builtin:${n}`).join(', ')})`);
+    }
+    return { path: builtinPath(name), source: spec, builtin: name };
+  }
+  if (!existsSync(spec)) throw new UsageError(`--data: file not found: ${spec}`);
+  return { path: spec, source: spec };
+}
+
+/** Parses CSV text (one header row). Malformed input raises a DataError naming the source and line. */
+export function parseCsv(text: string, source: string): RawTable {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, bom: true, trim: true }) as unknown as typeof records;
+  } catch (error) {
+    const e = error as { lines?: number; message: string };
+    const where = e.lines !== undefined ? `line ${e.lines}: ` : '';
+    throw new DataError(`${source}: ${where}malformed CSV: ${e.message}`);
+  }
+  if (records.length === 0) throw new DataError(`${source}: the file is empty (expected a header row and data rows)`);
+  const header = records[0]!.record;
+  const seen = new Set<string>();
+  header.forEach((name, i) => {
+    if (name === '') throw new DataError(`${source}: line ${records[0]!.info.lines}: column ${i + 1} of the header has no name`);
+    if (seen.has(name)) throw new DataError(`${source}: line ${records[0]!.info.lines}: duplicate column name '${name}' in the header`);
+    seen.add(name);
+  });
+  if (records.length < 2) throw new DataError(`${source}: no data rows after the header`);
+  return {
+    source,
+    header,
+    rows: records.slice(1).map((r) => r.record),
+    lines: records.slice(1).map((r) => r.info.lines),
+  };
+}
+
+/** Reads and parses the CSV that `--data` names (UsageError if it cannot be read). */
+export function readTable(spec: string): RawTable {
+  const { path, source } = resolveDataPath(spec);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--data: cannot read ${source}: ${(error as Error).message}`);
+  }
+  return parseCsv(text, source);
+}
+
+/** The default target: the built-in dataset's documented target, or the last column. */
+export function defaultTarget(spec: string, table: RawTable): string {
+  const name = spec.startsWith('builtin:') ? spec.slice('builtin:'.length) : undefined;
+  return (name && BUILTIN_DATASETS[name]?.target) || table.header[table.header.length - 1]!;
+}
+
+function asNumber(cell: string): number | undefined {
+  if (cell.trim() === '') return undefined;
+  const x = Number(cell);
+  return Number.isFinite(x) ? x : undefined;
+}
+
+export type TaskOption = 'auto' | Task;
+
+/** The largest number of distinct integer values a numeric target may have to be read as classes. */
+export const MAX_AUTO_CLASSES = 20;
+
+/**
+ * The task for a target column: text labels are classes; numbers are classes when they are integers
+ * with at most 20 distinct values (or only two distinct values), otherwise regression.
+ */
+export function inferTask(values: readonly string[]): Task {
+  const distinct = new Set(values);
+  const numbers = values.map(asNumber);
+  const numeric = numbers.every((x) => x !== undefined);
+  if (!numeric || distinct.size <= 2) return distinct.size <= 2 ? 'binary' : 'multiclass';
+  const integers = numbers.every((x) => Number.isInteger(x));
+  if (integers && distinct.size <= MAX_AUTO_CLASSES) return 'multiclass';
+  return 'regression';
+}
+
+function sortLabels(labels: string[]): string[] {
+  const numeric = labels.every((l) => asNumber(l) !== undefined);
+  return labels.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Builds the dataset: target and task resolved and checked, feature columns typed. */
+export function buildDataset(table: RawTable, target: string, taskOption: TaskOption = 'auto'): Dataset {
+  const { source, header, rows, lines } = table;
+  const targetIndex = header.indexOf(target);
+  if (targetIndex < 0) {
+    throw new UsageError(`--target: ${source} has no column '${target}' (columns: ${header.join(', ')})`);
+  }
+  const warnings: string[] = [];
+  const kept: number[] = [];
+  rows.forEach((row, i) => {
+    if (!isMissing(row[targetIndex]!)) kept.push(i);
+  });
+  const droppedRows = rows.length - kept.length;
+  if (droppedRows > 0) warnings.push(`${droppedRows} row(s) with a missing target '${target}' were dropped`);
+  if (kept.length < 2) throw new DataError(`${source}: column '${target}' has fewer than two rows with a value`);
+  const targetValues = kept.map((i) => rows[i]![targetIndex]!);
+
+  const inferred = inferTask(targetValues);
+  let task: Task = taskOption === 'auto' ? inferred : taskOption;
+  const distinct = sortLabels([...new Set(targetValues)]);
+  let classes: string[] = [];
+  let y: Float64Array;
+  if (task === 'regression') {
+    const bad = targetValues.findIndex((v) => asNumber(v) === undefined);
+    if (bad >= 0) {
+      throw new UsageError(`--task regression: ${source}: line ${lines[kept[bad]!]}: target '${target}' holds '${targetValues[bad]}', not a number`);
+    }
+    y = Float64Array.from(targetValues, Number);
+    if (new Set(y).size < 2) throw new DataError(`${source}: target column '${target}' has a single value (${y[0]}): nothing to learn`);
+  } else {
+    if (distinct.length < 2) {
+      throw new DataError(`${source}: target column '${target}' has a single class ('${distinct[0]}'): classification needs at least two`);
+    }
+    if (task === 'binary' && distinct.length > 2) {
+      throw new UsageError(`--task binary: target '${target}' in ${source} has ${distinct.length} classes (${distinct.slice(0, 5).join(', ')}…); use --task multiclass`);
+    }
+    if (task === 'multiclass' && distinct.length === 2) task = 'binary';
+    classes = distinct;
+    const index = new Map(classes.map((c, i) => [c, i]));
+    y = Float64Array.from(targetValues, (v) => index.get(v)!);
+    const counts = classes.map((_, c) => y.filter((v) => v === c).length);
+    const rare = classes.filter((_, c) => counts[c]! < 2);
+    if (rare.length > 0) warnings.push(`class(es) ${rare.join(', ')} of '${target}' have a single row: they cannot appear in both training and test folds`);
+  }
+
+  let missingCells = 0;
+  const features: FeatureColumn[] = [];
+  header.forEach((name, col) => {
+    if (col === targetIndex) return;
+    const cells = kept.map((i) => rows[i]![col]!);
+    const missing = cells.map(isMissing);
+    missingCells += missing.filter(Boolean).length;
+    const nonNumeric = cells.findIndex((c, i) => !missing[i] && asNumber(c) === undefined);
+    const present = missing.filter((m) => !m).length;
+    if (present === 0) {
+      warnings.push(`column '${name}' has no values and was ignored`);
+      return;
+    }
+    if (nonNumeric < 0) {
+      features.push({ name, kind: 'numeric', values: Float64Array.from(cells, (c, i) => (missing[i] ? NaN : Number(c))) });
+      return;
+    }
+    const numericShare = cells.filter((c, i) => !missing[i] && asNumber(c) !== undefined).length / present;
+    if (numericShare >= 0.9) {
+      warnings.push(`column '${name}' is mostly numbers but line ${lines[kept[nonNumeric]!]} holds '${cells[nonNumeric]}': it was read as categorical`);
+    }
+    features.push({ name, kind: 'categorical', values: cells.map((c, i) => (missing[i] ? null : c)) });
+  });
+  if (features.length === 0) throw new DataError(`${source}: no feature columns besides the target '${target}'`);
+  return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, warnings };
+}
+
+/** Reads `--data` and builds the dataset (target defaulting to the built-in's target or the last column). */
+export function loadDataset(spec: string, options: { target?: string; task?: TaskOption } = {}): Dataset {
+  const table = readTable(spec);
+  return buildDataset(table, options.target ?? defaultTarget(spec, table), options.task ?? 'auto');
+}
+
+/** Class counts of a classification dataset (index-aligned with `classes`), over `rows` (default: all rows). */
+export function classCounts(data: Dataset, rows?: readonly number[]): number[] {
+  const counts = new Array<number>(data.classes.length).fill(0);
+  if (rows) for (const r of rows) counts[data.y[r]!]! += 1;
+  else for (const c of data.y) counts[c]! += 1;
+  return counts;
+}

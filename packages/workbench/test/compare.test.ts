@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, defaultCandidates } from '../src/candidates.js';
+import { parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
+import { loadDataset } from '../src/data.js';
+import { UsageError } from '../src/errors.js';
+import { repeatedKFold } from '../src/folds.js';
+import { formatCompare } from '../src/format.js';
+import { useBackend } from '../../lossforge/test/helpers/backends.js';
+
+await useBackend('cpu');
+
+/** A result without its timings (which differ from run to run). */
+const stable = (r: CompareResult) => r.losses.map(({ seconds: _seconds, ...rest }) => rest);
+
+const tiny: CompareSettings = {
+  data: 'builtin:iris',
+  task: 'auto',
+  folds: 2,
+  repeats: 1,
+  epochs: 2,
+  batchSize: 32,
+  hidden: [4],
+  learningRate: 0.05,
+  seed: 5,
+  alpha: 0.05,
+  workers: 1,
+};
+
+test('the same seed gives the same table; another seed gives another', async () => {
+  const a = await runCompare({ ...tiny, losses: ['categoricalCrossentropy', 'categoricalHinge'] });
+  const b = await runCompare({ ...tiny, losses: ['categoricalCrossentropy', 'categoricalHinge'] });
+  assert.deepEqual(stable(a), stable(b));
+  assert.equal(formatCompare(a).split('\n').slice(0, -1).join('\n'), formatCompare(b).split('\n').slice(0, -1).join('\n'));
+  const c = await runCompare({ ...tiny, seed: 6, losses: ['categoricalCrossentropy', 'categoricalHinge'] });
+  assert.notDeepEqual(
+    c.losses.map((l) => l.metrics['logLoss']!.values),
+    a.losses.map((l) => l.metrics['logLoss']!.values),
+  );
+});
+
+test('worker threads (piscina) give the same results as the main thread', async () => {
+  const settings = { ...tiny, losses: ['categoricalCrossentropy', 'polyCrossentropy'] };
+  const local = await runCompare(settings);
+  const pooled = await runCompare({ ...settings, workers: 2 });
+  assert.deepEqual(stable(pooled), stable(local));
+  assert.equal(pooled.timing.workers, 2);
+});
+
+test('compare ranks, summarizes and tests the default multiclass losses', async () => {
+  const r = await runCompare(tiny);
+  assert.deepEqual(r.losses.map((l) => l.rank), [1, 2, 3, 4, 5]);
+  assert.equal(r.losses.length, defaultCandidates('multiclass').length);
+  assert.equal(r.settings.metric, 'balancedAccuracy');
+  const means = r.losses.map((l) => l.metrics['balancedAccuracy']!.mean);
+  assert.deepEqual([...means].sort((x, y) => y - x), means, 'ranked best first');
+  assert.equal(r.losses[0]!.vsBest, null);
+  for (const l of r.losses.slice(1)) assert.ok(l.vsBest && l.vsBest.p >= 0 && l.vsBest.p <= 1);
+  for (const l of r.losses) {
+    assert.equal(l.metrics['accuracy']!.values.length, 2);
+    assert.equal(l.curve.length, 2);
+    assert.equal(l.confusion!.flat().reduce((a, b) => a + b, 0), 150, 'every row predicted once');
+  }
+  assert.equal(r.splits.length, 10);
+});
+
+test('regression compare on penguins: categoricals, missing values and target scaling', async () => {
+  const r = await runCompare({ ...tiny, data: 'builtin:penguins', target: 'body_mass_g', losses: ['mse', 'huber'], epochs: 3 });
+  assert.equal(r.dataset.task, 'regression');
+  assert.equal(r.settings.metric, 'rmse');
+  assert.ok(r.dataset.missingCells > 0);
+  for (const l of r.losses) {
+    assert.deepEqual(Object.keys(l.metrics), ['rmse', 'mae', 'mape', 'r2']);
+    assert.ok(l.residuals!.length > 300);
+    // predictions are mapped back to grams: residual scale is that of the target (std ≈ 800 g)
+    assert.ok(l.metrics['rmse']!.mean > 50 && l.metrics['rmse']!.mean < 5000, `rmse ${l.metrics['rmse']!.mean}`);
+  }
+});
+
+test('rankAndTest: NaN (diverged) ranks last and significance is Holm-adjusted', () => {
+  const mk = (label: string, values: number[]) => ({
+    label, lossName: label, config: { name: label }, head: 'logits' as const, activation: 'linear' as const,
+    metrics: { accuracy: { mean: values.reduce((a, b) => a + b, 0) / values.length, std: 0, values } },
+    diverged: 0, seconds: 0, curve: [],
+  });
+  const ranked = rankAndTest(
+    [mk('nan', [NaN, NaN, NaN, NaN]), mk('good', [0.9, 0.92, 0.91, 0.93]), mk('bad', [0.5, 0.52, 0.49, 0.51])],
+    'accuracy', 0.25, 0.05,
+  );
+  assert.deepEqual(ranked.map((r) => r.label), ['good', 'bad', 'nan']);
+  assert.ok(ranked[1]!.vsBest!.significant);
+  assert.ok(ranked[1]!.vsBest!.pHolm >= ranked[1]!.vsBest!.p);
+});
+
+test('candidates: output heads and target encodings per loss', () => {
+  const bce = resolveCandidate('binaryCrossentropy', 'binary', 2);
+  assert.deepEqual([bce.head, bce.activation, bce.encoding, bce.config['fromLogits']], ['logits', 'linear', 'binary01', true]);
+  const probs = resolveCandidate({ name: 'binaryCrossentropy', fromLogits: false }, 'binary', 2);
+  assert.deepEqual([probs.head, probs.activation], ['probability', 'sigmoid']);
+  const hinge = resolveCandidate('hinge', 'binary', 2);
+  assert.deepEqual([hinge.head, hinge.activation, hinge.encoding], ['margin', 'linear', 'signed']);
+  const sparse = resolveCandidate('sparseCategoricalCrossentropy', 'multiclass', 3);
+  assert.deepEqual([sparse.units, sparse.encoding], [3, 'sparse']);
+  const poisson = resolveCandidate('poisson', 'regression', 0);
+  assert.equal(poisson.config['logInput'], true);
+  const labelled = resolveCandidates([{ name: 'huber', delta: 2 }, 'huber', 'huber'], 'regression', 0).map((c) => c.label);
+  assert.deepEqual(labelled, ['huber(delta=2)', 'huber', 'huber #2']);
+});
+
+test('compare resolves posWeight "balanced" from each training fold (n_neg / n_pos)', async () => {
+  const r = await runCompare({ ...tiny, data: 'builtin:breast_cancer', losses: [{ name: 'binaryCrossentropy', posWeight: 'balanced' }] });
+  const data = loadDataset('builtin:breast_cancer');
+  const folds = repeatedKFold(data.n, 2, 1, tiny.seed, data.y);
+  for (const split of r.splits) {
+    const train = folds.find((f) => f.fold === split.fold)!.train;
+    const pos = train.filter((i) => data.y[i] === 1).length;
+    assert.equal(split.lossConfig['posWeight'], (train.length - pos) / pos);
+    assert.equal(split.lossConfig['fromLogits'], true);
+  }
+});
+
+test('candidates: posWeight / classWeight "balanced" come from the training fold counts', () => {
+  const c = resolveCandidate({ name: 'binaryCrossentropy', posWeight: 'balanced' }, 'binary', 2);
+  assert.equal(concreteConfig(c, [30, 10])['posWeight'], 3);
+  const w = resolveCandidate({ name: 'categoricalCrossentropy', classWeight: 'balanced' }, 'multiclass', 3);
+  assert.deepEqual(concreteConfig(w, [10, 20, 30])['classWeight'], [2, 1, 60 / 90]);
+});
+
+test('candidates: bad names, options and task mismatches are usage errors', () => {
+  assert.throws(() => resolveCandidate('nosuchloss', 'binary', 2), (e: unknown) => e instanceof UsageError && /nosuchloss/.test(e.message));
+  assert.throws(() => resolveCandidate({ name: 'huber', delta: -1 }, 'regression', 0), (e: unknown) => e instanceof UsageError && /delta/.test(e.message));
+  assert.throws(() => resolveCandidate('hinge', 'multiclass', 3), /categoricalHinge/);
+  assert.throws(() => resolveCandidate('binaryCrossentropy', 'regression', 0), /classification loss/);
+  assert.throws(() => resolveCandidate({ name: 'huber', classWeight: 'balanced' }, 'regression', 0), /no classWeight/);
+  assert.throws(() => parseLossList('[{"nope": 1}]'), /must be a loss name/);
+  assert.throws(() => parseLossList('{bad json'), /invalid JSON/);
+  assert.deepEqual(parseLossList('mse, mae'), ['mse', 'mae']);
+  assert.deepEqual(parseLossList('{"name":"huber","delta":2}'), [{ name: 'huber', delta: 2 }]);
+  assert.deepEqual(parseLossList('mse,{"name":"quantile","quantile":0.9},{"name":"a,b"}'), ['mse', { name: 'quantile', quantile: 0.9 }, { name: 'a,b' }]);
+  assert.deepEqual(parseLossList('["mse",{"name":"huber"}]'), ['mse', { name: 'huber' }]);
+});
+
+test('parseModel reads mlp:SIZES and linear', () => {
+  assert.deepEqual(parseModel('mlp:64,32'), [64, 32]);
+  assert.deepEqual(parseModel('linear'), []);
+  assert.throws(() => parseModel('cnn:3'), /--model/);
+  assert.throws(() => parseModel('mlp:0'), /--model/);
+});

@@ -1,9 +1,0 @@
-import './gradients.js'; // fills the gradients tfjs lacks (comparisons), see gradients.ts
-export { LossInputError } from './errors.js';
-export { setValueChecks, valueChecksEnabled } from './config.js';
-export { defineLoss, type Loss, type LossCall, type LossConfig, type LossDefinition, type LossFactory, type LossOptions, type Layout, type PerSample, type ValueRules } from './loss.js';
-export { REDUCTIONS, type Reduction } from './reduce.js';
-export { get, fromConfig, list, type Alias } from './registry.js';
-export * as option from './options.js';
-export * as numerics from './numerics.js';
-export type { TensorInput, ValueRule } from './validate.js';
