@@ -4,7 +4,7 @@
  */
 export * as losses from './losses/index.js';
 export { defineLoss, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
-export type { Loss, LossCall, LossConfig, LossDefinition, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export type { Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';
 export * as gan from './losses/gan.js';
 export * from './training/index.js';

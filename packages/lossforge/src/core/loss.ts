@@ -142,7 +142,7 @@ export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinitio
   }) as LossFactory<S>;
   Object.defineProperty(factory, 'name', { value: definition.name });
   Object.defineProperty(factory, 'lossName', { value: definition.name, enumerable: true });
-  register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace });
+  register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace, options: specs });
   return factory;
 }
 

@@ -4,7 +4,7 @@
  */
 import { describeValue, LossInputError } from './errors.js';
 import type { Loss, LossConfig, LossFactory } from './loss.js';
-import type { OptionValue } from './options.js';
+import type { OptionSpecs, OptionValue } from './options.js';
 
 /**
  * Another name for a loss: a plain string, or a name that also presets options, as PyTorch's
@@ -17,8 +17,19 @@ interface AliasTarget {
   preset: Record<string, OptionValue>;
 }
 
+/** What the registry knows about a loss: its name, its aliases (with their presets) and its option specs. */
+export interface LossDescription {
+  /** The registered name, e.g. `'huber'`. */
+  readonly name: string;
+  /** Every alias, in the order the definition gives them; `options` is the preset (empty for a plain alias). */
+  readonly aliases: readonly { readonly alias: string; readonly options: Readonly<Record<string, OptionValue>> }[];
+  /** The option specs, `reduction` included: each with its `default` and `expected` (the allowed values, in words). */
+  readonly options: Readonly<OptionSpecs>;
+}
+
 const factories = new Map<string, LossFactory>();
 const aliases = new Map<string, AliasTarget>();
+const descriptions = new Map<string, LossDescription>();
 
 /** Names match regardless of case, `_`, `-` and spaces: `binary_crossentropy` finds `binaryCrossentropy`. */
 function key(name: string): string {
@@ -26,7 +37,10 @@ function key(name: string): string {
 }
 
 /** Adds a factory under its name and aliases. A taken name throws unless `replace` is set. */
-export function register(factory: LossFactory, names: { aliases?: readonly Alias[]; replace?: boolean } = {}): void {
+export function register(
+  factory: LossFactory,
+  names: { aliases?: readonly Alias[]; replace?: boolean; options?: OptionSpecs } = {},
+): void {
   const name = factory.lossName;
   const targets = (names.aliases ?? []).map((a) => (typeof a === 'string' ? { alias: a, options: {} } : a));
   for (const n of [name, ...targets.map((t) => t.alias)]) {
@@ -37,6 +51,20 @@ export function register(factory: LossFactory, names: { aliases?: readonly Alias
   }
   factories.set(key(name), factory);
   for (const { alias, options } of targets) aliases.set(key(alias), { name, preset: { ...options } });
+  descriptions.set(key(name), Object.freeze({
+    name,
+    aliases: Object.freeze(targets.map(({ alias, options }) => Object.freeze({ alias, options: Object.freeze({ ...options }) }))),
+    options: Object.freeze({ ...(names.options ?? {}) }),
+  }));
+}
+
+/**
+ * Read-only: the name, aliases and option specs of the loss registered under `name` (or one of its
+ * aliases), or undefined. The docs' alias and option tables are generated from it (scripts/docs/tables.ts).
+ */
+export function describe(name: string): LossDescription | undefined {
+  const found = lookup(name);
+  return found && descriptions.get(key(found.factory.lossName));
 }
 
 /** The factory registered under `name` or one of its aliases (with the alias's preset options), or undefined. */

@@ -1,6 +1,7 @@
 /** The catalog: `losses.<name>(options)` factories, plus `get`, `fromConfig` and `list`. */
 import * as registry from '../core/registry.js';
 import type { Loss, LossConfig } from '../core/loss.js';
+import type { LossDescription } from '../core/registry.js';
 import * as classification from './classification.js';
 import * as divergence from './divergence.js';
 import * as margin from './margin.js';
@@ -46,4 +47,16 @@ export function fromConfig(config: LossConfig): Loss {
 export function list(): string[] {
   withBuiltIns();
   return registry.list();
+}
+
+/**
+ * Read-only: what the registry knows about a loss (by name or alias): its name, aliases with their
+ * preset options, and option specs (default and allowed values). Undefined for an unknown name.
+ *
+ * @example
+ * losses.describe('mse')?.name; // 'meanSquaredError'
+ */
+export function describe(name: string): LossDescription | undefined {
+  withBuiltIns();
+  return registry.describe(name);
 }
