@@ -1,0 +1,91 @@
+/**
+ * Every code example runs: the ```ts blocks of README.md and docs/*.md (complete modules importing the
+ * packages by name), and every `@example` of both packages' doc comments (with `tf`, the package's
+ * exports and the fixtures of scripts/docs/check.ts in scope). A line that states its value in a
+ * comment (`// 0.35`, `// ≈ 0.5108`) is checked. Snippets marked `// not run: <why>` are skipped.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as lossforge from 'lossforge';
+import { useBackend } from '../packages/lossforge/test/helpers/backends.js';
+import { allSnippets, instrument, NOT_RUN, statedValue, type Snippet } from '../scripts/docs/snippets.js';
+import { FIXTURES } from '../scripts/docs/check.js';
+
+await useBackend('cpu');
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Under the repository, so that 'lossforge' and '@lossforge/workbench' resolve as in a user's project.
+const OUT = join(ROOT, 'node_modules', '.cache', 'lossforge-doc-examples');
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const CHECK = JSON.stringify(pathToFileURL(join(ROOT, 'scripts', 'docs', 'check.ts')).href);
+
+const mentions = (code: string, name: string) =>
+  new RegExp(`(?<![\\w$.'"])${name.replace(/\$/g, '\\$')}(?![\\w$'"])`).test(code) &&
+  !new RegExp(`(?:const|let|var|function|class)\\s+${name}\\b`).test(code);
+
+/** The module a snippet runs as, and how many stated values it checks. */
+async function moduleFor(snippet: Snippet): Promise<{ text: string; checks: number }> {
+  const { code, checks } = instrument(snippet.code, snippet.where);
+  const header = [`import { __check, FIXTURES as __fixtures } from ${CHECK};`];
+  if (snippet.kind === 'example') {
+    const pkg = snippet.pkg === 'lossforge' ? lossforge : await import('@lossforge/workbench');
+    const names = Object.keys(pkg).filter((n) => mentions(snippet.code, n));
+    header.push(
+      "import * as tf from '@tensorflow/tfjs';",
+      `import * as __pkg from '${snippet.pkg}';`,
+      `const { ${names.join(', ')} } = __pkg;`,
+      ...Object.keys(FIXTURES).filter((n) => mentions(snippet.code, n)).map((n) => `const ${n} = __fixtures.${n}() as any;`),
+    );
+  }
+  return { text: `${header.join('\n')}\n${code}\n`, checks };
+}
+
+let counter = 0;
+async function run(snippet: Snippet): Promise<number> {
+  const { text, checks } = await moduleFor(snippet);
+  const file = join(OUT, `${String(++counter).padStart(3, '0')}-${snippet.where.replace(/[^\w]+/g, '_')}.mts`);
+  writeFileSync(file, text);
+  await import(pathToFileURL(file).href);
+  return checks;
+}
+
+const snippets = allSnippets(ROOT);
+const skipped = snippets.filter((s) => NOT_RUN.test(s.code));
+let ran = 0;
+let checked = 0;
+
+for (const snippet of snippets) {
+  const reason = NOT_RUN.exec(snippet.code) ? snippet.code.split('\n')[0]!.replace(/^\s*\/\/\s*/, '') : undefined;
+  test(`${snippet.where}`, { skip: reason }, async () => {
+    checked += await run(snippet);
+    ran++;
+  });
+}
+
+test('the examples are many, most state a value that is checked, and few are left out', () => {
+  assert.equal(ran, snippets.length - skipped.length);
+  assert.ok(ran >= 60, `${ran} snippets ran`);
+  assert.ok(checked >= 25, `${checked} stated values checked`);
+  assert.ok(skipped.length <= 12, `${skipped.length} snippets marked 'not run': ${skipped.map((s) => s.where).join(', ')}`);
+});
+
+test('a stated value that the code does not give fails the example', async () => {
+  const wrong: Snippet = { where: 'test:1', kind: 'example', pkg: 'lossforge', code: 'losses.huber({ delta: 1 })(tf.tensor2d([[0]]), tf.tensor2d([[3]])); // 2.4' };
+  await assert.rejects(run(wrong), /test:1: the comment states 2\.4, the code gives 2\.5/);
+  const approx: Snippet = { where: 'test:2', kind: 'markdown', code: 'const v = Math.log(Math.cosh(1)); // ≈ 0.4339' };
+  await assert.rejects(run(approx), /test:2: the comment states 0\.4339/);
+  assert.equal(await run({ ...approx, code: 'const v = Math.log(Math.cosh(1)); // ≈ 0.4338' }), 1);
+});
+
+test('stated values: numbers after = or ≈, arrays, quoted strings; prose states none', () => {
+  assert.deepEqual(statedValue('(0.7 + 0) / 2 = 0.35'), { value: 0.35, approx: false });
+  assert.deepEqual(statedValue('−1/√2 ≈ −0.7071'), { value: -0.7071, approx: true });
+  assert.deepEqual(statedValue('[1.375, 0.02]'), { value: [1.375, 0.02], approx: false });
+  assert.deepEqual(statedValue("'meanSquaredError'"), { value: 'meanSquaredError', approx: false });
+  assert.equal(statedValue('a scalar: the mean over the batch'), undefined);
+  assert.equal(statedValue('e.g. [[3, 1, 5, 1], [2]]'), undefined);
+});
