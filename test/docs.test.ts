@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as lossforge from 'lossforge';
 import { useBackend } from '../packages/lossforge/test/helpers/backends.js';
 import { allSnippets, instrument, NOT_RUN, statedValue, type Snippet } from '../scripts/docs/snippets.js';
-import { FIXTURES } from '../scripts/docs/check.js';
+import { FIXTURES, FIXTURES_BY_FILE } from '../scripts/docs/check.js';
 
 await useBackend('cpu');
 
@@ -32,13 +32,29 @@ async function moduleFor(snippet: Snippet): Promise<{ text: string; checks: numb
   const { code, checks } = instrument(snippet.code, snippet.where);
   const header = [`import { __check, FIXTURES as __fixtures } from ${CHECK};`];
   if (snippet.kind === 'example') {
-    const pkg = snippet.pkg === 'lossforge' ? lossforge : await import('@lossforge/workbench');
-    const names = Object.keys(pkg).filter((n) => mentions(snippet.code, n));
+    // In scope: tf, the package's exports, the members of lossforge's `losses` namespace and of
+    // 'lossforge/node' (examples next to their definition use them unqualified), and the fixtures.
+    const scope: Record<string, string> = {};
+    const add = (from: string, names: string[]) => names.forEach((n) => (scope[n] ??= `${from}.${n}`));
+    if (snippet.pkg === 'lossforge') {
+      add('__pkg', Object.keys(lossforge));
+      add('__pkg.losses', Object.keys(lossforge.losses));
+      add('__node', Object.keys(await import('lossforge/node')));
+    } else {
+      add('__pkg', Object.keys(await import('@lossforge/workbench')));
+    }
+    const fixtures = { ...FIXTURES, ...Object.entries(FIXTURES_BY_FILE).find(([file]) => snippet.where.replace(/:\d+$/, '').endsWith(file))?.[1] };
     header.push(
       "import * as tf from '@tensorflow/tfjs';",
       `import * as __pkg from '${snippet.pkg}';`,
-      `const { ${names.join(', ')} } = __pkg;`,
-      ...Object.keys(FIXTURES).filter((n) => mentions(snippet.code, n)).map((n) => `const ${n} = __fixtures.${n}() as any;`),
+      "import * as __node from 'lossforge/node';",
+      "import { FIXTURES_BY_FILE as __byFile } from " + CHECK + ';',
+      ...Object.keys(scope).filter((n) => mentions(snippet.code, n)).map((n) => `const ${n} = ${scope[n]};`),
+      ...Object.keys(fixtures).filter((n) => mentions(snippet.code, n)).map((n) =>
+        n in FIXTURES && fixtures[n] === FIXTURES[n]
+          ? `const ${n} = __fixtures.${n}() as any;`
+          : `const ${n} = Object.entries(__byFile).find(([f]) => ${JSON.stringify(snippet.where)}.includes(f))![1].${n}!() as any;`,
+      ),
     );
   }
   return { text: `${header.join('\n')}\n${code}\n`, checks };
@@ -66,7 +82,8 @@ for (const snippet of snippets) {
   });
 }
 
-test('the examples are many, most state a value that is checked, and few are left out', () => {
+test('the examples are many, most state a value that is checked, and few are left out', (t) => {
+  t.diagnostic(`${ran} snippets ran (${snippets.filter((s) => s.kind === 'markdown').length} docs blocks, ${snippets.filter((s) => s.kind === 'example').length} @examples), ${checked} stated values checked, ${skipped.length} marked 'not run'`);
   assert.equal(ran, snippets.length - skipped.length);
   assert.ok(ran >= 60, `${ran} snippets ran`);
   assert.ok(checked >= 25, `${checked} stated values checked`);

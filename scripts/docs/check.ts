@@ -57,4 +57,41 @@ export const FIXTURES: Record<string, () => unknown> = {
   /** Two batches of 2 vectors of dimension 8, for pair losses. */
   x1: () => tf.randomNormal([2, 8], 0, 1, 'float32', 4),
   x2: () => tf.randomNormal([2, 8], 0, 1, 'float32', 5),
+  /** Held-out data like x and y: 8 samples. */
+  xTest: () => tf.randomNormal([8, 4], 0, 1, 'float32', 6),
+  yTest: () => tf.tensor2d([1, 0, 0, 1, 0, 1, 1, 0], [8, 1]),
+  /** linearCrossentropy's inputs: hidden [8, 16], an output weight [16, 50], token ids [8]. */
+  hidden: () => tf.randomNormal([8, 16], 0, 1, 'float32', 7),
+  outputWeight: () => tf.randomNormal([16, 50], 0, 0.1, 'float32', 8),
+  tokenIds: () => tf.tensor1d([3, 14, 15, 9, 26, 5, 35, 8], 'int32'),
+  /** A GAN: generator 4 → 8, critic 8 → 1 (ReLU), a real and a fake batch of 8, noise z, each model's variables. */
+  generator: () => GAN.generator,
+  critic: () => GAN.critic,
+  real: () => tf.randomNormal([8, 8], 0, 1, 'float32', 9),
+  fake: () => tf.randomNormal([8, 8], 0, 1, 'float32', 10),
+  z: () => tf.randomNormal([8, 4], 0, 1, 'float32', 11),
+  genVars: () => GAN.generator.trainableWeights.map((w) => w.read() as tf.Variable),
+  criticVars: () => GAN.critic.trainableWeights.map((w) => w.read() as tf.Variable),
+  /** Segmentation: 0/1 masks [2, 4, 4, 3] and an integer label map [2, 4, 4] (255 = void). */
+  masks: () => tf.cast(tf.greater(tf.randomUniform([2, 4, 4, 3], 0, 1, 'float32', 12), 0.6), 'float32'),
+  labelMap: () => tf.tensor3d(Array.from({ length: 32 }, (_, i) => (i === 5 ? 255 : i % 3)), [2, 4, 4], 'int32'),
+};
+
+/** Overrides of FIXTURES for the examples of one source file (its path ends with the key). */
+export const FIXTURES_BY_FILE: Record<string, Record<string, () => unknown>> = {
+  /** Segmentation logits [2, 4, 4, 3], the shape of `masks`. */
+  'losses/segmentation.ts': { logits: () => tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 13) },
+};
+
+const GAN = {
+  get generator() {
+    return (this._generator ??= tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8 })] }));
+  },
+  get critic() {
+    return (this._critic ??= tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [8], units: 16, activation: 'relu' }), tf.layers.dense({ units: 1 })],
+    }));
+  },
+  _generator: undefined as tf.Sequential | undefined,
+  _critic: undefined as tf.Sequential | undefined,
 };

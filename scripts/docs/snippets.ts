@@ -152,7 +152,7 @@ export function instrument(code: string, where: string): { code: string; checks:
     const declared = /^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=/.exec(statement);
     checks++;
     if (declared) return `${codePart.replace(/;?\s*$/, ';')} __check(${at}, ${declared[1]}, ${expected}, ${stated.approx});`;
-    if (/^(import|export|return|if|for|while|throw)\b/.test(statement)) {
+    if (/^(import|export|return|if|for|while|throw|const|let|var)\b/.test(statement)) {
       checks--;
       return line;
     }

@@ -24,6 +24,7 @@ const SCHEME = 'file://';
  * An IOHandler reading and writing `path`: a directory (holding model.json and weights.bin) or the
  * path of a `.json` file (weights.bin is written beside it).
  * @example
+ * // not run: writes ./models/cancer (docs/training.md runs it in a temporary directory)
  * await saveModel(model, fileSystem('./models/cancer'));   // or saveModel(model, 'file://./models/cancer')
  */
 export function fileSystem(path: string): tf.io.IOHandler {

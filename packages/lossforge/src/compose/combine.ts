@@ -80,6 +80,7 @@ function weightedLoss(task: Task & { weight: number }): WeightedLoss {
  * Choose it when the relative importance of the tasks is known; when it is not, see
  * `uncertaintyWeighting`, which learns the weights.
  * @example
+ * // not run: needs a model with outputs 'price' and 'category' (docs/multi-task.md runs a whole one)
  * const loss = combine({ price: [losses.huber(), 1], category: [losses.categoricalCrossentropy(), 0.2] });
  * model.compile({ optimizer: 'adam', loss: loss.losses });
  * const total = loss({ price: yPrice, category: yCat }, model.apply(x) as tf.Tensor[]); // custom loop

@@ -59,6 +59,7 @@ function initialLogVarianceSpec(count: number): OptionSpec<number | number[] | u
  * `model.fit` does not train them (tfjs-layers only updates the model's own weights), so use a
  * custom loop. Call `dispose()` when done.
  * @example
+ * // not run: needs your multi-output model, data and optimizer (docs/multi-task.md runs a whole one)
  * const loss = uncertaintyWeighting({ depth: losses.meanSquaredError(), labels: losses.categoricalCrossentropy() });
  * optimizer.minimize(() => loss({ depth: d, labels: y }, model.apply(x) as tf.Tensor[]), false, [...vars, ...loss.logVariances]);
  */

@@ -123,14 +123,15 @@ const CALL_ENTRIES = ['sampleWeight', 'mask'];
  * Builds and registers a loss factory from a definition. Every built-in loss is made this way, so a
  * user's loss gets the same validation, weights, masks, reductions, config and registry.
  *
+ * Annotated as free of side effects for bundlers: the registration is one, but a factory nobody
+ * references can go, and `losses.get` keeps every built-in (see src/losses/index.ts).
+ *
  * @example
  * const scaledAbs = defineLoss({
  *   name: 'scaledAbs', layout: 'elementwise', options: { scale: option.number(2, { min: 0 }) },
  *   compute: (yTrue, yPred, { scale }) => tf.mul(scale, tf.abs(tf.sub(yTrue, yPred))),
  * });
- *
- * Annotated as free of side effects for bundlers: the registration is one, but a factory nobody
- * references can go, and `losses.get` keeps every built-in (see src/losses/index.ts).
+ * scaledAbs()(tf.tensor2d([[1]]), tf.tensor2d([[4]])); // 2 · |1 − 4| = 6
  */
 /* @__NO_SIDE_EFFECTS__ */
 export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<S> {

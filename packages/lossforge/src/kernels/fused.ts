@@ -54,6 +54,7 @@ export type FusedFunction<O, R> = (yTrue: tf.Tensor, yPred: tf.Tensor, options: 
  * The `compute` of a built-in loss with a fused kernel: `fused` when `fusedAvailable(yPred)`, else
  * `composite` (the tfjs-ops formula, which `fused` also receives for what it does not fuse).
  * @example
+ * // not run: a fragment of a loss definition inside lossforge
  * compute: withFused(fusedBinaryFocal, binaryFocalValues),
  */
 export function withFused<O, R>(

@@ -107,8 +107,8 @@ function toLogits(fn: string, argument: string, x: unknown): tf.Tensor {
  * usual choice with spectral normalization (SNGAN, BigGAN); `wasserstein` only with a Lipschitz
  * constraint (gradient penalty); `leastSquares` gives smoother gradients than cross-entropy.
  * @example
- * const dLoss = gan.discriminatorLoss('nonSaturating', critic(real), critic(fake), { labelSmoothing: 0.1 });
- * const gLoss = gan.generatorLoss('nonSaturating', critic(generator(z)));
+ * const dLoss = gan.discriminatorLoss('nonSaturating', critic.apply(real), critic.apply(fake), { labelSmoothing: 0.1 });
+ * const gLoss = gan.generatorLoss('nonSaturating', critic.apply(generator.apply(z)));
  */
 export function discriminatorLoss(
   kind: GanKind,

@@ -64,6 +64,7 @@ const LOAD_OPTIONS = { compile: option.boolean(true), loss: option.checkedWhereU
  * (`indexeddb://`, `localstorage://`, `downloads://`, `http(s)://`; `file://` in Node after importing
  * `lossforge/node`).
  * @example
+ * // not run: indexeddb:// needs a browser (docs/training.md runs the Node version)
  * await saveModel(model, 'indexeddb://my-model');
  * const again = await loadModel('indexeddb://my-model'); // compiled, same loss and optimizer
  */

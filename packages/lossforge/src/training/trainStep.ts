@@ -28,6 +28,7 @@ const tool = 'trainStep';
  * two models, several losses per batch, schedules of your own. `call` (`sampleWeight`, `mask`, …)
  * is passed to the loss unchanged.
  * @example
+ * // not run: needs your GAN's models, optimizers and batches (docs/training.md runs a small one)
  * // GAN: update the discriminator, then the generator through the (frozen) discriminator.
  * const bce = losses.binaryCrossentropy({ fromLogits: true });
  * const dLoss = trainStep(disc, optD, bce, tf.concat([real, gen.predict(z)]), labels);
