@@ -13,3 +13,7 @@ export { withPenalties } from './penalties/index.js';
 export { combine, uncertaintyWeighting } from './compose/index.js';
 export { setFusedKernels, fusedKernelsEnabled, setFusedThreshold, fusedAvailable, fusedKernelsReady } from './kernels/index.js';
 export { linearCrossentropy, type LinearCrossentropyOptions } from './kernels/index.js';
+// The public types of the values above (so that the API reference and users can name them).
+export type { Alias } from './core/index.js';
+export type { CombinedLoss, CombineSpec, CombineConfig, WeightedLoss, UncertaintyWeighting, UncertaintyWeightingOptions, LossFunction, LossLike, PerTask } from './compose/index.js';
+export type { PenalizedLoss } from './penalties/withPenalties.js';

@@ -25,3 +25,11 @@ export type { Task, MetricInfo } from './metrics.js';
 export { correctedResampledTTest, holm } from './stats.js';
 export { WorkbenchError, UsageError, DataError } from './errors.js';
 export { runCli, type CliIo } from './cli/program.js';
+// The types inside the results above, so that the API reference and users can name them.
+export type { FeatureColumn } from './data.js';
+export type { TargetEncoding, Head } from './candidates.js';
+export type { CalibrationBin } from './metrics.js';
+export type { TrialRecord, StudyHeader } from './journal.js';
+export type { CorrectedTTest } from './stats.js';
+export type { FoldOutcome, ClassPredictions, RegressionPredictions } from './evaluate.js';
+export type { Params, ParamValue } from './space.js';

@@ -4,4 +4,4 @@
  */
 export { combine, type CombinedLoss, type CombineSpec, type CombineConfig, type WeightedLoss } from './combine.js';
 export { uncertaintyWeighting, type UncertaintyWeighting, type UncertaintyWeightingOptions } from './uncertainty.js';
-export type { LossLike, PerTask } from './entries.js';
+export type { LossFunction, LossLike, PerTask } from './entries.js';
