@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as lossforge from 'lossforge';
@@ -105,4 +105,25 @@ test('stated values: numbers after = or ≈, arrays, quoted strings; prose state
   assert.deepEqual(statedValue("'meanSquaredError'"), { value: 'meanSquaredError', approx: false });
   assert.equal(statedValue('a scalar: the mean over the batch'), undefined);
   assert.equal(statedValue('e.g. [[3, 1, 5, 1], [2]]'), undefined);
+});
+
+test('every relative link of README.md, CONTRIBUTING.md and docs/*.md points at a file that exists (and a heading that exists)', () => {
+  const pages = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
+  const anchors = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
+  const broken: string[] = [];
+  let links = 0;
+  for (const page of pages) {
+    const text = readFileSync(join(ROOT, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      links++;
+      const [path, anchor] = target!.split('#');
+      const file = path ? join(ROOT, dirname(page), path) : join(ROOT, page);
+      if (!existsSync(file)) broken.push(`${page}: ${target}`);
+      else if (anchor && file.endsWith('.md') && !anchors(file).includes(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+    }
+  }
+  assert.deepEqual(broken, []);
+  assert.ok(links >= 40, `${links} links checked`);
 });
