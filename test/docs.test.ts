@@ -108,7 +108,7 @@ test('stated values: numbers after = or ≈, arrays, quoted strings; prose state
 });
 
 test('every relative link of README.md, CONTRIBUTING.md and docs/*.md points at a file that exists (and a heading that exists)', () => {
-  const pages = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = ['README.md', 'CONTRIBUTING.md', 'packages/lossforge/README.md', 'packages/workbench/README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
   const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
   const anchors = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, '')));
   const broken: string[] = [];

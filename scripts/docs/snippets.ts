@@ -1,6 +1,7 @@
 /**
- * The code examples of the docs, found and made checkable: the ```ts blocks of README.md and docs/*.md,
- * and the `@example` snippets of both packages' doc comments. test/docs.test.ts runs every one of them.
+ * The code examples of the docs, found and made checkable: the ```ts blocks of README.md, docs/*.md and the
+ * packages' READMEs (what npm shows), and the `@example` snippets of both packages' doc comments.
+ * test/docs.test.ts runs every one of them.
  *
  * A line that states its value in a comment, `loss(a, b); // 0.35` or `// (0.7 + 0) / 2 = 0.35` or
  * `const v = f(); // ≈ 0.5108`, is rewritten to check that value when it runs (see `instrument`).
@@ -71,7 +72,12 @@ function walk(dir: string, ext: string): string[] {
 
 /** Every snippet of the repository at `root`, in a stable order. */
 export function allSnippets(root: string): Snippet[] {
-  const pages = [join(root, 'README.md'), ...walk(join(root, 'docs'), '.md').filter((f) => !f.includes(`${join(root, 'docs', 'api')}`)).sort()];
+  const pages = [
+    join(root, 'README.md'),
+    ...walk(join(root, 'docs'), '.md').filter((f) => !f.startsWith(join(root, 'docs', 'api'))).sort(),
+    join(root, 'packages', 'lossforge', 'README.md'),
+    join(root, 'packages', 'workbench', 'README.md'),
+  ];
   const markdown = pages.flatMap((f) => markdownBlocks(readFileSync(f, 'utf8'), relative(root, f)));
   const sources: [string, Snippet['pkg']][] = [
     [join(root, 'packages', 'lossforge', 'src'), 'lossforge'],
