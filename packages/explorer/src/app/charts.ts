@@ -16,7 +16,10 @@ const EMBED_OPTIONS = { actions: false, renderer: 'svg' as const, tooltip: false
 
 /** Embeds `spec` into `element` (replacing what was there). */
 export async function chart(element: HTMLElement, spec: VisualizationSpec): Promise<Chart> {
-  const result = await embed(element, spec, EMBED_OPTIONS);
+  // An unpadded inner box: vega-embed sizes a 'container'-wide chart by its element's width.
+  const target = document.createElement('div');
+  element.replaceChildren(target);
+  const result = await embed(target, spec, EMBED_OPTIONS);
   const view = result.view;
   return {
     update: async (name, rows) => {
@@ -43,13 +46,13 @@ export function lineSpec(options: { title: string; x: string; xTitle: string; y:
     title,
     width: 'container',
     height,
-    autosize: { type: 'fit-x', contains: 'padding' },
+    autosize: { type: 'fit-x', contains: 'padding', resize: true },
     data: { name: 'rows', values: data },
     mark: { type: 'line', clip: true, strokeWidth: 2 },
     encoding: {
       x: { field: x, type: 'quantitative', title: xTitle },
       y: { field: y, type: 'quantitative', title: yTitle, scale: domain ? { domain, nice: false } : { zero: false } },
-      color: { field: color, type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 360 } },
+      color: { field: color, type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } },
       ...(dash ? { strokeDash: { field: dash, type: 'nominal', title: null, legend: { orient: 'bottom' } } } : {}),
       detail: dash ? { field: dash, type: 'nominal' } : undefined,
     },

@@ -34,9 +34,11 @@ export class Run {
   steps = 0;
   history: number[] = [];
 
-  constructor(init: InitialWeights, private readonly loss: Loss, learningRate: number) {
+  /** Starts from `init`; the history begins with the loss at step 0 on (x, y). */
+  constructor(init: InitialWeights, private readonly loss: Loss, learningRate: number, x: tf.Tensor2D, y: tf.Tensor) {
     this.variables = init.values.map((v, i) => tf.variable(tf.tensor2d(v, init.shapes[i]!)));
     this.optimizer = tf.train.adam(learningRate);
+    this.history.push(tf.tidy(() => this.loss(y, this.predict(x)).dataSync()[0]!));
   }
 
   /** The network's raw outputs (logits or values) for `x` [n, inputs]. */

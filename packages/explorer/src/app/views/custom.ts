@@ -48,7 +48,7 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
   kindSelect.add(new Option('binary classification: against the logit', 'classification'));
   kindSelect.value = state.get('ckind') === 'classification' ? 'classification' : 'regression';
   const optionsInput = el('textarea', { id: 'custom-options', rows: 3, spellcheck: false, value: state.get('coptions') ?? EXAMPLE.options });
-  const codeInput = el('textarea', { id: 'custom-code', rows: 10, spellcheck: false, value: state.get('ccode') ?? EXAMPLE.code });
+  const codeInput = el('textarea', { id: 'custom-code', rows: 10, spellcheck: false, wrap: 'off', value: state.get('ccode') ?? EXAMPLE.code });
   codeInput.setAttribute('aria-describedby', 'custom-code-help');
   const referenceSelect = el('select', { id: 'custom-reference' });
   const run = el('button', { type: 'submit', textContent: 'Plot and check', className: 'primary' });

@@ -19,6 +19,8 @@ const STEPS_PER_FRAME = 4;
 const MAX_STEPS = 600;
 const GRID = 28;
 const SPAN: [number, number] = [-1.4, 1.4];
+/** Fit the container's width, and lay out again when the data (and so the axis labels) change. */
+const AUTOSIZE = { type: 'fit-x', contains: 'padding', resize: true } as const;
 
 interface Lane {
   label: string;
@@ -40,9 +42,9 @@ function gridPoints(): number[][] {
 const CURVE_X = Array.from({ length: 81 }, (_, i) => [-1 + i / 40]);
 
 /** The panel's chart: data points plus the model's fitted function (regression) or decision regions. */
-function panelSpec(problem: Problem, data: Dataset, title: string): VisualizationSpec {
+function panelSpec(problem: Problem, data: Dataset, title: string, surface: Row[]): VisualizationSpec {
   const points = data.x.map((x, i) => ({ x: x[0]!, y: problem.inputs === 1 ? data.y[i]! : x[1]!, label: problem.inputs === 1 ? (data.corrupted[i] ? 'outlier' : 'point') : `class ${data.y[i]}${data.corrupted[i] ? ' (wrong label)' : ''}`, wrong: data.corrupted[i] ? 'yes' : 'no' }));
-  const base = { title, width: 'container', height: 240, autosize: { type: 'fit-x', contains: 'padding' } };
+  const base = { title, width: 'container', height: 240, autosize: AUTOSIZE };
   if (problem.inputs === 1) {
     const ys = data.y;
     const domain = [Math.min(-1.5, ...ys) - 0.2, Math.max(1.5, ...ys) + 0.2];
@@ -51,7 +53,7 @@ function panelSpec(problem: Problem, data: Dataset, title: string): Visualizatio
       layer: [
         { data: { values: points }, mark: { type: 'point', filled: true, size: 28, opacity: 0.7 }, encoding: { x: { field: 'x', type: 'quantitative', scale: { domain: [-1, 1] } }, y: { field: 'y', type: 'quantitative', scale: { domain } }, color: { field: 'label', type: 'nominal', title: null, scale: { domain: ['point', 'outlier', 'fit', 'truth'], range: ['#4c78a8', '#e45756', '#222', '#54a24b'] }, legend: { orient: 'bottom' } } } },
         { data: { values: CURVE_X.map(([x]) => ({ x, y: trueFunction(x!), label: 'truth' })) }, mark: { type: 'line', strokeDash: [4, 3] }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'label', type: 'nominal' } } },
-        { data: { name: 'surface', values: [] }, mark: { type: 'line', strokeWidth: 2.5 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'label', type: 'nominal' } } },
+        { data: { name: 'surface', values: surface }, mark: { type: 'line', strokeWidth: 2.5 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'label', type: 'nominal' } } },
       ],
     } as VisualizationSpec;
   }
@@ -61,7 +63,7 @@ function panelSpec(problem: Problem, data: Dataset, title: string): Visualizatio
     ...base,
     layer: [
       {
-        data: { name: 'surface', values: [] },
+        data: { name: 'surface', values: surface },
         mark: { type: 'rect' },
         encoding: {
           x: axis('x0', 'x₁'),
@@ -168,25 +170,30 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     const init = initialWeights(problem.inputs, problem.outputs, seed);
     description.textContent = `${data.x.length} training points, ${data.corrupted.filter(Boolean).length} corrupted; a ${problem.inputs}→16→${problem.outputs} tanh network per loss, the same initial weights for each (seed ${seed}), Adam with learning rate ${problem.learningRate}, full batch. Metric: ${problem.metric.name}.`;
     lanesBox.replaceChildren();
-    const configs = problem.losses(settings, data);
-    for (const { label, config } of configs) {
+    // All boxes first, then the charts: each chart measures its container's final width.
+    const boxes = problem.losses(settings, data).map(({ label, config }) => {
       const box = el('div', { className: 'chart', role: 'img', ariaLabel: `${label}: data and the fitted ${problem.inputs === 1 ? 'function' : 'decision regions'}` });
       const readout = el('p', { className: 'readout' });
       lanesBox.append(el('article', { className: 'lane' }, box, readout));
-      const c = await chart(box, panelSpec(problem, data, label));
+      return { label, config, box, readout };
+    });
+    const pending: Lane[] = boxes.map(({ label, config, readout }) => ({ label, run: new Run(init, losses.fromConfig(config), problem.learningRate, x, y), chart: undefined as unknown as Chart, readout, metric: NaN, metrics: [] }));
+    lanes = pending;
+    for (const lane of lanes) lane.metrics.push({ step: 0, metric: (lane.metric = metricOf(lane.run, data)), run: lane.label });
+    for (const [i, lane] of lanes.entries()) {
+      lane.chart = await chart(boxes[i]!.box, panelSpec(problem, data, lane.label, surfaceRows(lane.run)));
       if (mine !== generation) return;
-      lanes.push({ label, run: new Run(init, losses.fromConfig(config), problem.learningRate), chart: c, readout, metric: NaN, metrics: [] });
     }
     history = await chart(historyBox, {
-      title: 'Training loss (each in its own loss)', width: 'container', height: 220, autosize: { type: 'fit-x', contains: 'padding' },
-      data: { name: 'rows', values: [] }, mark: { type: 'line' },
-      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } } },
+      title: 'Training loss (each in its own loss)', width: 'container', height: 220, autosize: AUTOSIZE,
+      data: { name: 'rows', values: historyRows() }, mark: { type: 'line' },
+      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
     } as VisualizationSpec);
     metricBox.setAttribute('aria-label', `${problem.metric.name} against the step`);
     metricChart = await chart(metricBox, {
-      title: problem.metric.name, width: 'container', height: 220, autosize: { type: 'fit-x', contains: 'padding' },
-      data: { name: 'rows', values: [] }, mark: { type: 'line', point: true },
-      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1 } } },
+      title: problem.metric.name, width: 'container', height: 220, autosize: AUTOSIZE,
+      data: { name: 'rows', values: metricRows() }, mark: { type: 'line', point: true },
+      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
     } as VisualizationSpec);
     if (mine !== generation) return;
     await draw(data);
@@ -212,42 +219,43 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     });
   }
 
+  /** The fitted function (regression) or the decision regions of a run, on the plotting grid. */
+  function surfaceRows(run: Run): Row[] {
+    const out = run.predict(tensors[3] as tf.Tensor2D);
+    const values = out.dataSync();
+    out.dispose();
+    if (problem.inputs === 1) return CURVE_X.map(([x], i) => ({ x: x!, y: values[i]!, label: 'fit' }));
+    const step = (SPAN[1] - SPAN[0]) / GRID;
+    return gridPoints().map(([gx, gy], i) => {
+      const cell = { x0: gx! - step / 2, x1: gx! + step / 2, y0: gy! - step / 2, y1: gy! + step / 2 };
+      if (problem.outputs === 1) return { ...cell, p: 1 / (1 + Math.exp(-values[i]!)) };
+      const logits = [values[3 * i]!, values[3 * i + 1]!, values[3 * i + 2]!];
+      const m = Math.max(...logits);
+      const e = logits.map((v) => Math.exp(v - m));
+      const cls = logits.indexOf(m);
+      return { ...cell, cls: String(cls), confidence: e[cls]! / (e[0]! + e[1]! + e[2]!) };
+    });
+  }
+
+  /** Every run's training loss by step (every other step, and the last). */
+  function historyRows(): Row[] {
+    return lanes.flatMap((lane) => lane.run.history.flatMap((loss, step) => (step % 2 === 0 || step === lane.run.history.length - 1 ? [{ step, loss, run: lane.label }] : [])));
+  }
+
+  const metricRows = (): Row[] => lanes.flatMap((l) => l.metrics);
+
   async function draw(data: Dataset): Promise<void> {
-    const surfaceX = tensors[3] as tf.Tensor2D;
-    const rows: Row[] = [];
     for (const lane of lanes) {
-      const out = lane.run.predict(surfaceX);
-      const values = out.dataSync();
-      out.dispose();
-      let surface: Row[];
-      if (problem.inputs === 1) surface = CURVE_X.map(([x], i) => ({ x: x!, y: values[i]!, label: 'fit' }));
-      else {
-        const step = (SPAN[1] - SPAN[0]) / GRID;
-        const points = gridPoints();
-        surface = points.map(([gx, gy], i) => {
-          const cell = { x0: gx! - step / 2, x1: gx! + step / 2, y0: gy! - step / 2, y1: gy! + step / 2 };
-          if (problem.outputs === 1) return { ...cell, p: 1 / (1 + Math.exp(-values[i]!)) };
-          const logits = [values[3 * i]!, values[3 * i + 1]!, values[3 * i + 2]!];
-          const m = Math.max(...logits);
-          const e = logits.map((v) => Math.exp(v - m));
-          const total = e[0]! + e[1]! + e[2]!;
-          const cls = logits.indexOf(m);
-          return { ...cell, cls: String(cls), confidence: e[cls]! / total };
-        });
-      }
-      if (lane.run.steps % 20 === 0 || Number.isNaN(lane.metric)) {
+      if (lane.run.steps % 20 === 0 && lane.metrics.at(-1)?.['step'] !== lane.run.steps) {
         lane.metric = metricOf(lane.run, data);
         lane.metrics.push({ step: lane.run.steps, metric: lane.metric, run: lane.label });
       }
-      await lane.chart.update('surface', surface);
+      await lane.chart.update('surface', surfaceRows(lane.run));
       const last = lane.run.history.at(-1);
       lane.readout.textContent = `step ${lane.run.steps} · loss ${last === undefined ? '—' : last.toPrecision(4)} · ${problem.metric.name.split(' ')[0]} ${lane.metric.toFixed(3)}`;
-      lane.run.history.forEach((loss, step) => {
-        if (step % 2 === 0 || step === lane.run.history.length - 1) rows.push({ step: step + 1, loss, run: lane.label });
-      });
     }
-    await history?.update('rows', rows);
-    await metricChart?.update('rows', lanes.flatMap((l) => l.metrics));
+    await history?.update('rows', historyRows());
+    await metricChart?.update('rows', metricRows());
     renderTable(table, 'Current values', ['run', 'steps', 'loss', 'metric'], lanes.map((l) => ({ run: l.label, steps: l.run.steps, loss: l.run.history.at(-1) ?? NaN, metric: l.metric })));
   }
 
