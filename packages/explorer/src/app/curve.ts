@@ -46,16 +46,13 @@ function valuesAndDerivatives(loss: Loss, probe: Probe, x: Float32Array, y: numb
 }
 
 /**
- * The curve of `loss` (made with reduction 'none' from `options`) along `probe`, for each of the
- * probe's series at `target`, over `count` points of the axis.
+ * The curve of `loss` (made with reduction 'none') along `probe`, for each of the probe's series at
+ * `target`, over `count` points of the axis. The probe reads the loss's resolved options (e.g. whether
+ * it takes probabilities).
  */
-export function evaluateCurve(
-  loss: Loss,
-  label: string,
-  probe: Probe,
-  options: { axis: AxisKind; target: number; count?: number; lossOptions?: Record<string, OptionValue> },
-): Curve {
-  const { axis, target, count = 121, lossOptions = {} } = options;
+export function evaluateCurve(loss: Loss, label: string, probe: Probe, options: { axis: AxisKind; target: number; count?: number }): Curve {
+  const { axis, target, count = 121 } = options;
+  const lossOptions = loss.options as Record<string, OptionValue>;
   const xs = grid(AXES[axis].domain, count);
   const rows: CurveRow[] = [];
   let dropped = 0;

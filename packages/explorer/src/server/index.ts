@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 
-/** Where the built app lives: dist/app beside this module's dist/server. */
-export const APP_DIR = fileURLToPath(new URL('../app/', import.meta.url));
+/** Where the built app lives: the package's dist/app (the same path from src/server and dist/server). */
+export const APP_DIR = fileURLToPath(new URL('../../dist/app/', import.meta.url));
 
 export interface ServeOptions {
   /** TCP port; 0 picks a free one. */

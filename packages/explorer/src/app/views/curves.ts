@@ -186,7 +186,7 @@ export function curvesView(root: HTMLElement, catalog: CatalogEntry[]): void {
       const axis: AxisKind = probe.family === 'regression' ? 'error' : probe.family === 'distance' ? 'distance' : classAxis;
       const lossOptions = { ...sel.options, ...probe.fixed };
       const loss = entry.factory({ ...lossOptions, reduction: 'none' });
-      const curve = evaluateCurve(loss, curveLabel(sel), probe, { axis, target, lossOptions });
+      const curve = evaluateCurve(loss, curveLabel(sel), probe, { axis, target });
       dropped += curve.dropped;
       groups.set(axis, [...(groups.get(axis) ?? []), ...curve.rows]);
     }

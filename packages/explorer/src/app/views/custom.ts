@@ -147,7 +147,7 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
       const referenceEntry = catalog.find((e) => e.name === referenceSelect.value);
       if (referenceEntry?.probe) {
         const fixed = kind === 'classification' && 'fromLogits' in referenceEntry.factory.optionSpecs ? { fromLogits: true } : {};
-        rows.push(...evaluateCurve(referenceEntry.factory({ ...fixed, reduction: 'none' }), referenceEntry.name, referenceEntry.probe, { axis, target: 1, lossOptions: fixed }).rows);
+        rows.push(...evaluateCurve(referenceEntry.factory({ ...fixed, reduction: 'none' }), referenceEntry.name, referenceEntry.probe, { axis, target: 1 }).rows);
       }
       const inputs = checkInputs(kind, 7);
       const result = gradCheck(factory(values), inputs.yTrue, inputs.yPred);
