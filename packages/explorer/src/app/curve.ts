@@ -14,6 +14,8 @@ export type CurveRow = {
   /** The curve's legend label (the loss and its options). */
   loss: string;
   series: string;
+  /** The point's index on the axis grid. */
+  point: number;
   x: number;
   value: number;
   derivative: number;
@@ -57,19 +59,19 @@ export function evaluateCurve(loss: Loss, label: string, probe: Probe, options: 
   const rows: CurveRow[] = [];
   let dropped = 0;
   for (const series of probe.series(target)) {
-    const push = (x: number, value: number, derivative: number) => {
-      if (Number.isFinite(value) && Number.isFinite(derivative)) rows.push({ loss: label, series: series.label, x, value, derivative });
+    const push = (point: number, value: number, derivative: number) => {
+      if (Number.isFinite(value) && Number.isFinite(derivative)) rows.push({ loss: label, series: series.label, point, x: xs[point]!, value, derivative });
       else dropped++;
     };
     const batch = probe.perPoint ? undefined : tryBatch(() => valuesAndDerivatives(loss, probe, xs, series.y, axis, lossOptions));
     if (batch) {
-      xs.forEach((x, i) => push(x, batch.value[i]!, batch.derivative[i]!));
+      xs.forEach((_, i) => push(i, batch.value[i]!, batch.derivative[i]!));
       continue;
     }
     // One point at a time: pair losses, or a batch that the loss rejected as a whole.
-    for (const x of xs) {
+    for (const [i, x] of xs.entries()) {
       const one = tryBatch(() => valuesAndDerivatives(loss, probe, Float32Array.of(x), series.y, axis, lossOptions));
-      if (one) push(x, one.value[0]!, one.derivative[0]!);
+      if (one) push(i, one.value[0]!, one.derivative[0]!);
       else dropped++;
     }
   }

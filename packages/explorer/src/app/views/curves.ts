@@ -207,7 +207,7 @@ export function curvesView(root: HTMLElement, catalog: CatalogEntry[]): void {
     }
     if (dropped > 0) charts.append(el('p', { className: 'hint', textContent: `${dropped} points are not shown: the loss rejects those inputs or is not finite there.` }));
     const all = [...groups.values()].flat();
-    renderTable(table, 'Plotted values (every 10th point)', ['loss', 'series', 'x', 'value', 'derivative'], all.filter((_, i) => i % 10 === 0));
+    renderTable(table, 'Plotted values (every 10th point)', ['loss', 'series', 'x', 'value', 'derivative'], all.filter((r) => r.point % 10 === 0));
     root.dataset['rendered'] = String(Number(root.dataset['rendered'] ?? 0) + 1);
   }
 

@@ -75,6 +75,7 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
   root.append(el('div', { className: 'split' }, el('aside', { className: 'picker' }, form), el('div', { className: 'main' }, message, optionBox, charts, el('h3', { textContent: 'Gradient check' }), report, table, exportBox)));
 
   let values: Record<string, OptionValue> = {};
+  let defaults: Record<string, OptionValue> = {};
   let live: Chart[] = [];
 
   function fillReferences(): void {
@@ -124,7 +125,9 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
     }
     const specs = factory.optionSpecs;
     if (rebuildOptions) {
-      values = Object.fromEntries(Object.keys(declarations).map((k) => [k, k in values && specs[k]!.accepts(values[k]) ? values[k] : specs[k]!.default]));
+      // A value set with a slider stays while its option keeps the same default; a new default resets it.
+      values = Object.fromEntries(Object.keys(declarations).map((k) => [k, k in values && defaults[k] === specs[k]!.default && specs[k]!.accepts(values[k]) ? values[k] : specs[k]!.default]));
+      defaults = Object.fromEntries(Object.keys(declarations).map((k) => [k, specs[k]!.default]));
       optionBox.replaceChildren();
       for (const key of Object.keys(declarations)) {
         optionBox.append(optionControl(key, specs[key]!, values[key], (v) => {
@@ -155,7 +158,7 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
       tf.dispose([inputs.yTrue, inputs.yPred]);
       showReport(result, value, own.dropped);
       await drawCharts(rows, axis);
-      renderTable(table, 'Plotted values (every 10th point)', ['loss', 'series', 'x', 'value', 'derivative'], rows.filter((_, i) => i % 10 === 0));
+      renderTable(table, 'Plotted values (every 10th point)', ['loss', 'series', 'x', 'value', 'derivative'], rows.filter((r) => r.point % 10 === 0));
       message.textContent = '';
       message.hidden = true;
       root.dataset['checked'] = String(Number(root.dataset['checked'] ?? 0) + 1);
