@@ -75,7 +75,8 @@ for (const width of [1400, 420]) {
     const slider = page.locator('article.card', { has: page.locator('h3', { hasText: /^huber/ }) }).locator('input[type=range]');
     await slider.focus();
     const rendered = await counter(page, 'curves', 'rendered');
-    for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('End');
     await page.waitForFunction((n) => Number(document.getElementById('panel-curves')!.dataset['rendered']) > n, rendered);
     await page.waitForTimeout(300);
     const afterRows = await huberRows();
@@ -134,16 +135,25 @@ for (const width of [1400, 420]) {
     // ── Live fit: a few dozen steps of each loss, from the same start ──
     await page.click('#tab-fit');
     await page.waitForSelector('#panel-fit .lane .readout:has-text("step 0")', { timeout: 20_000 });
+    // Each problem steps: outliers (the default) and noisy labels by ten, imbalance by running.
+    for (const [problem, lanes] of [['outliers', 3], ['noisy', 2]] as const) {
+      if (problem !== 'outliers') await page.selectOption('#fit-problem', problem);
+      await page.waitForFunction((n) => document.querySelectorAll('#panel-fit .lane').length === n && document.getElementById('panel-fit')!.dataset['steps'] === '0', lanes);
+      await page.click('#fit-step');
+      await page.waitForFunction(() => document.getElementById('panel-fit')!.dataset['steps'] === '10');
+      const rows = await tableRows(page, 'fit');
+      assert.deepEqual(rows.map((r) => r[1]), Array(lanes).fill('10'), `${problem}: every loss took 10 steps`);
+    }
     await page.selectOption('#fit-problem', 'imbalance');
     await page.waitForFunction(() => document.querySelectorAll('#panel-fit .lane').length === 3 && document.getElementById('panel-fit')!.dataset['steps'] === '0');
     const start = await tableRows(page, 'fit');
     await page.click('#fit-run');
-    await page.waitForFunction(() => Number(document.getElementById('panel-fit')!.dataset['steps']) >= 40, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.getElementById('panel-fit')!.dataset['steps']) >= 24, undefined, { timeout: 30_000 });
     await page.click('#fit-run');
     const trained = await tableRows(page, 'fit');
     assert.equal(trained.length, 3);
     for (const [i, row] of trained.entries()) {
-      assert.ok(Number(row[1]) >= 40, `${row[0]} trained: ${row[1]} steps`);
+      assert.ok(Number(row[1]) >= 24, `${row[0]} trained: ${row[1]} steps`);
       assert.ok(Number(row[2]) < Number(start[i]![2]), `${row[0]}: loss fell from ${start[i]![2]} to ${row[2]}`);
     }
     assert.match(trained[2]![0]!, /posWeight/);

@@ -14,12 +14,12 @@ export interface Chart {
 
 const EMBED_OPTIONS = { actions: false, renderer: 'svg' as const, tooltip: false, config: { font: 'system-ui, sans-serif' } };
 
-/** Embeds `spec` into `element` (replacing what was there). */
-export async function chart(element: HTMLElement, spec: VisualizationSpec): Promise<Chart> {
+/** Embeds `spec` into `element` (replacing what was there); canvas for charts with many marks redrawn often. */
+export async function chart(element: HTMLElement, spec: VisualizationSpec, renderer: 'svg' | 'canvas' = 'svg'): Promise<Chart> {
   // An unpadded inner box: vega-embed sizes a 'container'-wide chart by its element's width.
   const target = document.createElement('div');
   element.replaceChildren(target);
-  const result = await embed(target, spec, EMBED_OPTIONS);
+  const result = await embed(target, spec, { ...EMBED_OPTIONS, renderer });
   const view = result.view;
   return {
     update: async (name, rows) => {

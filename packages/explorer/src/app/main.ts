@@ -77,8 +77,19 @@ function tabs(catalog: CatalogEntry[]): void {
   show(readState().get('view') ?? 'curves');
 }
 
+/** An unexpected failure is shown in the page (and still reported to the console by the browser). */
+function showFailures(status: HTMLElement): void {
+  const show = (reason: unknown) => {
+    status.textContent = `Something failed: ${(reason as Error)?.message ?? String(reason)}`;
+    status.setAttribute('role', 'alert');
+  };
+  window.addEventListener('error', (event) => show(event.error ?? event.message));
+  window.addEventListener('unhandledrejection', (event) => show(event.reason));
+}
+
 async function main(): Promise<void> {
   const status = document.getElementById('status')!;
+  showFailures(status);
   try {
     const backend = await startTf();
     status.textContent = `tfjs ${tf.version_core} on ${backend}`;

@@ -66,7 +66,9 @@ export function curvesView(root: HTMLElement, catalog: CatalogEntry[]): void {
     }
     lists.append(fieldset);
   }
-  const picker = el('aside', { className: 'picker', ariaLabel: 'Choose losses' }, form, lists);
+  // The full list folds away on narrow screens, so the charts come first after the search box.
+  const browse = el('details', { className: 'browse', open: window.innerWidth > 760 }, el('summary', { textContent: 'All losses, by family' }), lists);
+  const picker = el('aside', { className: 'picker', ariaLabel: 'Choose losses' }, form, browse);
 
   // ── axes ──
   const axisChoice = el('fieldset', { className: 'axis' }, el('legend', { textContent: 'Classification x axis' }));

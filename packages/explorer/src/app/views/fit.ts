@@ -15,7 +15,7 @@ import { PROBLEMS, trueFunction, type Dataset, type Problem } from '../fit/probl
 import { readState, writeState } from '../state.js';
 import { el, renderTable } from '../ui.js';
 
-const STEPS_PER_FRAME = 4;
+const STEPS_PER_FRAME = 8;
 const MAX_STEPS = 600;
 const GRID = 28;
 const SPAN: [number, number] = [-1.4, 1.4];
@@ -43,7 +43,8 @@ const CURVE_X = Array.from({ length: 81 }, (_, i) => [-1 + i / 40]);
 
 /** The panel's chart: data points plus the model's fitted function (regression) or decision regions. */
 function panelSpec(problem: Problem, data: Dataset, title: string, surface: Row[]): VisualizationSpec {
-  const points = data.x.map((x, i) => ({ x: x[0]!, y: problem.inputs === 1 ? data.y[i]! : x[1]!, label: problem.inputs === 1 ? (data.corrupted[i] ? 'outlier' : 'point') : `class ${data.y[i]}${data.corrupted[i] ? ' (wrong label)' : ''}`, wrong: data.corrupted[i] ? 'yes' : 'no' }));
+  // Classification points are colored by the label they carry; a wrong (flipped) label is drawn as a cross.
+  const points = data.x.map((x, i) => ({ x: x[0]!, y: problem.inputs === 1 ? data.y[i]! : x[1]!, label: problem.inputs === 1 ? (data.corrupted[i] ? 'outlier' : 'point') : `label ${data.y[i]}`, wrong: data.corrupted[i] ? 'wrong label' : 'right label' }));
   const base = { title, width: 'container', height: 240, autosize: AUTOSIZE };
   if (problem.inputs === 1) {
     const ys = data.y;
@@ -82,8 +83,8 @@ function panelSpec(problem: Problem, data: Dataset, title: string, surface: Row[
         encoding: {
           x: { field: 'x', type: 'quantitative' },
           y: { field: 'y', type: 'quantitative' },
-          fill: { field: 'label', type: 'nominal', title: null, scale: binary ? { range: ['#4c78a8', '#f58518'] } : { range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#6baed6', '#fdae6b', '#74c476'] }, legend: { orient: 'bottom', columns: binary ? 2 : 3 } },
-          shape: { field: 'wrong', type: 'nominal', scale: { domain: ['no', 'yes'], range: ['circle', 'cross'] }, legend: null },
+          fill: { field: 'label', type: 'nominal', title: null, scale: binary ? { domain: ['label 0', 'label 1'], range: ['#4c78a8', '#f58518'] } : { domain: ['label 0', 'label 1', 'label 2'], range: ['#1f77b4', '#ff7f0e', '#2ca02c'] }, legend: { orient: 'bottom', columns: 3 } },
+          shape: { field: 'wrong', type: 'nominal', title: null, scale: { domain: ['right label', 'wrong label'], range: ['circle', 'cross'] }, legend: binary ? null : { orient: 'bottom' } },
         },
       },
     ],
@@ -163,7 +164,7 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     const data = problem.make(settings, seed);
     current = data;
     const x = tf.tensor2d(data.x);
-    const y = problem.task === 'multiclass' ? tf.oneHot(tf.tensor1d(data.y, 'int32'), problem.outputs).toFloat() : tf.tensor2d(data.y, [data.y.length, 1]);
+    const y = problem.task === 'multiclass' ? tf.cast(tf.oneHot(tf.tensor1d(data.y, 'int32'), problem.outputs), 'float32') : tf.tensor2d(data.y, [data.y.length, 1]);
     const testX = tf.tensor2d(data.test.x);
     const surfaceX = tf.tensor2d(problem.inputs === 1 ? CURVE_X : gridPoints());
     tensors = [x, y, testX, surfaceX];
@@ -181,7 +182,7 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     lanes = pending;
     for (const lane of lanes) lane.metrics.push({ step: 0, metric: (lane.metric = metricOf(lane.run, data)), run: lane.label });
     for (const [i, lane] of lanes.entries()) {
-      lane.chart = await chart(boxes[i]!.box, panelSpec(problem, data, lane.label, surfaceRows(lane.run)));
+      lane.chart = await chart(boxes[i]!.box, panelSpec(problem, data, lane.label, surfaceRows(lane.run)), 'canvas');
       if (mine !== generation) return;
     }
     history = await chart(historyBox, {
