@@ -101,10 +101,14 @@ for (const width of [1400, 420]) {
     problems.push(...sharedProblems);
 
     // An alias typed in the picker adds the loss with its preset.
+    await page.fill('#loss-query', 'HuberLoss');
+    await page.press('#loss-query', 'Enter');
+    await page.waitForSelector('article.card h3 >> text=/^huber$/');
+    assert.match((await page.textContent('#panel-curves .message')) ?? '', /^Added huber \(from 'HuberLoss'\)\.$/);
     await page.fill('#loss-query', 'BCEWithLogitsLoss');
     await page.press('#loss-query', 'Enter');
-    await page.waitForSelector('article.card h3 >> text=binaryCrossentropy (fromLogits true)');
-    assert.match((await page.textContent('#panel-curves .message')) ?? '', /from 'BCEWithLogitsLoss'/);
+    assert.match((await page.textContent('#panel-curves .message')) ?? '', /^binaryCrossentropy \(fromLogits true\) is already plotted\.$/, 'the alias brings its preset, fromLogits: true');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, `curves-${width}.png`), fullPage: true });
 
     // ── Your own loss: an error is a message; a working loss is plotted and passes gradCheck ──
@@ -130,6 +134,7 @@ for (const width of [1400, 420]) {
     const snippet = (await page.textContent('#custom-snippet')) ?? '';
     assert.match(snippet, /export const scaledSquare = defineLoss\(\{/);
     assert.match(snippet, /scale: option\.number\(3, \{ min: 0 \}\)/);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, `custom-${width}.png`), fullPage: true });
 
     // ── Live fit: a few dozen steps of each loss, from the same start ──
@@ -157,6 +162,7 @@ for (const width of [1400, 420]) {
       assert.ok(Number(row[2]) < Number(start[i]![2]), `${row[0]}: loss fell from ${start[i]![2]} to ${row[2]}`);
     }
     assert.match(trained[2]![0]!, /posWeight/);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, `fit-${width}.png`), fullPage: true });
 
     // Responsive: nothing is wider than the window.

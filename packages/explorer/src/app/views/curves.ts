@@ -113,7 +113,12 @@ export function curvesView(root: HTMLElement, catalog: CatalogEntry[]): void {
         message.textContent = `${found.entry.name} has no curve: it ${found.entry.noCurve}.`;
         return;
       }
-      selection = [...selection, { name: found.entry.name, options: found.options }];
+      const next = { name: found.entry.name, options: found.options };
+      if (selection.some((s) => curveLabel(s) === curveLabel(next))) {
+        message.textContent = `${curveLabel(next)} is already plotted.`;
+        return;
+      }
+      selection = [...selection, next];
       message.textContent = `Added ${curveLabel(selection.at(-1)!)}${found.entry.name !== text.trim() ? ` (from '${text.trim()}')` : ''}.`;
     }
     query.value = '';

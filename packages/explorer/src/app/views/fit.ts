@@ -16,6 +16,8 @@ import { readState, writeState } from '../state.js';
 import { el, renderTable } from '../ui.js';
 
 const STEPS_PER_FRAME = 8;
+/** Steps between two evaluations of the clean-data metric. */
+const METRIC_EVERY = 16;
 const MAX_STEPS = 600;
 const GRID = 28;
 const SPAN: [number, number] = [-1.4, 1.4];
@@ -247,7 +249,7 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
 
   async function draw(data: Dataset): Promise<void> {
     for (const lane of lanes) {
-      if (lane.run.steps % 20 === 0 && lane.metrics.at(-1)?.['step'] !== lane.run.steps) {
+      if (lane.run.steps - Number(lane.metrics.at(-1)?.['step'] ?? -Infinity) >= METRIC_EVERY) {
         lane.metric = metricOf(lane.run, data);
         lane.metrics.push({ step: lane.run.steps, metric: lane.metric, run: lane.label });
       }
