@@ -45,7 +45,7 @@ export function customView(root: HTMLElement, catalog: CatalogEntry[]): void {
   const nameInput = el('input', { id: 'custom-name', value: state.get('cname') ?? EXAMPLE.name, autocomplete: 'off', spellcheck: false });
   const kindSelect = el('select', { id: 'custom-kind' });
   kindSelect.add(new Option('regression: against the error', 'regression'));
-  kindSelect.add(new Option('binary classification: against the logit', 'classification'));
+  kindSelect.add(new Option('binary classification: yPred is a logit', 'classification'));
   kindSelect.value = state.get('ckind') === 'classification' ? 'classification' : 'regression';
   const optionsInput = el('textarea', { id: 'custom-options', rows: 3, spellcheck: false, value: state.get('coptions') ?? EXAMPLE.options });
   const codeInput = el('textarea', { id: 'custom-code', rows: 10, spellcheck: false, wrap: 'off', value: state.get('ccode') ?? EXAMPLE.code });
