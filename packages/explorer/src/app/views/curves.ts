@@ -166,6 +166,12 @@ export function curvesView(root: HTMLElement, catalog: CatalogEntry[]): void {
         );
       }
       if (controls.childElementCount === 0) controls.append(el('p', { className: 'hint', textContent: 'No options to shape this curve.' }));
+      const shown = controllable(entry.factory.optionSpecs, entry.probe!.fixed);
+      const fixed = Object.keys(entry.factory.optionSpecs).filter((k) => k !== 'reduction' && !shown.includes(k));
+      if (fixed.length > 0) {
+        const text = fixed.map((k) => (k in entry.probe!.fixed ? `${k} = ${entry.probe!.fixed[k]}` : k)).join(', ');
+        controls.append(el('p', { className: 'hint', textContent: `Not varied on a 1-D curve (shapes, classes, aggregation): ${text}.` }));
+      }
       const heading = el('h3', { textContent: curveLabel(sel) });
       const remove = el('button', { type: 'button', className: 'remove', textContent: 'Remove' });
       remove.setAttribute('aria-label', `Remove ${curveLabel(sel)}`);
