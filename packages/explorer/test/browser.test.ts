@@ -138,7 +138,11 @@ for (const width of [1400, 420]) {
     await page.screenshot({ path: join(shots, `custom-${width}.png`), fullPage: true });
 
     // ── Live fit: a few dozen steps of each loss, from the same start ──
-    await page.click('#tab-fit');
+    // The tabs work from the keyboard: ← from "Your own loss" selects "Live fit".
+    await page.focus('#tab-custom');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getAttribute('#tab-fit', 'aria-selected'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-fit');
     await page.waitForSelector('#panel-fit .lane .readout:has-text("step 0")', { timeout: 20_000 });
     // Each problem steps: outliers (the default) and noisy labels by ten, imbalance by running.
     for (const [problem, lanes] of [['outliers', 3], ['noisy', 2]] as const) {

@@ -22,11 +22,14 @@ interface View {
   render(root: HTMLElement, catalog: CatalogEntry[]): void;
 }
 
-/** The views, in tab order. The in-browser compare view goes here when the workbench runs in the browser. */
+/** The views, in tab order (each renders into its own tab panel the first time it is shown). */
 const VIEWS: View[] = [
   { id: 'curves', title: 'Curves', render: curvesView },
   { id: 'fit', title: 'Live fit', render: fitView },
   { id: 'custom', title: 'Your own loss', render: customView },
+  // VIEW 4 GOES HERE — { id: 'compare', title: 'Compare', render: compareView }: issue #16's in-browser
+  // compare (drop a CSV or pick a built-in dataset; the CLI's folds, statistics, verdict and report, in Web
+  // Workers). It waits for @lossforge/workbench's study logic to be browser-safe; not listed until it works.
 ];
 
 /** tfjs on WebAssembly, binaries from our own origin (wasm/); the cpu backend if wasm cannot start. */

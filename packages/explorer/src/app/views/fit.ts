@@ -41,6 +41,9 @@ function gridPoints(): number[][] {
   return points;
 }
 
+/** vega's default categorical colors (tableau10): run i has color i in the panels and the line charts. */
+const RUN_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b'];
+
 const CURVE_X = Array.from({ length: 81 }, (_, i) => [-1 + i / 40]);
 
 /** The panel's chart: data points plus the model's fitted function (regression) or decision regions. */
@@ -177,7 +180,10 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     const boxes = problem.losses(settings, data).map(({ label, config }) => {
       const box = el('div', { className: 'chart', role: 'img', ariaLabel: `${label}: data and the fitted ${problem.inputs === 1 ? 'function' : 'decision regions'}` });
       const readout = el('p', { className: 'readout' });
-      lanesBox.append(el('article', { className: 'lane' }, box, readout));
+      const swatch = el('span', { className: 'swatch' });
+      swatch.style.background = RUN_COLORS[lanesBox.childElementCount % RUN_COLORS.length]!;
+      swatch.setAttribute('aria-hidden', 'true');
+      lanesBox.append(el('article', { className: 'lane' }, box, el('div', { className: 'readout-row' }, swatch, readout)));
       return { label, config, box, readout };
     });
     const pending: Lane[] = boxes.map(({ label, config, readout }) => ({ label, run: new Run(init, losses.fromConfig(config), problem.learningRate, x, y), chart: undefined as unknown as Chart, readout, metric: NaN, metrics: [] }));
@@ -190,13 +196,13 @@ export function fitView(root: HTMLElement, _catalog: CatalogEntry[]): void {
     history = await chart(historyBox, {
       title: 'Training loss (each in its own loss)', width: 'container', height: 220, autosize: AUTOSIZE,
       data: { name: 'rows', values: historyRows() }, mark: { type: 'line' },
-      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
+      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: null, scale: { domain: lanes.map((l) => l.label), range: RUN_COLORS }, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
     } as VisualizationSpec);
     metricBox.setAttribute('aria-label', `${problem.metric.name} against the step`);
     metricChart = await chart(metricBox, {
       title: problem.metric.name, width: 'container', height: 220, autosize: AUTOSIZE,
       data: { name: 'rows', values: metricRows() }, mark: { type: 'line', point: true },
-      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
+      encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative', scale: { zero: false } }, color: { field: 'run', type: 'nominal', title: null, scale: { domain: lanes.map((l) => l.label), range: RUN_COLORS }, legend: { orient: 'bottom', columns: 1, labelLimit: 480 } } },
     } as VisualizationSpec);
     if (mine !== generation) return;
     await draw(data);
