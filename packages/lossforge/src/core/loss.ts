@@ -63,6 +63,14 @@ export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
   (options?: LossOptions<S>): Loss<OptionValues<S>>;
   /** The registered name of the losses this factory makes. */
   readonly lossName: string;
+  /**
+   * The option specs the factory validates against (read-only, frozen): defaults, rules and their
+   * structured `shape`, `reduction` included. For tools that list or build inputs for a loss's options.
+   * @example
+   * losses.huber.optionSpecs.delta.default; // 1
+   * losses.huber.optionSpecs.delta.shape;   // { kind: 'number', range: { min: 0, minExclusive: true } }
+   */
+  readonly optionSpecs: Readonly<S & { reduction: OptionSpec<Reduction> }>;
 }
 
 const LAYOUTS = ['elementwise', 'dense', 'sparse', 'custom'] as const;
@@ -143,7 +151,8 @@ export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinitio
   }) as LossFactory<S>;
   Object.defineProperty(factory, 'name', { value: definition.name });
   Object.defineProperty(factory, 'lossName', { value: definition.name, enumerable: true });
-  register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace, options: specs });
+  Object.defineProperty(factory, 'optionSpecs', { value: Object.freeze({ ...specs }), enumerable: true });
+  register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace });
   return factory;
 }
 

@@ -14,6 +14,20 @@ export interface OptionSpec<T extends OptionValue> {
   readonly expected: string;
   /** True when `value` is acceptable (the default always is). */
   accepts(value: unknown): boolean;
+  /** What values look like, in structured form (set by every `option.*` spec; absent on hand-written specs). */
+  readonly shape?: OptionShape;
+}
+
+/**
+ * The structured form of an option's rule, read by tools that build inputs for options (the explorer
+ * makes a slider from `{ kind: 'number', range }`, a checkbox from `boolean`, a menu from `oneOf`).
+ */
+export interface OptionShape {
+  readonly kind: 'number' | 'integer' | 'axis' | 'boolean' | 'oneOf' | 'numberArray' | 'numberOrArray' | 'value';
+  /** `undefined` is accepted ("not set"). */
+  readonly optional?: boolean;
+  readonly range?: Readonly<NumberRule>;
+  readonly choices?: readonly string[];
 }
 
 export type OptionSpecs = Record<string, OptionSpec<OptionValue>>;
@@ -50,6 +64,7 @@ export function number(defaultValue: number, rule: NumberRule = {}): OptionSpec<
     default: defaultValue,
     expected: `a finite number${rangeText(rule)}`,
     accepts: (v) => isFiniteNumber(v) && inRange(v, rule),
+    shape: { kind: 'number', range: { ...rule } },
   };
 }
 
@@ -59,6 +74,7 @@ export function integer(defaultValue: number, rule: NumberRule = {}): OptionSpec
     default: defaultValue,
     expected: `an integer${rangeText(rule)}`,
     accepts: (v) => Number.isInteger(v) && inRange(v as number, rule),
+    shape: { kind: 'integer', range: { ...rule } },
   };
 }
 
@@ -68,6 +84,7 @@ export function axis(defaultValue: number): OptionSpec<number> {
     default: defaultValue,
     expected: 'an integer axis (negative counts from the last)',
     accepts: (v) => Number.isInteger(v),
+    shape: { kind: 'axis' },
   };
 }
 
@@ -77,6 +94,7 @@ export function optionalNumber(rule: NumberRule = {}): OptionSpec<number | undef
     default: undefined,
     expected: `a finite number${rangeText(rule)} or undefined`,
     accepts: (v) => v === undefined || (isFiniteNumber(v) && inRange(v, rule)),
+    shape: { kind: 'number', optional: true, range: { ...rule } },
   };
 }
 
@@ -85,7 +103,7 @@ export function optionalNumber(rule: NumberRule = {}): OptionSpec<number | undef
  * so that `resolveOptions` knows its name (and rejects misspellings of it), passed through unchanged.
  */
 export function checkedWhereUsed(): OptionSpec<undefined> {
-  return { default: undefined, expected: 'a value', accepts: () => true };
+  return { default: undefined, expected: 'a value', accepts: () => true, shape: { kind: 'value', optional: true } };
 }
 
 /** An optional integer (e.g. `ignoreIndex`); `undefined` means "not set". */
@@ -94,11 +112,12 @@ export function optionalInteger(rule: NumberRule = {}): OptionSpec<number | unde
     default: undefined,
     expected: `an integer${rangeText(rule)} or undefined`,
     accepts: (v) => v === undefined || (Number.isInteger(v) && inRange(v as number, rule)),
+    shape: { kind: 'integer', optional: true, range: { ...rule } },
   };
 }
 
 export function boolean(defaultValue: boolean): OptionSpec<boolean> {
-  return { default: defaultValue, expected: 'true or false', accepts: (v) => typeof v === 'boolean' };
+  return { default: defaultValue, expected: 'true or false', accepts: (v) => typeof v === 'boolean', shape: { kind: 'boolean' } };
 }
 
 export function oneOf<const T extends string>(choices: readonly T[], defaultValue: T): OptionSpec<T> {
@@ -106,6 +125,7 @@ export function oneOf<const T extends string>(choices: readonly T[], defaultValu
     default: defaultValue,
     expected: `one of ${choices.map((c) => `'${c}'`).join(', ')}`,
     accepts: (v) => typeof v === 'string' && (choices as readonly string[]).includes(v),
+    shape: { kind: 'oneOf', choices: [...choices] },
   };
 }
 
@@ -117,6 +137,7 @@ export function optionalNumberArray(rule: NumberRule = {}): OptionSpec<number[] 
     accepts: (v) =>
       v === undefined ||
       (Array.isArray(v) && v.length > 0 && v.every((x) => isFiniteNumber(x) && inRange(x, rule))),
+    shape: { kind: 'numberArray', optional: true, range: { ...rule } },
   };
 }
 
@@ -127,6 +148,7 @@ export function optionalNumberOrArray(rule: NumberRule = {}): OptionSpec<number 
     default: undefined,
     expected: `a finite number${rangeText(rule)}, a non-empty array of them, or undefined`,
     accepts: (v) => (isFiniteNumber(v) && inRange(v, rule)) || asArray.accepts(v),
+    shape: { kind: 'numberOrArray', optional: true, range: { ...rule } },
   };
 }
 

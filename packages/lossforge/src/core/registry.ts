@@ -39,7 +39,7 @@ function key(name: string): string {
 /** Adds a factory under its name and aliases. A taken name throws unless `replace` is set. */
 export function register(
   factory: LossFactory,
-  names: { aliases?: readonly Alias[]; replace?: boolean; options?: OptionSpecs } = {},
+  names: { aliases?: readonly Alias[]; replace?: boolean } = {},
 ): void {
   const name = factory.lossName;
   const targets = (names.aliases ?? []).map((a) => (typeof a === 'string' ? { alias: a, options: {} } : a));
@@ -54,7 +54,7 @@ export function register(
   descriptions.set(key(name), Object.freeze({
     name,
     aliases: Object.freeze(targets.map(({ alias, options }) => Object.freeze({ alias, options: Object.freeze({ ...options }) }))),
-    options: Object.freeze({ ...(names.options ?? {}) }),
+    options: factory.optionSpecs,
   }));
 }
 

@@ -108,3 +108,21 @@ test('unknown call entries and a disposed tensor are refused', () => {
   t.dispose();
   assert.throws(() => loss(t, [1]), /yTrue: expected a live tensor/);
 });
+
+test('factory.optionSpecs: the specs a factory validates against, with their structured shape, frozen', () => {
+  const specs = losses.huber.optionSpecs;
+  assert.deepEqual(Object.keys(specs).sort(), ['delta', 'reduction']);
+  assert.equal(specs.delta.default, 1);
+  assert.deepEqual(specs.delta.shape, { kind: 'number', range: { min: 0, minExclusive: true } });
+  assert.deepEqual(specs.reduction.shape, { kind: 'oneOf', choices: ['none', 'sum', 'mean', 'weightedMean'] });
+  assert.equal(specs.delta.accepts(0), false, 'the specs are the ones the factory checks with');
+  assert.ok(Object.isFrozen(specs));
+  assert.throws(() => losses.huber({ delta: 0 }), /options\.delta/);
+  const focal = losses.binaryFocalCrossentropy.optionSpecs;
+  assert.deepEqual(focal.applyClassBalancing.shape, { kind: 'boolean' });
+  assert.deepEqual(focal.alpha.shape, { kind: 'number', range: { min: 0, max: 1 } });
+  assert.deepEqual(losses.binaryCrossentropy.optionSpecs.posWeight.shape, { kind: 'numberOrArray', optional: true, range: { min: 0 } });
+  assert.deepEqual(losses.sparseCategoricalCrossentropy.optionSpecs.ignoreIndex.shape, { kind: 'integer', optional: true, range: {} });
+  assert.deepEqual(losses.sparseCategoricalCrossentropy.optionSpecs.axis.shape, { kind: 'axis' });
+  assert.deepEqual(losses.sparseCategoricalCrossentropy.optionSpecs.classWeight.shape, { kind: 'numberArray', optional: true, range: { min: 0 } });
+});

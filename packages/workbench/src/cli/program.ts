@@ -231,6 +231,43 @@ async function tuneCommand(
   return 0;
 }
 
+/** What `lossforge explore` needs from @lossforge/explorer's server module (loaded only by this command). */
+interface ExplorerServer {
+  serveExplorer(options: { port: number; host?: string }): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+/** Serves the built explorer until Ctrl-C (SIGINT) or SIGTERM; prints its URL. */
+async function exploreCommand(opts: { port: number; host: string }, io: CliIo): Promise<number> {
+  // A runtime specifier: the workbench builds without the explorer, which it only needs here.
+  if (opts.port > 65535) throw new UsageError(`explore: --port must be at most 65535, got ${opts.port}`);
+  const specifier = '@lossforge/explorer/server';
+  let server: ExplorerServer;
+  try {
+    server = (await import(specifier)) as ExplorerServer;
+  } catch {
+    throw new WorkbenchError(`explore: the explorer is not installed (npm install ${specifier.replace('/server', '')})`, 1);
+  }
+  let running;
+  try {
+    running = await server.serveExplorer({ port: opts.port, host: opts.host });
+  } catch (error) {
+    throw new WorkbenchError(`explore: ${(error as Error).message}`, 1);
+  }
+  io.stdout(`lossforge explorer: ${running.url}\n(Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await running.close();
+  io.stdout('lossforge explorer: stopped\n');
+  return 0;
+}
+
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('lossforge')
     .description('Which loss works best on your data? Compare, get advice, tune.')
@@ -308,6 +345,13 @@ Examples:
 Exit codes: 0 done, 1 failure, 2 usage error, 130 interrupted (the journal keeps every finished trial).`,
     )
     .action(async (opts) => setExit(await tuneCommand(opts, io)));
+
+  program
+    .command('explore')
+    .description('Open the loss explorer: curves and derivatives of every loss, a live fit, your own loss with gradCheck — in the browser, offline.')
+    .option('--port <n>', 'TCP port (0 picks a free one)', integer(0), 4178)
+    .option('--host <address>', 'interface to listen on', '127.0.0.1')
+    .action(async (opts) => setExit(await exploreCommand(opts, io)));
   return program;
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Builds the explorer: dist/app (the static web app: index.html, styles, the esbuild bundle with its
+ * lazily loaded chunks, tfjs-wasm's binaries under wasm/) and dist/server (the Node module that
+ * `lossforge explore` uses to serve it). The loss documentation is generated from lossforge's doc
+ * comments (scripts/loss-docs.mjs) and bundled as the virtual module `lossforge-explorer:docs`.
+ */
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { extractLossDocs } from './loss-docs.mjs';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(import.meta.url);
+const app = join(root, 'dist/app');
+const lossforgeRoot = dirname(require.resolve('lossforge/package.json'));
+const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist';
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+mkdirSync(join(app, 'wasm'), { recursive: true });
+
+const docs = extractLossDocs(join(lossforgeRoot, 'src/losses'));
+if (docs.length === 0) throw new Error(`no loss documentation found under ${lossforgeRoot}/src/losses`);
+
+/** `import docs from 'lossforge-explorer:docs'`: the generated documentation, as JSON. */
+const docsPlugin = {
+  name: 'loss-docs',
+  setup(b) {
+    b.onResolve({ filter: /^lossforge-explorer:docs$/ }, (args) => ({ path: args.path, namespace: 'loss-docs' }));
+    b.onLoad({ filter: /.*/, namespace: 'loss-docs' }, () => ({ contents: JSON.stringify(docs), loader: 'json' }));
+  },
+};
+
+await build({
+  entryPoints: [join(root, 'src/app/main.ts')],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: false,
+  outdir: app,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'external',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [docsPlugin],
+  logLevel: 'warning',
+});
+
+for (const file of ['index.html', 'styles.css']) copyFileSync(join(root, 'src/app', file), join(app, file));
+// tfjs-wasm fetches its binary from setWasmPaths('wasm/'): plain and SIMD (threads need cross-origin isolation, which a static server does not set).
+for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join(wasmDist, file), join(app, 'wasm', file));
+
+await build({
+  entryPoints: [join(root, 'src/server/index.ts')],
+  bundle: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: join(root, 'dist/server'),
+  logLevel: 'warning',
+});
+
+/** Bytes under a directory. */
+const size = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? size(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+console.log(`explorer: dist/app ${(size(app) / 1024).toFixed(0)} KiB (${docs.length} losses documented)`);

@@ -1,0 +1,180 @@
+/**
+ * The built explorer in real Chromium (Debian's /usr/bin/chromium through playwright-core), served
+ * by the explorer's own server: at 1400 and 420 px it moves a slider and sees the plotted data
+ * change (and the link keep it), enters a broken then a working custom loss and sees the error and
+ * the gradient check, runs a live fit for some steps — with no console error and no request outside
+ * the page's origin. Screenshots go to a temporary directory printed in the test output.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { APP_DIR, serveExplorer, type RunningExplorer } from '../src/server/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is not installed (apt-get install chromium)`
+  : !existsSync(`${APP_DIR}index.html`)
+    ? 'the explorer is not built (npm run build)'
+    : false;
+
+let browser: Browser | undefined;
+let server: RunningExplorer | undefined;
+const shots = mkdtempSync(join(tmpdir(), 'lossforge-explorer-screenshots-'));
+
+before(async () => {
+  if (skip) return;
+  server = await serveExplorer({ port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A page that records console errors, page errors and every request outside the server's origin. */
+async function openPage(width: number): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser!.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const origin = new URL(server!.url).origin;
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`request outside the origin: ${url}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  return { page, problems };
+}
+
+/** The plotted-values table as text rows (the charts' data, for screen readers). */
+const tableRows = (page: Page, panel: string) =>
+  page.$$eval(`#panel-${panel} details.data tbody tr`, (rows) => rows.map((r) => Array.from(r.children, (c) => c.textContent ?? '')));
+
+const counter = (page: Page, panel: string, key: string) => page.$eval(`#panel-${panel}`, (p, k) => Number((p as HTMLElement).dataset[k] ?? 0), key);
+
+for (const width of [1400, 420]) {
+  test(`explorer at ${width} px: curves, your own loss, live fit`, { skip, timeout: 60_000 }, async (t) => {
+    const { page, problems } = await openPage(width);
+    await page.goto(`${server!.url}#view=curves`);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+    assert.match((await page.textContent('#status')) ?? '', /on wasm$/, 'tfjs runs on the wasm backend');
+
+    // ── Curves: move huber's δ slider with the keyboard; the plotted values change ──
+    await page.waitForFunction(() => Number(document.getElementById('panel-curves')!.dataset['rendered'] ?? 0) >= 1);
+    const huberRows = async () => (await tableRows(page, 'curves')).filter((r) => r[0]!.startsWith('huber'));
+    const before = await huberRows();
+    assert.ok(before.length >= 10, 'huber is plotted by default');
+    const slider = page.locator('article.card', { has: page.locator('h3', { hasText: /^huber/ }) }).locator('input[type=range]');
+    await slider.focus();
+    const rendered = await counter(page, 'curves', 'rendered');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('End');
+    await page.waitForFunction((n) => Number(document.getElementById('panel-curves')!.dataset['rendered']) > n, rendered);
+    await page.waitForTimeout(300);
+    const afterRows = await huberRows();
+    assert.equal(afterRows[0]![0], (await page.locator('article.card h3', { hasText: /^huber/ }).textContent())!, 'the legend label names the new δ');
+    assert.match(afterRows[0]![0]!, /^huber \(delta [\d.]+\)$/);
+    assert.notDeepEqual(afterRows.map((r) => r.slice(2)), before.map((r) => r.slice(2)), 'the plotted values changed');
+    const delta = Number(/delta ([\d.]+)/.exec(afterRows[0]![0]!)![1]);
+    assert.ok(delta > 1, `δ grew: ${delta}`);
+    // Beyond δ the loss is δ(|e| − δ/2): check the first plotted point (e = −4) against the formula.
+    const tail = afterRows.find((r) => Number(r[2]) === -4)!;
+    const expected = delta >= 4 ? 8 : delta * (4 - delta / 2);
+    assert.ok(Math.abs(Number(tail[3]) - expected) < 0.02 * expected, `huber(δ ${delta}) at e = −4: ${tail[3]} vs ${expected}`);
+
+    // The link carries the state: a new page from it shows the same δ.
+    const link = page.url();
+    assert.match(decodeURIComponent(link), /"name":"huber","options":\{"delta":/);
+    const { page: shared, problems: sharedProblems } = await openPage(width);
+    await shared.goto(link);
+    await shared.waitForFunction(() => Number(document.getElementById('panel-curves')?.dataset['rendered'] ?? 0) >= 1, undefined, { timeout: 30_000 });
+    assert.ok((await tableRows(shared, 'curves')).some((r) => r[0] === afterRows[0]![0]), 'the shared link plots the same curve');
+    await shared.close();
+    problems.push(...sharedProblems);
+
+    // An alias typed in the picker adds the loss with its preset.
+    await page.fill('#loss-query', 'HuberLoss');
+    await page.press('#loss-query', 'Enter');
+    await page.waitForSelector('article.card h3 >> text=/^huber$/');
+    assert.match((await page.textContent('#panel-curves .message')) ?? '', /^Added huber \(from 'HuberLoss'\)\.$/);
+    await page.fill('#loss-query', 'BCEWithLogitsLoss');
+    await page.press('#loss-query', 'Enter');
+    assert.match((await page.textContent('#panel-curves .message')) ?? '', /^binaryCrossentropy \(fromLogits true\) is already plotted\.$/, 'the alias brings its preset, fromLogits: true');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, `curves-${width}.png`), fullPage: true });
+
+    // ── Your own loss: an error is a message; a working loss is plotted and passes gradCheck ──
+    await page.click('#tab-custom');
+    await page.waitForFunction(() => Number(document.getElementById('panel-custom')!.dataset['checked'] ?? 0) >= 1, undefined, { timeout: 20_000 });
+    await page.fill('#custom-code', '(yTrue, yPred) => tf.square(tf.sub(yPred, yTrue)');
+    await page.click('#panel-custom button[type=submit]');
+    await page.waitForFunction(() => Number(document.getElementById('panel-custom')!.dataset['failed'] ?? 0) >= 1);
+    assert.match((await page.textContent('#custom-error')) ?? '', /^compute: SyntaxError/);
+    assert.match((await page.textContent('#gradcheck')) ?? '', /Not checked/);
+    await page.fill('#custom-name', 'scaledSquare');
+    await page.fill('#custom-options', '{ "scale": { "default": 3, "min": 0 } }');
+    await page.fill('#custom-code', '(yTrue, yPred, { scale }) => tf.mul(scale, tf.square(tf.sub(yPred, yTrue)))');
+    const checked = await counter(page, 'custom', 'checked');
+    await page.focus('#custom-code');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForFunction((n) => Number(document.getElementById('panel-custom')!.dataset['checked']) > n, checked);
+    assert.equal(await page.isVisible('#custom-error'), false, 'the error is gone');
+    assert.match((await page.textContent('#gradcheck')) ?? '', /gradCheck passed: the tf\.grad gradient agrees with central differences on 32 entries/);
+    const custom = (await tableRows(page, 'custom')).filter((r) => r[0] === 'scaledSquare');
+    const atTwo = custom.find((r) => Number(r[2]) === -4)!;
+    assert.ok(Math.abs(Number(atTwo[3]) - 48) < 1e-3 && Math.abs(Number(atTwo[4]) + 24) < 1e-3, `3e² and its derivative 6e at e = −4: ${atTwo}`);
+    const snippet = (await page.textContent('#custom-snippet')) ?? '';
+    assert.match(snippet, /export const scaledSquare = defineLoss\(\{/);
+    assert.match(snippet, /scale: option\.number\(3, \{ min: 0 \}\)/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, `custom-${width}.png`), fullPage: true });
+
+    // ── Live fit: a few dozen steps of each loss, from the same start ──
+    // The tabs work from the keyboard: ← from "Your own loss" selects "Live fit".
+    await page.focus('#tab-custom');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getAttribute('#tab-fit', 'aria-selected'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-fit');
+    await page.waitForSelector('#panel-fit .lane .readout:has-text("step 0")', { timeout: 20_000 });
+    // Each problem steps: outliers (the default) and noisy labels by ten, imbalance by running.
+    for (const [problem, lanes] of [['outliers', 3], ['noisy', 2]] as const) {
+      if (problem !== 'outliers') await page.selectOption('#fit-problem', problem);
+      await page.waitForFunction((n) => document.querySelectorAll('#panel-fit .lane').length === n && document.getElementById('panel-fit')!.dataset['steps'] === '0', lanes);
+      await page.click('#fit-step');
+      await page.waitForFunction(() => document.getElementById('panel-fit')!.dataset['steps'] === '10');
+      const rows = await tableRows(page, 'fit');
+      assert.deepEqual(rows.map((r) => r[1]), Array(lanes).fill('10'), `${problem}: every loss took 10 steps`);
+    }
+    await page.selectOption('#fit-problem', 'imbalance');
+    await page.waitForFunction(() => document.querySelectorAll('#panel-fit .lane').length === 3 && document.getElementById('panel-fit')!.dataset['steps'] === '0');
+    const start = await tableRows(page, 'fit');
+    await page.click('#fit-run');
+    await page.waitForFunction(() => Number(document.getElementById('panel-fit')!.dataset['steps']) >= 24, undefined, { timeout: 30_000 });
+    await page.click('#fit-run');
+    const trained = await tableRows(page, 'fit');
+    assert.equal(trained.length, 3);
+    for (const [i, row] of trained.entries()) {
+      assert.ok(Number(row[1]) >= 24, `${row[0]} trained: ${row[1]} steps`);
+      assert.ok(Number(row[2]) < Number(start[i]![2]), `${row[0]}: loss fell from ${start[i]![2]} to ${row[2]}`);
+    }
+    assert.match(trained[2]![0]!, /posWeight/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(shots, `fit-${width}.png`), fullPage: true });
+
+    // Responsive: nothing is wider than the window.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at ${width} px (${overflow} px too wide)`);
+
+    assert.deepEqual(problems, [], 'no console errors, page errors or requests outside the origin');
+    t.diagnostic(`screenshots: ${shots}`);
+    await page.context().close();
+  });
+}
