@@ -361,7 +361,8 @@ export const ctc = defineLoss({
   layout: 'custom',
   yTrueDtype: 'int32',
   callEntries: ['inputLengths'],
-  values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'any' }),
+  values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'logProbability' }),
+  finite: ({ zeroInfinity }) => zeroInfinity,
   validate: (labels, logits, options, call) => {
     readCtcInputs(labels, logits, options, call);
     if (!options.fromLogits && valueChecksEnabled()) {
