@@ -91,6 +91,12 @@ export interface PerSample {
   valid?: tf.Tensor;
 }
 
+/** The ranks of yTrue and yPred for a batch (see `LossDefinition.batchedRanks`). */
+export interface BatchedRanks {
+  yTrue: number;
+  yPred: number;
+}
+
 export interface ValueRules {
   yTrue?: ValueRule;
   yPred?: ValueRule;
@@ -111,10 +117,11 @@ export interface LossDefinition<S extends OptionSpecs> {
   /** dtype yTrue is converted to (default float32; int32 for `sparse`). */
   yTrueDtype?: 'float32' | 'int32';
   /**
-   * `custom` layouts: the rank of a batched yPred, when it is fixed (e.g. 2 for [B, D] embeddings).
-   * A yPred of one rank less is then one example, given a batch axis like every layout's (see `Layout`).
+   * `custom` layouts: the ranks of a batched yTrue and yPred, when they are fixed (e.g. labels [B]
+   * and embeddings [B, D]: `{ yTrue: 1, yPred: 2 }`). Inputs both one rank short are then one example,
+   * given a batch axis as with every layout (see `Layout`).
    */
-  batchedRank?: number;
+  batchedRanks?: BatchedRanks;
   /**
    * Whether the loss of finite inputs is always finite (default true: with value checks on, a
    * non-finite result is a LossInputError). False where +Infinity is the documented value, e.g. an
@@ -232,11 +239,17 @@ function makeLoss<S extends OptionSpecs>(
 }
 
 /**
- * The rank of a batched yPred per layout (custom: `definition.batchedRank`, when the loss declares one).
- * One axis less is one example without its batch axis.
+ * The ranks of a batched yTrue and yPred per layout (custom: `definition.batchedRanks`, when the
+ * loss declares them). Both one axis short is one example without its batch axis.
  */
-function batchedRank<S extends OptionSpecs>(definition: LossDefinition<S>): number | undefined {
-  return { elementwise: 1, dense: 2, sparse: 2, custom: definition.batchedRank }[definition.layout];
+function batchedRanks<S extends OptionSpecs>(definition: LossDefinition<S>): BatchedRanks | undefined {
+  const ranks: Record<Layout, BatchedRanks | undefined> = {
+    elementwise: { yTrue: 1, yPred: 1 },
+    dense: { yTrue: 2, yPred: 2 },
+    sparse: { yTrue: 1, yPred: 2 },
+    custom: definition.batchedRanks,
+  };
+  return ranks[definition.layout];
 }
 
 /** Converts and validates yTrue and yPred per the layout; moves the class axis last for dense/sparse. */
@@ -256,8 +269,8 @@ function prepareInputs<S extends OptionSpecs>(
   // (sparse labels are checked and cast below, with their class range).
   let yTrue = toTensor(name, 'yTrue', yTrueIn);
   // The unbatched rule (Keras): one axis short of a batch is one example, given a batch axis of 1.
-  const rank = batchedRank(definition);
-  const unbatched = rank !== undefined && yPred.rank === rank - 1 && yTrue.rank <= yPred.rank;
+  const ranks = batchedRanks(definition);
+  const unbatched = ranks !== undefined && yPred.rank === ranks.yPred - 1 && yTrue.rank === ranks.yTrue - 1;
   if (unbatched) {
     yPred = tf.expandDims(yPred, 0);
     yTrue = tf.expandDims(yTrue, 0);

@@ -359,6 +359,7 @@ export const ctc = defineLoss({
     normalizeByLength: option.boolean(false),
   },
   layout: 'custom',
+  batchedRanks: { yTrue: 2, yPred: 3 },
   yTrueDtype: 'int32',
   callEntries: ['inputLengths'],
   values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'logProbability' }),
