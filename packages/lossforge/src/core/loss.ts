@@ -270,7 +270,8 @@ function prepareInputs<S extends OptionSpecs>(
   let yTrue = toTensor(name, 'yTrue', yTrueIn);
   // The unbatched rule (Keras): one axis short of a batch is one example, given a batch axis of 1.
   const ranks = batchedRanks(definition);
-  const unbatched = ranks !== undefined && yPred.rank === ranks.yPred - 1 && yTrue.rank === ranks.yTrue - 1;
+  // (An empty yPred is an empty batch, never an example: `[]` is not one example without classes.)
+  const unbatched = ranks !== undefined && yPred.size > 0 && yPred.rank === ranks.yPred - 1 && yTrue.rank === ranks.yTrue - 1;
   if (unbatched) {
     yPred = tf.expandDims(yPred, 0);
     yTrue = tf.expandDims(yTrue, 0);
