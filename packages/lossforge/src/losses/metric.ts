@@ -28,6 +28,8 @@ type Mining = (typeof MININGS)[number];
 
 /** Added to squared distances before the square root, so d = 0 has a finite gradient. Shifts d by at most 1e-6. */
 const SQRT_EPSILON = 1e-12;
+/** The smallest ε of scaled squared distances (see `euclideanFromScaled`). */
+const SCALED_EPSILON_FLOOR = 1e-14;
 /** Subtracted from self-similarities so they drop out of a softmax without producing −∞ · 0 = NaN. */
 const EXCLUDED_LOGIT = 1e9;
 
@@ -70,7 +72,7 @@ function labelVector(yTrue: tf.Tensor): tf.Tensor1D {
 }
 
 /** (labels, embeddings): embeddings [B, D] with D ≥ 1, integer labels [B] / [B, 1] / [B, k]. */
-function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
+function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, squaredDistances = false): void {
   if (yPred.rank !== 2 || yPred.shape[1] === 0) {
     throw new LossInputError(name, 'yPred', 'embeddings of shape [batch, dim] (rank 2, dim ≥ 1)', `rank ${yPred.rank} (${shapeOf(yPred)})`);
   }
@@ -79,6 +81,30 @@ function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.T
   const bad = firstBad(yTrue, (v) => Number.isInteger(v));
   if (bad) throw new LossInputError(name, 'yTrue', 'integer class labels (whole numbers, any dtype)', bad);
   checkColumnsEqual(name, yTrue);
+  if (squaredDistances) checkSquaredDistancesFit(name, yPred);
+}
+
+/** Largest squared distance computed in float32 without overflow, with room for rounding. */
+const MAX_SQUARED_DISTANCE = 1e38;
+
+/**
+ * Squared distances (tripletMargin's 'squaredEuclidean', contrastive's same-label term) are values
+ * of the loss: they must fit in float32. Σⱼ (maxᵢ eᵢⱼ − minᵢ eᵢⱼ)² bounds every ‖eᵢ − eₖ‖²; above
+ * 1e38 the embeddings are a LossInputError naming yPred (Euclidean and cosine distances take
+ * embeddings up to ~1e38). Non-finite entries are left to the wrapper's finite rule.
+ */
+function checkSquaredDistancesFit(name: string, yPred: tf.Tensor): void {
+  const [batch, dim] = yPred.shape as [number, number];
+  const e = yPred.dataSync();
+  let bound = 0;
+  for (let j = 0; j < dim; j++) {
+    let [lo, hi] = [Infinity, -Infinity];
+    for (let i = 0; i < batch; i++) [lo, hi] = [Math.min(lo, e[i * dim + j]!), Math.max(hi, e[i * dim + j]!)];
+    if (batch > 0) bound += (hi - lo) ** 2;
+  }
+  if (bound > MAX_SQUARED_DISTANCE) {
+    throw new LossInputError(name, 'yPred', `embeddings whose squared distances fit in float32 (Σ over dims of the squared spread ≤ 1e38; use distance 'euclidean' or 'cosine' for larger ones)`, `a bound of ${bound.toPrecision(3)}`);
+  }
 }
 
 /** (±1 targets, pairs): pairs of shape [B, 2, ...rest] (`rest` given), targets [B] / [B, 1] / [B, k] of −1 or 1. */
@@ -150,9 +176,14 @@ function scaledSquaredDistances(e: tf.Tensor2D, offDiagonal: tf.Tensor2D): { d2:
   return { d2: tf.mul(d2, offDiagonal), scale };
 }
 
-/** √(‖eᵢ − eⱼ‖² + 1e-12) from the scaled squares: s·√(d2 + 1e-12/s²), finite for any finite embeddings. */
+/**
+ * √(‖eᵢ − eⱼ‖² + 1e-12) from the scaled squares: s·√(d2 + max(1e-12/s², 1e-14)). The floor 1e-14
+ * (distances of 1e-7·s, float32's resolution of the embeddings) only acts for s > 10, where 1e-12/s²
+ * would otherwise underflow to 0 and give coincident points an infinite (NaN) gradient.
+ */
 function euclideanFromScaled({ d2, scale }: { d2: tf.Tensor2D; scale: tf.Tensor }): tf.Tensor2D {
-  return tf.mul(scale, tf.sqrt(tf.add(d2, tf.div(SQRT_EPSILON, tf.square(scale))))) as tf.Tensor2D;
+  const epsilon = tf.maximum(tf.div(SQRT_EPSILON, tf.square(scale)), SCALED_EPSILON_FLOOR);
+  return tf.mul(scale, tf.sqrt(tf.add(d2, epsilon))) as tf.Tensor2D;
 }
 
 /**
@@ -298,7 +329,7 @@ export const tripletMargin = defineLoss({
   layout: 'custom',
   batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred),
+  validate: (yTrue, yPred, o) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred, o.distance === 'squaredEuclidean'),
   compute: (yTrue, yPred, { margin, mining, distance, swap }): PerSample => {
     const masks = pairMasks(labelVector(yTrue));
     const d = pairwiseDistances(yPred as tf.Tensor2D, distance, masks.offDiagonal);
@@ -328,7 +359,7 @@ export const contrastive = defineLoss({
   layout: 'custom',
   batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred),
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred, true),
   compute: (yTrue, yPred, { margin }): PerSample => {
     const masks = pairMasks(labelVector(yTrue));
     const scaled = scaledSquaredDistances(yPred as tf.Tensor2D, masks.offDiagonal);

@@ -29,6 +29,10 @@ import { generateCase, REFERENCES, reduceReference, type Nested } from '../helpe
 import { losses, LossInputError, REDUCTIONS, setValueChecks } from '../../src/index.js';
 import { fusedKernelsReady, setFusedKernels, setFusedThreshold } from '../../src/kernels/index.js';
 
+/** Losses that take inputs of any rank ≥ 2 ([B, …spatial]): every input is a batch, there is no unbatched example (docs/inputs.md). */
+const NO_UNBATCHED_FORM = new Set(['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax']);
+/** The elementwise layout: rank 1 is a batch ([B]: one value per sample), so an unbatched example is a scalar. */
+const ELEMENTWISE = new Set(['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'huber', 'smoothL1', 'logCosh', 'quantile', 'poisson', 'binaryCrossentropy', 'binaryFocalCrossentropy', 'hinge', 'squaredHinge']);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 13);
 const NAMES = losses.list();
@@ -70,6 +74,8 @@ interface Counts {
   referenceChecked: number;
   emptyBatches: number;
   crossBackendChecked: number;
+  /** Typed errors by argument and the start of what was expected. */
+  errorKinds: Record<string, number>;
 }
 
 const counts = new Map<BackendName, Counts>();
@@ -120,11 +126,12 @@ function withFused<T>(on: boolean, fn: () => T): T {
 }
 
 const finite = (xs: number[]) => xs.every(Number.isFinite);
+/** |a − b| ≤ rtol·|b| + atol, atol = 1e-6 (float32 noise, as in test/helpers/assert.ts) + rtol/10 of the largest |b|. */
 function close(a: number[], b: number[], rtol: number, what: string): void {
   assert.equal(a.length, b.length, `${what}: ${a.length} values, expected ${b.length}`);
-  const scale = Math.max(1e-30, ...b.map(Math.abs));
+  const atol = 1e-6 + 0.1 * rtol * Math.max(0, ...b.map(Math.abs));
   for (let i = 0; i < a.length; i++) {
-    assert.ok(Math.abs(a[i]! - b[i]!) <= rtol * Math.abs(b[i]!) + rtol * 1e-1 * scale, `${what}[${i}]: ${a[i]} vs ${b[i]} (rtol ${rtol})`);
+    assert.ok(Math.abs(a[i]! - b[i]!) <= rtol * Math.abs(b[i]!) + atol, `${what}[${i}]: ${a[i]} vs ${b[i]} (rtol ${rtol}, atol ${atol})`);
   }
 }
 
@@ -154,7 +161,8 @@ function runCase(backend: BackendName, p: Params): void {
   } else if (p.corruption === 'ragged' && p.batch >= 2 && Array.isArray(made.yPred[1]) && (made.yPred[1] as Nested[]).length > 0) {
     yPred = made.yPred.map((row, i) => (i === 1 ? (row as Nested[]).slice(0, -1) : row));
     corrupted = 'yPred';
-  } else if (p.corruption === 'unbatched' && p.batch === 1) {
+  } else if (p.corruption === 'unbatched' && p.batch === 1 && (!ELEMENTWISE.has(p.loss) || p.width === 1)) {
+    // (An elementwise example is a scalar: a rank-1 [K] is a batch of K one-value samples.)
     [yTrue, yPred] = [made.yTrue[0]!, made.yPred[0]!];
     unbatched = true;
   }
@@ -187,7 +195,10 @@ function runCase(backend: BackendName, p: Params): void {
     assert.equal(fused.error.message, composite.error.message, `${what}: fused and composite threw differently`);
     assert.ok(realArgument(fused.error.argument, made.options), `${what}: the error names '${fused.error.argument}', not an argument: ${fused.error.message}`);
     if (corrupted) assert.equal(fused.error.argument, corrupted, `${what}: expected the error to name ${corrupted}: ${fused.error.message}`);
-    else assert.ok(p.scale > 1 || typed, `${what}: a valid input was rejected: ${fused.error.message}`);
+    else if (unbatched && NO_UNBATCHED_FORM.has(p.loss)) assert.match(fused.error.message, /^\w+: yPred: expected rank/, what);
+    else assert.ok((p.scale > 1 || typed) && /(finite|fit) in float32/.test(fused.error.expected), `${what}: a valid input was rejected: ${fused.error.message}`);
+    const kind = `${fused.error.argument}: ${fused.error.expected.slice(0, 40)}`;
+    c.errorKinds[kind] = (c.errorKinds[kind] ?? 0) + 2;
     c.typedErrors += 2;
     return;
   }
@@ -207,11 +218,10 @@ function runCase(backend: BackendName, p: Params): void {
   const reference = REFERENCES[p.loss];
   if (reference && !typed && p.batch > 0) {
     const round = (x: Nested) => (flat(x).map(Math.fround));
-    const k = made.yPred.length > 0 ? flat(made.yPred[0]!).length : 0;
     const matrix = (x: Nested[]) => x.map((row) => round(row));
     const perSample = reference(matrix(made.yTrue), matrix(made.yPred), made.options);
     const expected = reduceReference(perSample, p.reduction, weights?.map(Math.fround));
-    close(composite.value, expected, k > 0 ? 1e-5 : 0, `${what}: value vs float64 reference`);
+    close(composite.value, expected, 1e-5, `${what}: value vs float64 reference`);
     c.referenceChecked++;
   }
   const key = JSON.stringify(p);
@@ -229,7 +239,7 @@ for (const backend of BACKENDS) {
       await fusedKernelsReady();
       const threshold = setFusedThreshold(0);
       const checks = setValueChecks(true);
-      counts.set(backend, { cases: 0, calls: 0, typedErrors: 0, finiteValues: 0, referenceChecked: 0, emptyBatches: 0, crossBackendChecked: 0 });
+      counts.set(backend, { cases: 0, calls: 0, typedErrors: 0, finiteValues: 0, referenceChecked: 0, emptyBatches: 0, crossBackendChecked: 0, errorKinds: {} });
       try {
         const details = fc.check(fc.property(params, (p) => runCase(backend, p)), { seed: SEED, numRuns: RUNS, endOnFailure: true });
         if (details.failed) {
