@@ -59,10 +59,28 @@ const SCALE_FLOOR = 1e-6;
  * s = max(maxᵢ |xᵢ|, 1e-6) along `axis` (kept), or over all of x without an axis: dividing by s
  * before squaring keeps every square ≤ 1, so norms and distances of embeddings up to float32's
  * largest values (≈ 3.4e38) neither overflow nor, above 1e-6, underflow. s ≥ 1e-6 keeps ε/s² ≤ ε·1e12.
+ *
+ * Its gradient is zero (a stop-gradient): the quantities computed with it (‖x‖ as s·‖x/s‖, x/‖x‖…)
+ * do not depend on s, so the exact gradient flows through x alone; differentiating through s would
+ * only add terms that cancel, computed as dy·x/s², which overflow (Infinity/Infinity = NaN) for
+ * |x| beyond ~1e19.
  */
 export function maxAbsScale(x: tf.Tensor, axis?: number): tf.Tensor {
-  return tf.maximum(tf.max(tf.abs(x), axis, axis !== undefined), SCALE_FLOOR);
+  const key = axis ?? 'all';
+  let scale = scaleFunctions.get(key);
+  if (!scale) {
+    scale = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([t]);
+      const value = tf.maximum(tf.max(tf.abs(t), axis, axis !== undefined), SCALE_FLOOR);
+      return { value, gradFunc: (_dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.zerosLike(saved!) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
+    scaleFunctions.set(key, scale);
+  }
+  return scale(x);
 }
+
+/** One stop-gradient scale function per axis (tf.customGrad takes tensors only). */
+const scaleFunctions = new Map<number | 'all', (t: tf.Tensor) => tf.Tensor>();
 
 /**
  * x / max(‖x‖₂, √1e-12) along `axis` (Keras' l2_normalize), computed on y = x / s (s = `maxAbsScale`)
