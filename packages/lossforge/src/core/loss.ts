@@ -36,7 +36,21 @@ export interface LossCall {
   [entry: string]: unknown;
 }
 
-/** A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`. */
+/**
+ * A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`.
+ *
+ * The contract, the same for every loss (applied by `defineLoss`'s wrapper; docs/inputs.md): a call
+ * returns a finite value with a finite gradient, or throws a `LossInputError` naming the argument.
+ * - NaN/±Infinity in yTrue or yPred: a LossInputError with the first bad index; so is a loss that
+ *   overflows float32 (naming yPred). Both are value checks: with `setValueChecks(false)` finite
+ *   inputs are the caller's responsibility and the math runs as is.
+ * - Ragged JS arrays: a LossInputError on every backend.
+ * - An empty batch [0, …]: 0 for `sum`/`mean`/`weightedMean`, an empty per-sample tensor for `none`,
+ *   a zero gradient; the math does not run.
+ * - One example without its batch axis (yTrue and yPred both one rank short of the layout's batch,
+ *   see `Layout` and `LossDefinition.batchedRanks`): given a batch axis of 1 (Keras' rule).
+ * - Nothing leaks, also when the call throws inside tf.grad / tf.valueAndGrad.
+ */
 export interface Loss<O = Record<string, OptionValue>> {
   (yTrue: TensorInput, yPred: TensorInput, call?: LossCall): tf.Tensor;
   /** The registered name, e.g. `'huber'`. */
