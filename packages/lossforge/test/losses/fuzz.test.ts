@@ -2,7 +2,7 @@
  * Property-based fuzzing of every registered loss (`losses.list()`) on the cpu and wasm backends,
  * fused kernels on (threshold 0) and off. Each case draws a loss, sizes (batch 0, 1 and more; width
  * 1 and more), a value scale (1 up to 1e30, and 1e-30), options, a reduction, sample weights, the
- * input form (tensors, plain arrays, int32/bool tensors) and at most one corruption (NaN, ±Infinity,
+ * input form (tensors, plain arrays, int32 predictions, bool labels) and at most one corruption (NaN, ±Infinity,
  * a ragged array, an unbatched example). The property, the Loss contract of src/core/loss.ts:
  *
  *   the call returns a finite value with a finite gradient — equal on the fused and composite paths
@@ -36,7 +36,9 @@ const ELEMENTWISE = new Set(['meanSquaredError', 'meanAbsoluteError', 'meanAbsol
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 13);
 const NAMES = losses.list();
-const CORRUPTIONS = ['none', 'none', 'none', 'nanPred', 'infPred', 'nanTrue', 'ragged', 'unbatched', 'typedPred'] as const;
+const CORRUPTIONS = ['none', 'none', 'none', 'nanPred', 'infPred', 'nanTrue', 'ragged', 'unbatched', 'typedPred', 'boolTrue'] as const;
+/** Losses whose yTrue holds 0/1 labels, given as a bool tensor by the 'boolTrue' variant. */
+const BINARY_LABELS = new Set(['binaryCrossentropy', 'binaryFocalCrossentropy', 'categoricalCrossentropy', 'categoricalFocalCrossentropy', 'categoricalHinge', 'dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge']);
 type Corruption = (typeof CORRUPTIONS)[number];
 
 interface Params {
@@ -175,10 +177,11 @@ function runCase(backend: BackendName, p: Params): void {
   const toInput = (x: Nested[] | Nested, dtype: 'float32' | 'int32' | 'bool', which: 'yTrue' | 'yPred'): unknown => {
     if ((p.plainArrays && p.batch > 0) || corrupted !== undefined) return x; // ragged arrays can only be arrays
     const shape = unbatched ? shapeOf(x) : shapes[which];
-    return dtype === 'bool' ? tf.tensor(x as number[], shape, 'bool') : tf.tensor(dtype === 'int32' ? flat(x).map(Math.round) : flat(x), shape, dtype);
+    return dtype === 'bool' ? tf.tensor(flat(x).map((v) => v !== 0), shape, 'bool') : tf.tensor(dtype === 'int32' ? flat(x).map(Math.round) : flat(x), shape, dtype);
   };
   const before = tf.memory().numTensors;
-  const trueInput = toInput(yTrue, made.yTrueDtype, 'yTrue');
+  const boolTrue = p.corruption === 'boolTrue' && BINARY_LABELS.has(p.loss) && !p.plainArrays;
+  const trueInput = toInput(yTrue, boolTrue ? 'bool' : made.yTrueDtype, 'yTrue');
   const predInput = toInput(yPred, typed ? 'int32' : 'float32', 'yPred');
   const owned = [trueInput, predInput].filter((t): t is tf.Tensor => t instanceof tf.Tensor);
   const afterInputs = tf.memory().numTensors;
