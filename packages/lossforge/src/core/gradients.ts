@@ -17,8 +17,9 @@ export function registerMissingGradients(): void {
       kernelName,
       inputsToSave: ['a', 'b'],
       gradFunc: (_dy: tf.Tensor | tf.Tensor[], [a, b]: tf.Tensor[]) => ({
-        a: () => tf.zerosLike(a!),
-        b: () => tf.zerosLike(b!),
+        // float32 zeros whatever the input dtype: tfjs requires float32 gradients (int32 labels compared to a range).
+        a: () => tf.zeros(a!.shape),
+        b: () => tf.zeros(b!.shape),
       }),
     });
   }

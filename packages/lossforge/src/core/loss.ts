@@ -9,8 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js'; // every loss needs the gradients tfjs lacks (comparisons), see gradients.ts
+import { valueChecksEnabled } from './config.js';
 import { describeValue, formatShape, LossInputError } from './errors.js';
 import { oneOf, resolveOptions, toConfig, type NamedConfig, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
+import { pairwiseSum } from './numerics.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
 import { register, type Alias } from './registry.js';
 import {
@@ -34,7 +36,21 @@ export interface LossCall {
   [entry: string]: unknown;
 }
 
-/** A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`. */
+/**
+ * A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`.
+ *
+ * The contract, the same for every loss (applied by `defineLoss`'s wrapper; docs/inputs.md): a call
+ * returns a finite value with a finite gradient, or throws a `LossInputError` naming the argument.
+ * - NaN/±Infinity in yTrue or yPred: a LossInputError with the first bad index; so is a loss that
+ *   overflows float32 (naming yPred). Both are value checks: with `setValueChecks(false)` finite
+ *   inputs are the caller's responsibility and the math runs as is.
+ * - Ragged JS arrays: a LossInputError on every backend.
+ * - An empty batch [0, …]: 0 for `sum`/`mean`/`weightedMean`, an empty per-sample tensor for `none`,
+ *   a zero gradient; the math does not run.
+ * - One example without its batch axis (yTrue and yPred both one rank short of the layout's batch,
+ *   see `Layout` and `LossDefinition.batchedRanks`): given a batch axis of 1 (Keras' rule).
+ * - Nothing leaks, also when the call throws inside tf.grad / tf.valueAndGrad.
+ */
 export interface Loss<O = Record<string, OptionValue>> {
   (yTrue: TensorInput, yPred: TensorInput, call?: LossCall): tf.Tensor;
   /** The registered name, e.g. `'huber'`. */
@@ -97,6 +113,12 @@ export interface PerSample {
   valid?: tf.Tensor;
 }
 
+/** The ranks of yTrue and yPred for a batch (see `LossDefinition.batchedRanks`). */
+export interface BatchedRanks {
+  yTrue: number;
+  yPred: number;
+}
+
 export interface ValueRules {
   yTrue?: ValueRule;
   yPred?: ValueRule;
@@ -116,6 +138,18 @@ export interface LossDefinition<S extends OptionSpecs> {
   callEntries?: readonly string[];
   /** dtype yTrue is converted to (default float32; int32 for `sparse`). */
   yTrueDtype?: 'float32' | 'int32';
+  /**
+   * `custom` layouts: the ranks of a batched yTrue and yPred, when they are fixed (e.g. labels [B]
+   * and embeddings [B, D]: `{ yTrue: 1, yPred: 2 }`). Inputs both one rank short are then one example,
+   * given a batch axis as with every layout (see `Layout`).
+   */
+  batchedRanks?: BatchedRanks;
+  /**
+   * Whether the loss of finite inputs is always finite (default true: with value checks on, a
+   * non-finite result is a LossInputError). False where +Infinity is the documented value, e.g. an
+   * impossible CTC alignment without `zeroInfinity`.
+   */
+  finite?: boolean | ((options: OptionValues<S>) => boolean);
   /** Extra input checks (for `custom` layouts). Throw LossInputError. */
   validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): void;
   /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
@@ -182,44 +216,64 @@ function makeLoss<S extends OptionSpecs>(
   const allowedCall = new Set([...CALL_ENTRIES, ...(definition.callEntries ?? [])]);
 
   const loss = (yTrue: TensorInput, yPred: TensorInput, call: LossCall = {}): tf.Tensor =>
-    tf.tidy(() => {
-      if (typeof call !== 'object' || call === null) {
-        throw new LossInputError(name, 'call', 'an object { sampleWeight?, mask?, … } or undefined', describeValue(call));
-      }
-      for (const entry of Object.keys(call)) {
-        if (!allowedCall.has(entry) && call[entry] !== undefined) {
-          throw new LossInputError(name, `call.${entry}`, `one of ${[...allowedCall].join(', ')}`, 'an unknown entry');
+    releasingTapeOnThrow(() =>
+      tf.tidy(name, () => {
+        if (typeof call !== 'object' || call === null) {
+          throw new LossInputError(name, 'call', 'an object { sampleWeight?, mask?, … } or undefined', describeValue(call));
         }
-      }
-      const inputs = prepareInputs(definition, options, yTrue, yPred, call);
-      const out = definition.compute(inputs.yTrue, inputs.yPred, options, call);
-      const perSample = out instanceof tf.Tensor ? { loss: out } : out;
-      let losses = perSample.loss;
-      if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.mean(losses, -1);
-      if (losses.dtype !== 'float32') losses = tf.cast(losses, 'float32');
+        for (const entry of Object.keys(call)) {
+          if (!allowedCall.has(entry) && call[entry] !== undefined) {
+            throw new LossInputError(name, `call.${entry}`, `one of ${[...allowedCall].join(', ')}`, 'an unknown entry');
+          }
+        }
+        const inputs = prepareInputs(definition, options, yTrue, yPred, call);
+        // Every value check runs before the first op of the math (see releasingTapeOnThrow).
+        const sampleWeight = call.sampleWeight === undefined ? undefined : toTensor(name, 'call.sampleWeight', call.sampleWeight);
+        if (sampleWeight) checkValues(name, 'call.sampleWeight', sampleWeight, 'nonNegative');
+        const mask = call.mask === undefined ? undefined : toTensor(name, 'call.mask', call.mask);
+        if (mask) checkValues(name, 'call.mask', mask, 'mask');
 
-      const factors: tf.Tensor[] = [];
-      const valids: tf.Tensor[] = [];
-      if (perSample.weight) factors.push(perSample.weight);
-      if (perSample.valid) valids.push(perSample.valid);
-      if (call.sampleWeight !== undefined) {
-        const w = toTensor(name, 'call.sampleWeight', call.sampleWeight);
-        checkValues(name, 'call.sampleWeight', w, 'nonNegative');
-        factors.push(alignToLossShape(name, 'call.sampleWeight', w, losses.shape));
-      }
-      if (call.mask !== undefined) {
-        const m = toTensor(name, 'call.mask', call.mask);
-        checkValues(name, 'call.mask', m, 'mask');
-        valids.push(alignToLossShape(name, 'call.mask', m, losses.shape));
-      }
-      const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
-      return reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction);
-    });
+        let losses: tf.Tensor;
+        const factors: tf.Tensor[] = [];
+        const valids: tf.Tensor[] = [];
+        if (inputs.yPred.shape[0] === 0) {
+          losses = emptyLosses(definition.layout, inputs.yTrue, inputs.yPred);
+        } else {
+          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call);
+          const perSample = out instanceof tf.Tensor ? { loss: out } : out;
+          losses = perSample.loss;
+          if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.div(pairwiseSum(losses), losses.shape[losses.rank - 1]!);
+          if (losses.dtype !== 'float32') losses = tf.cast(losses, 'float32');
+          if (perSample.weight) factors.push(perSample.weight);
+          if (perSample.valid) valids.push(perSample.valid);
+        }
+        if (sampleWeight) factors.push(alignToLossShape(name, 'call.sampleWeight', batchOf(sampleWeight, inputs.unbatched), losses.shape));
+        if (mask) valids.push(alignToLossShape(name, 'call.mask', batchOf(mask, inputs.unbatched), losses.shape));
+        const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
+        const result = reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction);
+        if (finiteLoss(definition, options)) checkFiniteResult(name, result, losses, sampleWeight !== undefined);
+        return result;
+      }),
+    );
 
   Object.defineProperty(loss, 'name', { value: name });
   Object.defineProperty(loss, 'options', { value: options, enumerable: true });
   Object.defineProperty(loss, 'getConfig', { value: () => toConfig(name, options), enumerable: true });
   return loss as Loss<OptionValues<S>>;
+}
+
+/**
+ * The ranks of a batched yTrue and yPred per layout (custom: `definition.batchedRanks`, when the
+ * loss declares them). Both one axis short is one example without its batch axis.
+ */
+function batchedRanks<S extends OptionSpecs>(definition: LossDefinition<S>): BatchedRanks | undefined {
+  const ranks: Record<Layout, BatchedRanks | undefined> = {
+    elementwise: { yTrue: 1, yPred: 1 },
+    dense: { yTrue: 2, yPred: 2 },
+    sparse: { yTrue: 1, yPred: 2 },
+    custom: definition.batchedRanks,
+  };
+  return ranks[definition.layout];
 }
 
 /** Converts and validates yTrue and yPred per the layout; moves the class axis last for dense/sparse. */
@@ -229,7 +283,7 @@ function prepareInputs<S extends OptionSpecs>(
   yTrueIn: TensorInput,
   yPredIn: TensorInput,
   call: LossCall,
-): { yTrue: tf.Tensor; yPred: tf.Tensor } {
+): { yTrue: tf.Tensor; yPred: tf.Tensor; unbatched: boolean } {
   const name = definition.name;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
   // The options the wrapper itself reads, when the loss declares them.
@@ -238,8 +292,16 @@ function prepareInputs<S extends OptionSpecs>(
   // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2
   // (sparse labels are checked and cast below, with their class range).
   let yTrue = toTensor(name, 'yTrue', yTrueIn);
+  // The unbatched rule (Keras): one axis short of a batch is one example, given a batch axis of 1.
+  const ranks = batchedRanks(definition);
+  // (An empty yPred is an empty batch, never an example: `[]` is not one example without classes.)
+  const unbatched = ranks !== undefined && yPred.size > 0 && yPred.rank === ranks.yPred - 1 && yTrue.rank === ranks.yTrue - 1;
+  if (unbatched) {
+    yPred = tf.expandDims(yPred, 0);
+    yTrue = tf.expandDims(yTrue, 0);
+  }
   if (definition.yTrueDtype === 'int32' && definition.layout !== 'sparse') {
-    checkValues(name, 'yTrue', yTrue, 'integer');
+    checkValues(name, 'yTrue', yTrue, 'integer', { finite: true });
     yTrue = tf.cast(yTrue, 'int32');
   }
   checkRank(name, 'yPred', yPred, definition.layout === 'sparse' ? 2 : 1);
@@ -247,6 +309,13 @@ function prepareInputs<S extends OptionSpecs>(
 
   if (definition.layout === 'elementwise' || definition.layout === 'dense') checkSameShape(name, yTrue, yPred);
   if (definition.layout === 'custom') definition.validate?.(yTrue, yPred, options, call);
+  // An empty batch is a batch (its loss is 0); an empty axis after the batch axis is not an input.
+  if (yPred.size === 0 && yPred.shape[0] !== 0) {
+    throw new LossInputError(name, 'yPred', 'no empty axis after the batch axis (an empty batch [0, …] is fine)', `shape ${formatShape(yPred.shape)}`);
+  }
+  if (yTrue.shape[0] !== yPred.shape[0] && yTrue.rank >= 1) {
+    throw new LossInputError(name, 'yTrue', `a batch axis of ${yPred.shape[0]} (yPred's)`, `shape ${formatShape(yTrue.shape)}`);
+  }
 
   let classAxis = yPred.rank - 1;
   if (definition.layout === 'dense' || definition.layout === 'sparse') {
@@ -264,8 +333,9 @@ function prepareInputs<S extends OptionSpecs>(
     definition.layout === 'sparse'
       ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }
       : rules.yTrue ?? 'finite';
-  checkValues(name, 'yTrue', yTrue, yTrueRule);
-  checkValues(name, 'yPred', yPred, rules.yPred ?? 'any');
+  // Whatever a loss's own rules, yTrue and yPred hold finite numbers (the non-finite rule of the Loss contract).
+  checkValues(name, 'yTrue', yTrue, yTrueRule, { finite: true });
+  checkValues(name, 'yPred', yPred, rules.yPred ?? 'any', { finite: true });
 
   if (definition.layout === 'sparse') yTrue = tf.cast(yTrue, 'int32');
   if ((definition.layout === 'dense' || definition.layout === 'sparse') && classAxis !== yPred.rank - 1) {
@@ -273,7 +343,79 @@ function prepareInputs<S extends OptionSpecs>(
     yPred = tf.transpose(yPred, order);
     if (definition.layout === 'dense') yTrue = tf.transpose(yTrue, order);
   }
-  return { yTrue, yPred };
+  return { yTrue, yPred, unbatched };
+}
+
+/**
+ * The per-sample losses of an empty batch: zeros in the per-sample shape ([0], [0, L]…), computed
+ * from yPred so that the gradient (empty) reaches it. No loss's math runs on an empty batch.
+ */
+function emptyLosses(layout: Layout, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  const shape =
+    layout === 'custom' ? [0] : layout === 'sparse' ? yTrue.shape : layout === 'dense' || yPred.rank >= 2 ? yPred.shape.slice(0, -1) : yPred.shape;
+  return tf.reshape(tf.reshape(yPred, [0]), shape);
+}
+
+function finiteLoss<S extends OptionSpecs>(definition: LossDefinition<S>, options: OptionValues<S>): boolean {
+  const { finite } = definition;
+  return finite === undefined || (typeof finite === 'function' ? finite(options) : finite);
+}
+
+/** A sample weight or mask given with one unbatched example gets the example's batch axis too. */
+function batchOf(w: tf.Tensor, unbatched: boolean): tf.Tensor {
+  return unbatched && w.rank >= 1 ? tf.expandDims(w, 0) : w;
+}
+
+/**
+ * With value checks on, a loss never returns a non-finite value: inputs whose loss overflows float32
+ * (e.g. squared errors of values beyond ~1.8e19) are a LossInputError naming yPred, or
+ * call.sampleWeight when the unweighted losses were finite.
+ */
+function checkFiniteResult(name: string, result: tf.Tensor, losses: tf.Tensor, weighted: boolean): void {
+  if (!valueChecksEnabled() || result.size === 0) return;
+  const values = result.dataSync();
+  if (values.every(Number.isFinite)) return;
+  const perSample = losses.dataSync();
+  const bad = perSample.findIndex((v) => !Number.isFinite(v));
+  if (bad < 0 && weighted) {
+    throw new LossInputError(name, 'call.sampleWeight', 'weights whose weighted loss is finite in float32', 'a weighted loss that overflows');
+  }
+  const where = bad < 0 ? 'the reduced loss' : `the loss of sample ${formatShape(unravel(bad, losses.shape))}`;
+  throw new LossInputError(name, 'yPred', 'inputs whose loss is finite in float32', `${where} = ${bad < 0 ? values.find((v) => !Number.isFinite(v)) : perSample[bad]} (overflow)`);
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx: number[] = [];
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx.unshift(flat % shape[i]!);
+    flat = Math.floor(flat / shape[i]!);
+  }
+  return idx;
+}
+
+interface TapeNode {
+  saved?: tf.Tensor[];
+}
+
+/**
+ * Runs `f`; if it throws inside tf.grad / tf.valueAndGrad, releases what it recorded on the gradient
+ * tape. tfjs keeps a clone of each tensor a recorded op saves for its backward pass and frees them
+ * only after a completed backward pass, so an error thrown inside the forward pass would leak them
+ * (37 tensors per call before this). Uses tfjs' engine state (`state.activeTape`), and does nothing
+ * when it is not there.
+ */
+function releasingTapeOnThrow<T>(f: () => T): T {
+  const state = (tf.engine() as unknown as { state?: { activeTape?: TapeNode[] | null } }).state;
+  const tape = state?.activeTape;
+  const start = Array.isArray(tape) ? tape.length : 0;
+  try {
+    return f();
+  } catch (e) {
+    if (Array.isArray(tape) && state?.activeTape === tape && tape.length > start) {
+      for (const node of tape.splice(start)) tf.dispose(node.saved ?? []);
+    }
+    throw e;
+  }
 }
 
 /** Sparse labels are yPred's shape without the class axis; a size-1 class axis ([B, 1]) is accepted too. */

@@ -52,10 +52,85 @@ export function xlogy(x: tf.Tensor, y: tf.Tensor): tf.Tensor {
   return tf.where(tf.equal(x, 0), tf.zeros(x.shape), tf.mul(x, tf.log(y)));
 }
 
-/** x / max(‖x‖₂, √1e-12) along `axis` (Keras' l2_normalize). */
+/** The smallest scale `maxAbsScale` returns: below it, scaling is not needed to avoid overflow. */
+const SCALE_FLOOR = 1e-6;
+
+/**
+ * s = max(maxᵢ |xᵢ|, 1e-6) along `axis` (kept), or over all of x without an axis: dividing by s
+ * before squaring keeps every square ≤ 1, so norms and distances of embeddings up to float32's
+ * largest values (≈ 3.4e38) neither overflow nor, above 1e-6, underflow. s ≥ 1e-6 keeps ε/s² ≤ ε·1e12.
+ *
+ * Its gradient is zero (a stop-gradient): the quantities computed with it (‖x‖ as s·‖x/s‖, x/‖x‖…)
+ * do not depend on s, so the exact gradient flows through x alone; differentiating through s would
+ * only add terms that cancel, computed as dy·x/s², which overflow (Infinity/Infinity = NaN) for
+ * |x| beyond ~1e19.
+ */
+export function maxAbsScale(x: tf.Tensor, axis?: number): tf.Tensor {
+  const key = axis ?? 'all';
+  let scale = scaleFunctions.get(key);
+  if (!scale) {
+    scale = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([t]);
+      const value = tf.maximum(tf.max(tf.abs(t), axis, axis !== undefined), SCALE_FLOOR);
+      return { value, gradFunc: (_dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.zerosLike(saved!) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
+    scaleFunctions.set(key, scale);
+  }
+  return scale(x);
+}
+
+/** One stop-gradient scale function per axis (tf.customGrad takes tensors only). */
+const scaleFunctions = new Map<number | 'all', (t: tf.Tensor) => tf.Tensor>();
+
+/**
+ * x / max(‖x‖₂, √1e-12) along `axis` (Keras' l2_normalize), computed on y = x / s (s = `maxAbsScale`)
+ * as y / max(‖y‖₂, 1e-6 / s), which is the same quantity without squaring x (finite up to |x| ≈ 3.4e38).
+ */
 export function l2Normalize(x: tf.Tensor, axis = -1): tf.Tensor {
-  const squaredNorm = tf.sum(tf.square(x), axis, true);
-  return tf.mul(x, tf.rsqrt(tf.maximum(squaredNorm, 1e-12)));
+  const scale = maxAbsScale(x, axis);
+  const y = tf.div(x, scale);
+  const squaredNorm = tf.sum(tf.square(y), axis, true);
+  return tf.mul(y, tf.rsqrt(tf.maximum(squaredNorm, tf.square(tf.div(SCALE_FLOOR, scale)))));
+}
+
+/**
+ * One-hot float32 vectors of `depth` ≥ 1 classes: [..] int32 indices → [.., depth], computed as
+ * indices == range(depth). Unlike tf.oneHot it takes depth 1 (one class, or a batch of one), and an
+ * out-of-range index gives a zero row.
+ */
+export function oneHot(indices: tf.Tensor, depth: number): tf.Tensor {
+  return tf.cast(tf.equal(tf.expandDims(tf.cast(indices, 'int32'), -1), tf.range(0, depth, 1, 'int32')), 'float32');
+}
+
+/** Entries per block of `pairwiseSum`. */
+const SUM_BLOCK = 16;
+
+/**
+ * Σ over the last axis, pairwise in blocks of 16: the axis is zero-padded to a multiple of 16,
+ * summed per block, and again until one block is left. The rounding error grows with
+ * 16·log₁₆(n)·ε instead of n·ε for a plain float32 loop (the wasm backend's Sum): a row of 100,000
+ * values is summed to ~1e-7 relative instead of ~1e-3. A row of at most 16 is one tf.sum.
+ */
+export function pairwiseSum(x: tf.Tensor): tf.Tensor {
+  let y = x;
+  while (y.shape[y.rank - 1]! > SUM_BLOCK) {
+    const n = y.shape[y.rank - 1]!;
+    const blocks = Math.ceil(n / SUM_BLOCK);
+    const lead = y.shape.slice(0, -1);
+    if (blocks * SUM_BLOCK !== n) y = tf.pad(y, [...lead.map((): [number, number] => [0, 0]), [0, blocks * SUM_BLOCK - n]]);
+    y = tf.sum(tf.reshape(y, [...lead, blocks, SUM_BLOCK]), -1);
+  }
+  return tf.sum(y, -1);
+}
+
+/**
+ * Σ of every entry of `x` (pairwise, see `pairwiseSum`), 0 for an empty tensor, with the gradient
+ * (ones, or an empty gradient) flowing to `x` in both cases. tf.sum of an empty tensor returns
+ * uninitialised memory on the tfjs wasm backend; here it is a sum of [0] concatenated to x.
+ */
+export function total(x: tf.Tensor): tf.Scalar {
+  const flat = tf.reshape(x, [x.size]);
+  return (x.size === 0 ? tf.sum(tf.concat([flat, tf.zeros([1])])) : pairwiseSum(flat)) as tf.Scalar;
 }
 
 /**

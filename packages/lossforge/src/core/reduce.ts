@@ -7,10 +7,11 @@
  * - `sum`: Σ wᵢℓᵢ;
  * - `mean`: Σ wᵢℓᵢ / #{i : maskᵢ ≠ 0} (Keras `sum_over_batch_size`; PyTorch `mean` with ignore_index);
  * - `weightedMean`: Σ wᵢℓᵢ / Σ wᵢ (PyTorch cross-entropy `mean` with class weights).
- * An empty denominator (everything masked) gives 0, not NaN.
+ * An empty denominator (everything masked) gives 0, not NaN; so does an empty batch (`none`: an empty
+ * tensor). Sums are pairwise (`numerics.total`), accurate to ~1e-7 relative on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { nonZeroDenominator } from './numerics.js';
+import { nonZeroDenominator, total } from './numerics.js';
 
 /** The values of every loss's `options.reduction` (default `'mean'`), as defined above. */
 export const REDUCTIONS = ['none', 'sum', 'mean', 'weightedMean'] as const;
@@ -25,21 +26,21 @@ export interface WeightFactors {
 
 /** Applies the weights and the mask to per-sample `losses` and reduces them as `reduction` says. */
 export function reduce(losses: tf.Tensor, { weight, valid }: WeightFactors, reduction: Reduction): tf.Tensor {
-  const total = weight && valid ? tf.mul(weight, valid) : weight ?? valid;
+  const factor = weight && valid ? tf.mul(weight, valid) : weight ?? valid;
   // where() rather than a bare product: a masked entry's loss may be Infinity or NaN.
-  const weighted = total ? tf.where(tf.equal(total, 0), tf.zeros(losses.shape), tf.mul(losses, total)) : losses;
+  const weighted = factor ? tf.where(tf.equal(factor, 0), tf.zeros(losses.shape), tf.mul(losses, factor)) : losses;
   switch (reduction) {
     case 'none':
       return weighted;
     case 'sum':
-      return tf.sum(weighted);
+      return total(weighted);
     case 'mean': {
-      const count = valid ? tf.sum(valid) : tf.scalar(losses.size);
-      return tf.div(tf.sum(weighted), nonZeroDenominator(count));
+      const count = valid ? total(valid) : tf.scalar(losses.size);
+      return tf.div(total(weighted), nonZeroDenominator(count));
     }
     case 'weightedMean': {
-      const denominator = total ? tf.sum(total) : tf.scalar(losses.size);
-      return tf.div(tf.sum(weighted), nonZeroDenominator(denominator));
+      const denominator = factor ? total(factor) : tf.scalar(losses.size);
+      return tf.div(total(weighted), nonZeroDenominator(denominator));
     }
   }
 }

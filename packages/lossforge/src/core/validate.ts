@@ -20,6 +20,8 @@ export function toTensor(loss: string, argument: string, x: unknown, dtype: 'flo
     if (x.isDisposed) throw new LossInputError(loss, argument, 'a live tensor', 'a disposed tensor');
     t = x;
   } else if (typeof x === 'number' || typeof x === 'boolean' || Array.isArray(x) || ArrayBuffer.isView(x)) {
+    const ragged = raggedEntry(x);
+    if (ragged) throw new LossInputError(loss, argument, 'a rectangular (nested) array of numbers', ragged);
     try {
       t = tf.tensor(x as tf.TensorLike);
     } catch (e) {
@@ -32,6 +34,38 @@ export function toTensor(loss: string, argument: string, x: unknown, dtype: 'flo
     throw new LossInputError(loss, argument, 'a numeric tensor (float32, int32 or bool)', `dtype ${t.dtype}`);
   }
   return t.dtype === dtype ? t : tf.cast(t, dtype);
+}
+
+/**
+ * Where a nested JS array stops being rectangular, or holds something other than numbers and
+ * booleans: a description such as `a row of 2 entries at index [1] (row [0] has 3)`, or undefined
+ * when `x` is a number, a boolean, a typed array or a rectangular nested array of them. tfjs infers a
+ * shape from the first entry of each level only, so without this check a ragged array is rejected on
+ * some backends and silently padded or truncated on others.
+ */
+export function raggedEntry(x: unknown): string | undefined {
+  const isLeaf = (v: unknown) => typeof v === 'number' || typeof v === 'boolean';
+  const isRow = (v: unknown): v is ArrayLike<unknown> => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+  let level: { value: unknown; index: number[] }[] = [{ value: x, index: [] }];
+  while (level.length > 0) {
+    const first = level[0]!.value;
+    if (!isRow(first)) {
+      const bad = level.find((e) => !isLeaf(e.value));
+      return bad && `${describeValue(bad.value)} at index ${formatShape(bad.index)}`;
+    }
+    const next: typeof level = [];
+    for (const { value, index } of level) {
+      if (!isRow(value)) return `a number where a row is expected at index ${formatShape(index)}`;
+      if (value.length !== first.length) {
+        return `a row of ${value.length} entries at index ${formatShape(index)} (row ${formatShape(level[0]!.index)} has ${first.length})`;
+      }
+      if (ArrayBuffer.isView(value)) continue; // typed arrays hold numbers only
+      for (let i = 0; i < value.length; i++) next.push({ value: value[i], index: [...index, i] });
+    }
+    if (next.length === 0) return undefined;
+    level = next;
+  }
+  return undefined;
 }
 
 export function checkRank(loss: string, argument: string, t: tf.Tensor, minRank: number, maxRank = Infinity): void {
@@ -69,6 +103,7 @@ export type ValueRule =
   | 'signedBinary'
   | 'mask'
   | 'integer'
+  | 'logProbability'
   | { classIndex: number; ignoreIndex?: number };
 
 function ruleText(rule: ValueRule): string {
@@ -85,6 +120,7 @@ function ruleText(rule: ValueRule): string {
     signedBinary: 'labels all in {0, 1} or all in {-1, 1}',
     mask: 'mask values 0 or 1 (or booleans)',
     integer: 'integer values',
+    logProbability: 'log-probabilities (finite or −Infinity)',
   }[rule];
 }
 
@@ -106,6 +142,8 @@ function entryOk(rule: ValueRule, v: number): boolean {
       return v === 0 || v === 1;
     case 'integer':
       return Number.isInteger(v);
+    case 'logProbability':
+      return Number.isFinite(v) || v === -Infinity;
     case 'signedBinary':
       return v === 0 || v === 1 || v === -1;
   }
@@ -122,11 +160,20 @@ function indexOf(flat: number, shape: readonly number[]): string {
 
 /**
  * Checks every entry of `t` against `rule` (when value checks are on), throwing with the first
- * offending value and its index.
+ * offending value and its index. `finite`: check first that every entry is finite (the rule every
+ * loss applies to yTrue and yPred, whatever its own rule), with the message of the `finite` rule;
+ * the one exception is the `logProbability` rule, which takes −Infinity (probability 0).
  */
-export function checkValues(loss: string, argument: string, t: tf.Tensor, rule: ValueRule): void {
-  if (rule === 'any' || !valueChecksEnabled() || t.size === 0) return;
+export function checkValues(loss: string, argument: string, t: tf.Tensor, rule: ValueRule, { finite = false } = {}): void {
+  if ((rule === 'any' && !finite) || !valueChecksEnabled() || t.size === 0) return;
   const values = t.dataSync();
+  if (finite && rule !== 'logProbability') {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) {
+        throw new LossInputError(loss, argument, ruleText('finite'), `${values[i]} at index ${indexOf(i, t.shape)}`);
+      }
+    }
+  }
   for (let i = 0; i < values.length; i++) {
     if (!entryOk(rule, values[i]!)) {
       throw new LossInputError(loss, argument, ruleText(rule), `${values[i]} at index ${indexOf(i, t.shape)}`);

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
-import { clipProbability, logSigmoid, logSoftmax, nonZeroDenominator, safePow } from '../core/numerics.js';
+import { clipProbability, logSigmoid, logSoftmax, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import {
   fusedBinaryCrossentropy,
@@ -302,9 +302,11 @@ const sparseLoss = withFused(fusedSparseCrossentropy, sparseValues);
 
 function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreIndex }: { fromLogits: boolean; ignoreIndex?: number }): tf.Tensor {
   const { safeLabels, valid } = ignoredLabels(labels, ignoreIndex);
-  // int32 one-hot, then cast: the wasm backend's OneHot ignores the dtype argument (tfjs 4.22).
-  const oneHot = tf.cast(tf.oneHot(safeLabels, lastDim(yPred)), 'float32');
-  const nll = tf.neg(tf.sum(tf.mul(oneHot, classLogProbs(yPred, fromLogits)), -1));
+  // Picks log p_y with where(), not a product with the one-hot: a −Infinity logit on another class has
+  // log p = −Infinity there, and 0 · −Infinity would be NaN (the fused kernel gives the true value).
+  const isTarget = tf.cast(oneHot(safeLabels, lastDim(yPred)), 'bool');
+  const logP = classLogProbs(yPred, fromLogits);
+  const nll = tf.neg(tf.sum(tf.where(isTarget, logP, tf.zerosLike(logP)), -1));
   return valid ? tf.mul(nll, valid) : nll;
 }
 

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
 import { formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample } from '../core/loss.js';
-import { l2Normalize, logSoftmax, nonZeroDenominator } from '../core/numerics.js';
+import { l2Normalize, logSoftmax, maxAbsScale, nonZeroDenominator, oneHot } from '../core/numerics.js';
 import * as option from '../core/options.js';
 
 // ───────────────────────────── inputs ─────────────────────────────
@@ -28,6 +28,8 @@ type Mining = (typeof MININGS)[number];
 
 /** Added to squared distances before the square root, so d = 0 has a finite gradient. Shifts d by at most 1e-6. */
 const SQRT_EPSILON = 1e-12;
+/** The smallest ε of scaled squared distances (see `euclideanFromScaled`). */
+const SCALED_EPSILON_FLOOR = 1e-14;
 /** Subtracted from self-similarities so they drop out of a softmax without producing −∞ · 0 = NaN. */
 const EXCLUDED_LOGIT = 1e9;
 
@@ -70,7 +72,7 @@ function labelVector(yTrue: tf.Tensor): tf.Tensor1D {
 }
 
 /** (labels, embeddings): embeddings [B, D] with D ≥ 1, integer labels [B] / [B, 1] / [B, k]. */
-function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor): void {
+function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, squaredDistances = false): void {
   if (yPred.rank !== 2 || yPred.shape[1] === 0) {
     throw new LossInputError(name, 'yPred', 'embeddings of shape [batch, dim] (rank 2, dim ≥ 1)', `rank ${yPred.rank} (${shapeOf(yPred)})`);
   }
@@ -79,6 +81,30 @@ function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.T
   const bad = firstBad(yTrue, (v) => Number.isInteger(v));
   if (bad) throw new LossInputError(name, 'yTrue', 'integer class labels (whole numbers, any dtype)', bad);
   checkColumnsEqual(name, yTrue);
+  if (squaredDistances) checkSquaredDistancesFit(name, yPred);
+}
+
+/** Largest squared distance computed in float32 without overflow, with room for rounding. */
+const MAX_SQUARED_DISTANCE = 1e38;
+
+/**
+ * Squared distances (tripletMargin's 'squaredEuclidean', contrastive's same-label term) are values
+ * of the loss: they must fit in float32. Σⱼ (maxᵢ eᵢⱼ − minᵢ eᵢⱼ)² bounds every ‖eᵢ − eₖ‖²; above
+ * 1e38 the embeddings are a LossInputError naming yPred (Euclidean and cosine distances take
+ * embeddings up to ~1e38). Non-finite entries are left to the wrapper's finite rule.
+ */
+function checkSquaredDistancesFit(name: string, yPred: tf.Tensor): void {
+  const [batch, dim] = yPred.shape as [number, number];
+  const e = yPred.dataSync();
+  let bound = 0;
+  for (let j = 0; j < dim; j++) {
+    let [lo, hi] = [Infinity, -Infinity];
+    for (let i = 0; i < batch; i++) [lo, hi] = [Math.min(lo, e[i * dim + j]!), Math.max(hi, e[i * dim + j]!)];
+    if (batch > 0) bound += (hi - lo) ** 2;
+  }
+  if (bound > MAX_SQUARED_DISTANCE) {
+    throw new LossInputError(name, 'yPred', `embeddings whose squared distances fit in float32 (Σ over dims of the squared spread ≤ 1e38; use distance 'euclidean' or 'cosine' for larger ones)`, `a bound of ${bound.toPrecision(3)}`);
+  }
 }
 
 /** (±1 targets, pairs): pairs of shape [B, 2, ...rest] (`rest` given), targets [B] / [B, 1] / [B, k] of −1 or 1. */
@@ -133,16 +159,31 @@ function hasAny(mask: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * ‖eᵢ − eⱼ‖² for all pairs, as ‖cᵢ‖² + ‖cⱼ‖² − 2cᵢ·cⱼ (one matmul, O(B²) memory) clamped at 0,
- * with an exact 0 diagonal. c = e − mean(e) (distances do not change): without centering, a common
- * offset much larger than the spread would cancel away the float32 digits of the distances.
+ * ‖eᵢ − eⱼ‖² / s² for all pairs, with s the scale that keeps it from overflowing, as
+ * ‖cᵢ‖² + ‖cⱼ‖² − 2cᵢ·cⱼ (one matmul, O(B²) memory) clamped at 0, with an exact 0 diagonal.
+ * c = (e − mean(e)) / s (distances do not change but for the factor s): without centering, a common
+ * offset much larger than the spread would cancel away the float32 digits of the distances; s =
+ * max(maxᵢⱼ |eᵢⱼ − mean|, 1e-6) (`maxAbsScale`) keeps every square ≤ 1, so embeddings up to ~1e38
+ * do not overflow.
  */
-function squaredDistances(e: tf.Tensor2D, offDiagonal: tf.Tensor2D): tf.Tensor2D {
-  const c = tf.sub(e, tf.mean(e, 0, true));
+function scaledSquaredDistances(e: tf.Tensor2D, offDiagonal: tf.Tensor2D): { d2: tf.Tensor2D; scale: tf.Tensor } {
+  const centered = tf.sub(e, tf.mean(e, 0, true));
+  const scale = maxAbsScale(centered);
+  const c = tf.div(centered, scale);
   const norms = tf.sum(tf.square(c), 1);
   const gram = tf.matMul(c, c, false, true);
   const d2 = tf.relu(tf.sub(tf.add(tf.expandDims(norms, 1), tf.expandDims(norms, 0)), tf.mul(2, gram)));
-  return tf.mul(d2, offDiagonal);
+  return { d2: tf.mul(d2, offDiagonal), scale };
+}
+
+/**
+ * √(‖eᵢ − eⱼ‖² + 1e-12) from the scaled squares: s·√(d2 + max(1e-12/s², 1e-14)). The floor 1e-14
+ * (distances of 1e-7·s, float32's resolution of the embeddings) only acts for s > 10, where 1e-12/s²
+ * would otherwise underflow to 0 and give coincident points an infinite (NaN) gradient.
+ */
+function euclideanFromScaled({ d2, scale }: { d2: tf.Tensor2D; scale: tf.Tensor }): tf.Tensor2D {
+  const epsilon = tf.maximum(tf.div(SQRT_EPSILON, tf.square(scale)), SCALED_EPSILON_FLOOR);
+  return tf.mul(scale, tf.sqrt(tf.add(d2, epsilon))) as tf.Tensor2D;
 }
 
 /**
@@ -156,8 +197,9 @@ function pairwiseDistances(e: tf.Tensor2D, distance: Distance, offDiagonal: tf.T
     const n = l2Normalize(e, 1);
     return tf.mul(tf.sub(1, tf.matMul(n, n, false, true)), offDiagonal);
   }
-  const d2 = squaredDistances(e, offDiagonal);
-  return distance === 'squaredEuclidean' ? d2 : tf.mul(tf.sqrt(tf.add(d2, SQRT_EPSILON)), offDiagonal);
+  const scaled = scaledSquaredDistances(e, offDiagonal);
+  if (distance === 'squaredEuclidean') return tf.mul(scaled.d2, tf.square(scaled.scale));
+  return tf.mul(euclideanFromScaled(scaled), offDiagonal);
 }
 
 /** sum / count: a mean that is 0 when nothing is counted. */
@@ -172,12 +214,12 @@ const countActive = selection((terms) => tf.sum(tf.cast(tf.greater(terms!, 0), '
 
 /** One-hot [B, B] of the column with the largest `d` among `mask` entries, per row. */
 const argMaxWhere = selection((d, mask) =>
-  tf.oneHot(tf.argMax(tf.where(tf.greater(mask!, 0), d!, -Infinity), 1), d!.shape[1]!),
+  oneHot(tf.argMax(tf.where(tf.greater(mask!, 0), d!, -Infinity), 1), d!.shape[1]!),
 );
 
 /** One-hot [B, B] of the column with the smallest `d` among `mask` entries, per row. */
 const argMinWhere = selection((d, mask) =>
-  tf.oneHot(tf.argMin(tf.where(tf.greater(mask!, 0), d!, Infinity), 1), d!.shape[1]!),
+  oneHot(tf.argMin(tf.where(tf.greater(mask!, 0), d!, Infinity), 1), d!.shape[1]!),
 );
 
 /**
@@ -194,7 +236,7 @@ const semiHardNegatives = selection((d, negative) => {
   const farthest = tf.expandDims(tf.argMax(tf.where(isNegative, d!, -Infinity), 1), 1); // [a, 1]
   const hasFarther = tf.any(farther, 2);
   const index = tf.where(hasFarther, closestFarther, tf.broadcastTo(farthest, [batch, batch]));
-  return tf.oneHot(index, batch);
+  return oneHot(index, batch);
 });
 
 interface TripletInputs {
@@ -285,8 +327,9 @@ export const tripletMargin = defineLoss({
     swap: option.boolean(false),
   },
   layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred),
+  validate: (yTrue, yPred, o) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred, o.distance === 'squaredEuclidean'),
   compute: (yTrue, yPred, { margin, mining, distance, swap }): PerSample => {
     const masks = pairMasks(labelVector(yTrue));
     const d = pairwiseDistances(yPred as tf.Tensor2D, distance, masks.offDiagonal);
@@ -314,13 +357,14 @@ export const contrastive = defineLoss({
   aliases: ['contrastiveLoss'],
   options: { margin: option.number(1, { min: 0 }) },
   layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred),
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred, true),
   compute: (yTrue, yPred, { margin }): PerSample => {
     const masks = pairMasks(labelVector(yTrue));
-    const d2 = squaredDistances(yPred as tf.Tensor2D, masks.offDiagonal);
-    const d = tf.sqrt(tf.add(d2, SQRT_EPSILON));
-    const similar = tf.mul(masks.positive, d2);
+    const scaled = scaledSquaredDistances(yPred as tf.Tensor2D, masks.offDiagonal);
+    const d = euclideanFromScaled(scaled);
+    const similar = tf.mul(masks.positive, tf.mul(scaled.d2, tf.square(scaled.scale)));
     const dissimilar = tf.mul(masks.negative, tf.square(tf.relu(tf.sub(margin, d))));
     const pairs = yPred.shape[0]! - 1;
     return {
@@ -352,6 +396,7 @@ export const ntXent = defineLoss({
   aliases: ['supCon', 'supervisedContrastive', 'infoNCE', 'NTXentLoss'],
   options: { temperature: option.number(0.1, { min: 0, minExclusive: true }) },
   layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
   validate: (yTrue, yPred) => validateLabelsAndEmbeddings('ntXent', yTrue, yPred),
   compute: (yTrue, yPred, { temperature }): PerSample => {
@@ -365,11 +410,17 @@ export const ntXent = defineLoss({
   },
 });
 
-/** PyTorch's cosine for `cosine_embedding_loss`: x₁·x₂ / √((‖x₁‖² + ε)(‖x₂‖² + ε)), ε = 1e-12. */
+/**
+ * PyTorch's cosine for `cosine_embedding_loss`: x₁·x₂ / √((‖x₁‖² + ε)(‖x₂‖² + ε)), ε = 1e-12,
+ * computed on yₖ = xₖ / sₖ (sₖ = `maxAbsScale`) as y₁·y₂ / √((‖y₁‖² + ε/s₁²)(‖y₂‖² + ε/s₂²)), the
+ * same quantity without squaring x (finite for embeddings up to ~1e38).
+ */
 function pytorchCosine(x1: tf.Tensor, x2: tf.Tensor): tf.Tensor {
-  const dot = tf.sum(tf.mul(x1, x2), -1);
-  const norms = tf.mul(tf.add(tf.sum(tf.square(x1), -1), 1e-12), tf.add(tf.sum(tf.square(x2), -1), 1e-12));
-  return tf.div(dot, tf.sqrt(norms));
+  const [s1, s2] = [maxAbsScale(x1, -1), maxAbsScale(x2, -1)];
+  const [y1, y2] = [tf.div(x1, s1), tf.div(x2, s2)];
+  const squaredNorm = (y: tf.Tensor, s: tf.Tensor) => tf.add(tf.sum(tf.square(y), -1), tf.squeeze(tf.div(1e-12, tf.square(s)), [-1]));
+  const dot = tf.sum(tf.mul(y1, y2), -1);
+  return tf.div(dot, tf.sqrt(tf.mul(squaredNorm(y1, s1), squaredNorm(y2, s2))));
 }
 
 /**
@@ -389,6 +440,7 @@ export const cosineEmbedding = defineLoss({
   aliases: ['CosineEmbeddingLoss'],
   options: { margin: option.number(0, { min: -1, max: 1 }) },
   layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 3 },
   values: { yPred: 'finite' },
   validate: (yTrue, yPred) => validateSignedPairs('cosineEmbedding', yTrue, yPred, '[batch, 2, dim] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 3),
   compute: (yTrue, yPred, { margin }) => {
@@ -415,6 +467,7 @@ export const marginRanking = defineLoss({
   aliases: ['MarginRankingLoss'],
   options: { margin: option.number(0) },
   layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
   validate: (yTrue, yPred) => validateSignedPairs('marginRanking', yTrue, yPred, '[batch, 2] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 2),
   compute: (yTrue, yPred, { margin }) => {

@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss } from '../core/loss.js';
-import { EPSILON, nonZeroDenominator, safePow } from '../core/numerics.js';
+import { EPSILON, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import { checkRank, checkSameShape, checkValues, resolveAxis, sameShape } from '../core/validate.js';
 
@@ -153,10 +153,10 @@ function probabilitiesAndTargets(yTrue: tf.Tensor, yPred: tf.Tensor, o: ClassOpt
 
   const numClasses = yPred.shape[axis]!;
   const labels = tf.reshape(yTrue, [yTrue.shape[0]!, -1]);
-  if (o.ignoreIndex === undefined) return { prob, target: tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32') };
+  if (o.ignoreIndex === undefined) return { prob, target: oneHot(labels, numClasses) };
   const valid = tf.expandDims(tf.cast(tf.notEqual(labels, o.ignoreIndex), 'float32'), -1);
   const safeLabels = tf.cast(tf.mul(labels, tf.squeeze(valid, [-1])), 'int32');
-  const target = tf.mul(tf.cast(tf.oneHot(safeLabels, numClasses), 'float32'), valid);
+  const target = tf.mul(oneHot(safeLabels, numClasses), valid);
   return { prob: tf.mul(prob, valid), target };
 }
 

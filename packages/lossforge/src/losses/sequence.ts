@@ -359,9 +359,11 @@ export const ctc = defineLoss({
     normalizeByLength: option.boolean(false),
   },
   layout: 'custom',
+  batchedRanks: { yTrue: 2, yPred: 3 },
   yTrueDtype: 'int32',
   callEntries: ['inputLengths'],
-  values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'any' }),
+  values: ({ fromLogits }) => ({ yTrue: 'any', yPred: fromLogits ? 'finite' : 'logProbability' }),
+  finite: ({ zeroInfinity }) => zeroInfinity,
   validate: (labels, logits, options, call) => {
     readCtcInputs(labels, logits, options, call);
     if (!options.fromLogits && valueChecksEnabled()) {

@@ -9,7 +9,7 @@ import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose, assertNoLeak } from '../helpers/assert.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { seeded } from '../helpers/random.js';
-import { losses, type LossCall } from '../../src/index.js';
+import { losses, LossInputError, setValueChecks, type LossCall } from '../../src/index.js';
 import { fusedAvailable, fusedKernelsReady, setFusedKernels, setFusedThreshold } from '../../src/kernels/index.js';
 import type { GoldenCase } from '../losses/golden.test.js';
 
@@ -279,7 +279,7 @@ for (const backend of BACKENDS) {
       tf.dispose([yTrue, yPred, labels]);
     });
 
-    test('a NaN prediction gives NaN in the same entries on both paths', () => {
+    test('a NaN prediction: the same LossInputError on both paths, and with value checks off the same NaN entries', () => {
       const nanAt = (t: tf.Tensor) => tf.tidy(() => tf.where(tf.equal(tf.range(0, t.size).reshape(t.shape), 5), tf.fill(t.shape, Number.NaN), t));
       const yTrue = labels01([B, K]);
       const yPred = nanAt(logits([B, K]));
@@ -293,8 +293,13 @@ for (const backend of BACKENDS) {
         ['categoricalCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
         ['categoricalFocalCrossentropy', { fromLogits: true, reduction: 'none' }, yTrue],
       ] as const) {
+        for (const fusedOn of [true, false]) {
+          assert.throws(() => evaluate(fusedOn, name, options, target, yPred), (e: unknown) => e instanceof LossInputError && e.argument === 'yPred' && /at index \[0,5\]/.test(e.message));
+        }
+        const previous = setValueChecks(false); // non-finite inputs are then the caller's responsibility
         const fused = evaluate(true, name, options, target, yPred);
         const composite = evaluate(false, name, options, target, yPred);
+        setValueChecks(previous);
         assert.ok(Number.isNaN(composite.value[0]), `${name}: the composite gives NaN for the sample with the NaN`);
         assertClose(fused.value, composite.value, { rtol: 1e-5, atol: 1e-5 * Math.max(1, scaleOf(composite.value)) }, `${name} value`);
         assert.deepEqual(Array.from(fused.grad, Number.isNaN), Array.from(composite.grad, Number.isNaN), `${name}: NaN gradient entries`);

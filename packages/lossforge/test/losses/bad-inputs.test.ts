@@ -139,7 +139,8 @@ const CORRUPTIONS: Corruption[] = [
     // [4,3] vs [4,3,1]; sparse: labels [3] for predictions [4,3].
     run: (n, k, v) => (k === 'sparse' ? get(n)(v.yTrue.slice(0, 3), v.yPred) : get(n)(v.yTrue, (v.yPred as number[][]).map((row) => row.map((x) => [x])))),
   },
-  { what: 'yPred of rank 0', argument: 'yPred', structural: true, run: (n) => get(n)(1, 0.5) },
+  // (A scalar pair is one unbatched example for the elementwise losses: see test/core/inputs.test.ts.)
+  { what: 'yPred of rank 0 for a batch of labels', argument: 'yPred', structural: true, run: (n) => get(n)([1, 1], 0.5) },
   { what: 'a string as yTrue', argument: 'yTrue', structural: true, run: (n, _k, v) => get(n)('labels' as never, v.yPred) },
   { what: 'an array of strings as yPred', argument: 'yPred', structural: true, run: (n, _k, v) => get(n)(v.yTrue, [['a', 'b', 'c']] as never) },
   { what: 'an object as yPred', argument: 'yPred', structural: true, run: (n, _k, v) => get(n)(v.yTrue, { data: v.yPred } as never) },
@@ -203,7 +204,7 @@ const SPECIFIC: Specific[] = [
   { what: '[32] vs [32,1]', loss: 'binaryCrossentropy', argument: 'yTrue', structural: true, run: () => tf.tidy(() => get('binaryCrossentropy')(tf.zeros([32]), tf.fill([32, 1], 0.5))) },
   { what: 'one-hot [2,3] vs predictions [2,4]', loss: 'categoricalCrossentropy', argument: 'yTrue', structural: true, run: call('categoricalCrossentropy', {}, Y, [[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25]]) },
   { what: 'labels [2,3] for predictions [2,3]', loss: 'sparseCategoricalCrossentropy', argument: 'yTrue', structural: true, run: call('sparseCategoricalCrossentropy', {}, Y, P) },
-  { what: 'predictions of rank 1', loss: 'sparseCategoricalCrossentropy', argument: 'yPred', structural: true, run: call('sparseCategoricalCrossentropy', {}, [1], [0.2, 0.8]) },
+  { what: 'predictions of rank 0', loss: 'sparseCategoricalCrossentropy', argument: 'yPred', structural: true, run: call('sparseCategoricalCrossentropy', {}, [1], 0.8) },
   { what: 'a scalar yTrue', loss: 'cosineSimilarity', argument: 'yTrue', structural: true, run: call('cosineSimilarity', {}, 1, [1, 2]) },
   { what: 'axis beyond the rank', loss: 'cosineSimilarity', argument: 'options.axis', structural: true, run: call('cosineSimilarity', { axis: 2 }, Y, P) },
   { what: 'axis beyond the rank', loss: 'categoricalCrossentropy', argument: 'options.axis', structural: true, run: call('categoricalCrossentropy', { axis: -3 }, Y, P) },
