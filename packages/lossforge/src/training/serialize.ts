@@ -10,6 +10,7 @@
  * each loss through the registry, so a `defineLoss` loss only needs its module imported first.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { describeValue, LossInputError } from '../core/errors.js';
 import type { Loss, LossConfig } from '../core/loss.js';
 import * as option from '../core/options.js';
@@ -52,8 +53,11 @@ export interface LoadModelOptions {
   strict?: boolean;
 }
 
-/** The tfjs-layers model type `loadModel` returns (structural, so tfjs-layers loads lazily). */
-export type LoadedModel = TrainableModel;
+/**
+ * What `loadModel` returns: a tfjs-layers `LayersModel` (`predict`, `evaluate`, `summary`, `fit`…
+ * type-check). A type-only import: tfjs-layers is still loaded lazily, by `loadModel` itself.
+ */
+export type LoadedModel = LayersModel;
 
 const SAVE_OPTIONS = { includeOptimizer: option.boolean(true) };
 const LOAD_OPTIONS = { compile: option.boolean(true), loss: option.checkedWhereUsed(), strict: option.boolean(true) };
