@@ -31,9 +31,12 @@ export interface DatasetElement {
   sampleWeight?: SampleWeightArg;
 }
 
-/** What `fitDataset` needs of a dataset: tfjs-data's `Dataset` (`tf.data.array(…).batch(n)`, `tf.data.csv(…)`…). */
-export interface DatasetLike<T> {
-  iterator(): Promise<{ next(): Promise<{ value: T; done: boolean }> }>;
+/**
+ * What `fitDataset` needs of a dataset: tfjs-data's `Dataset` (`tf.data.array(…).batch(n)`, `tf.data.csv(…)`…).
+ * Its elements are checked when read: `DatasetElement`, or tfjs' `[xs, ys]`.
+ */
+export interface DatasetLike<T = unknown> {
+  iterator(): Promise<{ next(): Promise<{ value: T; done?: boolean }> }>;
 }
 
 export interface FitDatasetOptions {
@@ -49,7 +52,7 @@ export interface FitDatasetOptions {
   /** `{ classIndex: weight }` (per output for multi-output models), multiplied into each batch's sample weights. */
   classWeight?: ClassWeightArg;
   /** Evaluated at the end of each epoch: a dataset of `{ xs, ys[, sampleWeight] }` batches, or `[x, y]` / `[x, y, sampleWeight]`. */
-  validationData?: DatasetLike<DatasetElement> | [TensorOrList, TensorOrList] | [TensorOrList, TensorOrList, SampleWeightArg];
+  validationData?: DatasetLike | [TensorOrList, TensorOrList] | [TensorOrList, TensorOrList, SampleWeightArg];
   /** With a validation dataset: the number of its batches to use (default: all of them). */
   validationBatches?: number;
   callbacks?: TrainingCallback | TrainingCallback[];
@@ -82,7 +85,7 @@ const isDataset = (v: unknown): v is DatasetLike<unknown> => typeof v === 'objec
  * const data = tf.data.array(rows).map(({ x, y }) => ({ xs: x, ys: y })).batch(32);
  * await fitDataset(model, data, { epochs: 10, classWeight: { 0: 1, 1: 5 }, validationData: valData });
  */
-export async function fitDataset(model: TrainableModel, dataset: DatasetLike<DatasetElement>, options: FitDatasetOptions = {}): Promise<History> {
+export async function fitDataset(model: TrainableModel, dataset: DatasetLike, options: FitDatasetOptions = {}): Promise<History> {
   const tool = 'fitDataset';
   checkCompiled(tool, model);
   if (!isDataset(dataset)) throw new LossInputError(tool, 'dataset', 'a tf.data.Dataset of { xs, ys } batches', describeValue(dataset));
@@ -146,7 +149,7 @@ export async function fitDataset(model: TrainableModel, dataset: DatasetLike<Dat
       model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / seen));
       if (validation !== undefined) {
         const val = isDataset(validation)
-          ? await evaluateDatasetWith(tool, model, compiled, validation as DatasetLike<DatasetElement>, validationBatches)
+          ? await evaluateDatasetWith(tool, model, compiled, validation as DatasetLike, validationBatches)
           : await evaluate(model, validation[0], validation[1], { sampleWeight: validation[2] });
         for (const [key, value] of Object.entries(val)) logs[`val_${key}`] = value;
       }
@@ -169,7 +172,7 @@ export async function fitDataset(model: TrainableModel, dataset: DatasetLike<Dat
  * @example
  * const { loss, acc } = await evaluateDataset(model, testData);
  */
-export async function evaluateDataset(model: TrainableModel, dataset: DatasetLike<DatasetElement>, options: { batches?: number; classWeight?: ClassWeightArg } = {}): Promise<Logs> {
+export async function evaluateDataset(model: TrainableModel, dataset: DatasetLike, options: { batches?: number; classWeight?: ClassWeightArg } = {}): Promise<Logs> {
   const tool = 'evaluateDataset';
   checkCompiled(tool, model);
   if (!isDataset(dataset)) throw new LossInputError(tool, 'dataset', 'a tf.data.Dataset of { xs, ys } batches', describeValue(dataset));
@@ -181,7 +184,7 @@ async function evaluateDatasetWith(
   tool: string,
   model: TrainableModel,
   compiled: Compiled,
-  dataset: DatasetLike<DatasetElement>,
+  dataset: DatasetLike,
   batches: number | undefined,
   classWeights = model.outputNames.map(() => undefined) as ReturnType<typeof resolveClassWeights>,
 ): Promise<Logs> {

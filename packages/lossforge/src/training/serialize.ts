@@ -112,7 +112,7 @@ export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options:
   const loss = options.loss ?? deserializeNested(tool, 'loss', metadata.loss!, model);
   const metrics = metadata.metrics === undefined ? undefined : deserializeNested(tool, 'metrics', metadata.metrics, model);
   const optimizer = metadata.optimizer ? deserializeOptimizer(tool, metadata.optimizer) : 'adam';
-  model.compile({ optimizer, loss, ...(metrics === undefined ? {} : { metrics }) });
+  model.compile({ optimizer, loss: loss as never, ...(metrics === undefined ? {} : { metrics: metrics as never }) });
   // The optimizer was made here, so the model owns it: model.dispose() disposes it too.
   (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
   await restoreOptimizerState(model, artifacts);
