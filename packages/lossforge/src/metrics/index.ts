@@ -106,6 +106,9 @@ export function topKAccuracy(options: { k?: number; sparse?: boolean } = {}): Me
   });
 }
 
+/** Marks an `accuracyFor` metric: `saveModel` stores it as `'accuracy'`, which `fit` / `evaluate` match to the loss again. */
+export const MATCHED_ACCURACY = Symbol.for('lossforge.matchedAccuracy');
+
 /** The config fields `accuracyFor` reads: the loss's registry name and its `fromLogits`. */
 interface LossLike {
   readonly name: string;
@@ -133,6 +136,9 @@ export function accuracyFor(loss: LossLike): Metric | undefined {
   if (BINARY_LOSSES.has(name)) metric = binaryAccuracy({ fromLogits: config['fromLogits'] === true });
   else if (SPARSE_LOSSES.has(name)) metric = sparseCategoricalAccuracy();
   else if (CATEGORICAL_LOSSES.has(name)) metric = categoricalAccuracy();
-  if (metric) Object.defineProperty(metric, 'name', { value: 'acc' });
+  if (metric) {
+    Object.defineProperty(metric, 'name', { value: 'acc' });
+    Object.defineProperty(metric, MATCHED_ACCURACY, { value: true });
+  }
   return metric;
 }

@@ -19,6 +19,7 @@ import { combine } from '../compose/combine.js';
 import { fromConfig as penaltyFromConfig } from '../penalties/penalty.js';
 import { withPenalties, type PenalizedLossConfig } from '../penalties/withPenalties.js';
 import { compileLoss } from './compileLoss.js';
+import { MATCHED_ACCURACY } from '../metrics/index.js';
 import { checkModel, lossforgeLossOf, type TrainableModel } from './model.js';
 
 /** The metadata key lossforge writes into `userDefinedMetadata`. */
@@ -144,6 +145,7 @@ function trainingMetadata(tool: string, model: TrainableModel): TrainingMetadata
 
 function serializeLoss(tool: string, argument: string, entry: unknown): LossEntry {
   if (typeof entry === 'string') return { tfjs: entry };
+  if (typeof entry === 'function' && (entry as unknown as Record<symbol, unknown>)[MATCHED_ACCURACY] === true) return { tfjs: 'accuracy' };
   const loss = lossforgeLossOf(entry);
   if (!loss) {
     throw new LossInputError(tool, argument, 'a lossforge Loss (built-in or defineLoss) or a loss name, which can be saved', `a plain function '${(entry as { name?: string })?.name || 'anonymous'}'`);

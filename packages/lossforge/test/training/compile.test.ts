@@ -148,5 +148,12 @@ test('model.save with a lossforge loss: the tfjs error is explained and names sa
   loaded.summary(undefined, undefined, (line: string) => lines.push(line));
   assert.equal(p.shape[0], 8);
   assert.ok(lines.some((l) => /Total params/.test(l)));
-  assert.ok(Number.isFinite((await evaluate(loaded, x, y))['loss']!));
+  // The matched accuracy travels as 'accuracy' (nothing dropped) and evaluate matches it to the loss again.
+  const metadata = (saved!.userDefinedMetadata as { lossforge: { metrics: unknown; droppedMetrics?: string[] } }).lossforge;
+  assert.deepEqual(metadata.metrics, [{ tfjs: 'accuracy' }]);
+  assert.equal(metadata.droppedMetrics, undefined);
+  const counted = (loaded.predict(x) as tf.Tensor).dataSync().filter((s, i) => (s > 0.5 ? 1 : 0) === (y.dataSync()[i] ?? -1)).length / 8;
+  const logs = await evaluate(loaded, x, y);
+  assert.ok(Number.isFinite(logs['loss']!));
+  assertClose(logs['acc']!, counted, { rtol: 1e-6 });
 });
