@@ -7,6 +7,8 @@ import * as breastCancer from '../examples/imbalanced-breast-cancer.js';
 import * as customLoss from '../examples/custom-loss.js';
 import * as segmentation from '../examples/segmentation.js';
 import * as multiTask from '../examples/multi-task.js';
+import * as migrateIris from '../examples/migrate-iris.js';
+import * as migrateBreastCancer from '../examples/migrate-breast-cancer.js';
 
 await useBackend('cpu');
 
@@ -74,4 +76,23 @@ test('multi-task: combine() weights trade one head against the other, and travel
     value: { name: 'weighted', weight: 1, loss: { name: 'huber', delta: 1, reduction: 'mean' } },
     label: { name: 'weighted', weight: 10, loss: { name: 'binaryCrossentropy', fromLogits: false, labelSmoothing: 0, reduction: 'mean' } },
   });
+});
+
+test('migrate-iris: fitDataset with sparse labels; the logged val_acc is the accuracy counted from the predictions', async () => {
+  const before = tf.memory().numTensors;
+  const { history, testAccuracy, tested } = await migrateIris.main({ epochs: 25, log: false });
+  assert.equal(tested, 30);
+  assert.equal(history.epoch.length, 25);
+  const valAcc = history.history['val_acc']!.at(-1)!;
+  assert.ok(Math.abs(valAcc - testAccuracy) < 1e-6, `val_acc ${valAcc} vs counted ${testAccuracy}`);
+  assert.ok(testAccuracy > 0.8, `test accuracy ${testAccuracy}`);
+  assert.equal(tf.memory().numTensors, before, 'the example cleans up its tensors');
+});
+
+test("migrate-breast-cancer: tfjs' own model.fit after compile(): val_acc is the counted accuracy, classWeight accepted", async () => {
+  const { history, valAccuracy, validated } = await migrateBreastCancer.main({ epochs: 6, log: false });
+  assert.equal(validated, 569 - Math.floor(569 * 0.8));
+  const valAcc = history.history['val_acc']!.at(-1) as number;
+  assert.ok(Math.abs(valAcc - valAccuracy) < 1e-6, `val_acc ${valAcc} vs counted ${valAccuracy}`);
+  assert.ok(valAccuracy > 0.85, `validation accuracy ${valAccuracy}`);
 });

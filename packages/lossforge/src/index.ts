@@ -8,6 +8,7 @@ export type { Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossF
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';
 export * as gan from './losses/gan.js';
 export * from './training/index.js';
+export * as metrics from './metrics/index.js';
 export * as penalties from './penalties/index.js';
 export { withPenalties } from './penalties/index.js';
 export { combine, uncertaintyWeighting } from './compose/index.js';

@@ -25,7 +25,7 @@ import {
   type SampleWeightArg,
   type TensorOrList,
 } from './data.js';
-import { checkCompiled, forward, outputLosses, trainableVariables, type OutputLoss, type TrainableModel } from './model.js';
+import { alignTarget, checkCompiled, forward, metricFunctions, outputLosses, trainableVariables, type LossFn, type OutputLoss, type TrainableModel } from './model.js';
 
 export interface FitOptions {
   /** Number of epochs (default 1). */
@@ -86,10 +86,11 @@ const FIT_OPTIONS = {
   callbacks: option.checkedWhereUsed(),
   verbose: { default: 0, expected: '0 or 1', accepts: (v) => v === 0 || v === 1 } as option.OptionSpec<number>,
 };
-const training = new WeakSet<object>();
+/** Models inside a `fit` / `fitDataset` call (a second concurrent call on the same model is refused). */
+export const training = new WeakSet<object>();
 
 /** The prepared tensors of one data set: inputs, targets and per-output weights (all N samples). */
-interface DataSet {
+export interface DataSet {
   xs: tf.Tensor[];
   ys: tf.Tensor[];
   weights: Array<tf.Tensor | undefined>;
@@ -125,7 +126,7 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
     training.add(model);
     const all = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
     const { train, validation } = splitValidation(tool, model, all, options.validationData, validationSplit, owned);
-    const losses = outputLosses(tool, model);
+    const compiled = compiledFunctions(tool, model);
     const params: TrainingParams = {
       epochs,
       initialEpoch,
@@ -146,9 +147,9 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       const started = Date.now();
       await each(callbacks, (cb) => cb.onEpochBegin?.(epoch, {}));
       const order = shuffle ? permutation(train.n, random) : [...Array(train.n).keys()];
-      const logs = await runEpoch(model, losses, train, order, batchSize, callbacks);
+      const logs = await runEpoch(model, compiled, train, order, batchSize, callbacks);
       if (validation) {
-        const val = await evaluateSet(model, losses, validation, batchSize);
+        const val = await evaluateSet(model, compiled, validation, batchSize);
         for (const [key, value] of Object.entries(val)) logs[`val_${key}`] = value;
       }
       await each(callbacks, (cb) => cb.onEpochEnd?.(epoch, logs));
@@ -181,13 +182,13 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
   const owned: tf.Tensor[] = [];
   try {
     const data = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
-    return await evaluateSet(model, outputLosses(tool, model), data, batchSize);
+    return await evaluateSet(model, compiledFunctions(tool, model), data, batchSize);
   } finally {
     tf.dispose(owned);
   }
 }
 
-function callbackList(tool: string, value: unknown): TrainingCallback[] {
+export function callbackList(tool: string, value: unknown): TrainingCallback[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   list.forEach((cb, i) => {
@@ -196,7 +197,7 @@ function callbackList(tool: string, value: unknown): TrainingCallback[] {
   return list as TrainingCallback[];
 }
 
-async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) => void | Promise<void>): Promise<void> {
+export async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) => void | Promise<void>): Promise<void> {
   for (const cb of callbacks) await fn(cb);
 }
 
@@ -211,9 +212,13 @@ export function permutation(n: number, random: () => number): number[] {
 }
 
 /** Converts x, y and the weights; tensors created here are pushed to `owned` for disposal. */
-function prepare(tool: string, model: TrainableModel, x: unknown, y: unknown, sampleWeight: unknown, classWeight: unknown, owned: tf.Tensor[]): DataSet {
+export function prepare(tool: string, model: TrainableModel, x: unknown, y: unknown, sampleWeight: unknown, classWeight: unknown, owned: tf.Tensor[]): DataSet {
   const xs = toTensorList(tool, 'x', x, model.inputNames);
-  const ys = toTensorList(tool, 'y', y, model.outputNames);
+  const ys = toTensorList(tool, 'y', y, model.outputNames).map((t, i) => {
+    const aligned = alignTarget(t, model.outputs[i]!.shape);
+    if (aligned !== t) owned.push(aligned);
+    return aligned;
+  });
   const n = batchSizeOf(tool, [['x', xs], ['y', ys]]);
   const sample = resolveSampleWeights(tool, sampleWeight, model.outputNames, n);
   const perClass = resolveClassWeights(tool, classWeight, model.outputNames);
@@ -260,19 +265,52 @@ function splitValidation(
   return { train: part(0, at), validation: part(at, all.n - at) };
 }
 
+/** What a compiled model computes per output: its losses, and its metric functions (accuracy matched to the loss). */
+export interface Compiled {
+  losses: OutputLoss[];
+  metrics: Array<[LossFn, number]>;
+}
+
+export function compiledFunctions(tool: string, model: TrainableModel): Compiled {
+  return { losses: outputLosses(tool, model), metrics: metricFunctions(model) };
+}
+
 /** Per-batch values: the total loss, then one value per metric name after 'loss'. */
-function batchValues(model: TrainableModel, losses: OutputLoss[], outputs: tf.Tensor[], ys: tf.Tensor[], weights: Array<tf.Tensor | undefined>): { total: tf.Scalar; named: tf.Scalar[] } {
-  const perOutput = losses.map((loss, i) => loss(ys[i]!, outputs[i]!, weights[i]));
+function batchValues(model: TrainableModel, compiled: Compiled, outputs: tf.Tensor[], ys: tf.Tensor[], weights: Array<tf.Tensor | undefined>): { total: tf.Scalar; named: tf.Scalar[] } {
+  const perOutput = compiled.losses.map((loss, i) => loss(ys[i]!, outputs[i]!, weights[i]));
   let total = perOutput.length === 1 ? perOutput[0]! : (tf.addN(perOutput) as tf.Scalar);
   const multi = model.outputNames.length > 1;
-  const named = model.metricsTensors.map(([fn, out], k) =>
+  const named = compiled.metrics.map(([fn, out], k) =>
     multi && k < model.outputNames.length ? perOutput[k]! : (tf.mean(fn(ys[out]!, outputs[out]!)) as tf.Scalar),
   );
   for (const penalty of model.calculateLosses()) total = tf.add(total, penalty);
   return { total, named };
 }
 
-async function runEpoch(model: TrainableModel, losses: OutputLoss[], data: DataSet, order: number[], batchSize: number, callbacks: TrainingCallback[]): Promise<Logs> {
+/**
+ * One gradient step on a batch: returns the batch's values in `model.metricsNames` order (loss first).
+ * The caller owns (and disposes) `xs`, `ys` and `ws`.
+ */
+export async function trainBatch(model: TrainableModel, compiled: Compiled, variables: tf.Variable[], xs: tf.Tensor[], ys: tf.Tensor[], ws: Array<tf.Tensor | undefined>): Promise<number[]> {
+  let named: tf.Scalar[] = [];
+  let cost: tf.Scalar | null = null;
+  try {
+    cost = model.optimizer.minimize(
+      () => {
+        const values = batchValues(model, compiled, forward(model, xs, true), ys, ws);
+        named = values.named.map((t) => tf.keep(t));
+        return values.total;
+      },
+      true,
+      variables,
+    );
+    return [await cost!.data(), ...(await Promise.all(named.map((t) => t.data())))].map((d) => d[0]!);
+  } finally {
+    tf.dispose([...(cost ? [cost] : []), ...named]);
+  }
+}
+
+async function runEpoch(model: TrainableModel, compiled: Compiled, data: DataSet, order: number[], batchSize: number, callbacks: TrainingCallback[]): Promise<Logs> {
   const variables = trainableVariables(model);
   const sums = new Array<number>(model.metricsNames.length).fill(0);
   let seen = 0;
@@ -284,22 +322,11 @@ async function runEpoch(model: TrainableModel, losses: OutputLoss[], data: DataS
     const xs = data.xs.map(pick);
     const ys = data.ys.map(pick);
     const ws = data.weights.map((w) => w && pick(w));
-    let named: tf.Scalar[] = [];
-    let cost: tf.Scalar | null = null;
     let numbers: number[];
     try {
-      cost = model.optimizer.minimize(
-        () => {
-          const values = batchValues(model, losses, forward(model, xs, true), ys, ws);
-          named = values.named.map((t) => tf.keep(t));
-          return values.total;
-        },
-        true,
-        variables,
-      );
-      numbers = [await cost!.data(), ...(await Promise.all(named.map((t) => t.data())))].map((d) => d[0]!);
+      numbers = await trainBatch(model, compiled, variables, xs, ys, ws);
     } finally {
-      tf.dispose([index, ...(cost ? [cost] : []), ...named, ...xs, ...ys, ...(ws.filter(Boolean) as tf.Tensor[])]);
+      tf.dispose([index, ...xs, ...ys, ...(ws.filter(Boolean) as tf.Tensor[])]);
     }
     numbers.forEach((v, k) => (sums[k] += v * size));
     seen += size;
@@ -313,25 +340,38 @@ async function runEpoch(model: TrainableModel, losses: OutputLoss[], data: DataS
   return logs;
 }
 
-async function evaluateSet(model: TrainableModel, losses: OutputLoss[], data: DataSet, batchSize: number): Promise<Logs> {
+/** The batch values (loss first, `model.metricsNames` order) of one evaluation batch, without gradients. */
+export async function evaluateBatch(model: TrainableModel, compiled: Compiled, xs: tf.Tensor[], ys: tf.Tensor[], ws: Array<tf.Tensor | undefined>): Promise<number[]> {
+  const values = tf.tidy(() => {
+    const { total, named } = batchValues(model, compiled, forward(model, xs, false), ys, ws);
+    return tf.stack([total, ...named]);
+  });
+  const numbers = Array.from(await values.data());
+  values.dispose();
+  return numbers;
+}
+
+async function evaluateSet(model: TrainableModel, compiled: Compiled, data: DataSet, batchSize: number): Promise<Logs> {
   const sums = new Array<number>(model.metricsNames.length).fill(0);
   for (let start = 0; start < data.n; start += batchSize) {
     const size = Math.min(batchSize, data.n - start);
-    const values = tf.tidy(() => {
-      const cut = (t: tf.Tensor) => tf.slice(t, [start], [size]);
-      const { total, named } = batchValues(model, losses, forward(model, data.xs.map(cut), false), data.ys.map(cut), data.weights.map((w) => w && cut(w)));
-      return tf.stack([total, ...named]);
-    });
-    const numbers = await values.data();
-    values.dispose();
-    numbers.forEach((v, k) => (sums[k] += v * size));
+    const cut = (t: tf.Tensor) => tf.slice(t, [start], [size]);
+    const xs = data.xs.map(cut);
+    const ys = data.ys.map(cut);
+    const ws = data.weights.map((w) => w && cut(w));
+    try {
+      const numbers = await evaluateBatch(model, compiled, xs, ys, ws);
+      numbers.forEach((v, k) => (sums[k] += v * size));
+    } finally {
+      tf.dispose([...xs, ...ys, ...(ws.filter(Boolean) as tf.Tensor[])]);
+    }
   }
   const logs: Logs = {};
   model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / data.n));
   return logs;
 }
 
-function epochLine(epoch: number, epochs: number, ms: number, logs: Logs): string {
+export function epochLine(epoch: number, epochs: number, ms: number, logs: Logs): string {
   const values = Object.entries(logs).map(([k, v]) => `${k}: ${Number(v.toPrecision(5))}`);
   return [`Epoch ${epoch + 1}/${epochs}`, `${ms}ms`, ...values].join(' - ');
 }

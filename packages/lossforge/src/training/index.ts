@@ -20,3 +20,5 @@ export * as callbacks from './callbacks.js';
 export type { TrainingCallback, EarlyStoppingOptions, EarlyStoppingCallback, Logs, TrainingParams } from './callbacks.js';
 export type { TrainableModel } from './model.js';
 export type { TensorOrList, SampleWeightArg, ClassWeight, ClassWeightArg } from './data.js';
+export { fitDataset, evaluateDataset, type FitDatasetOptions, type DatasetElement, type DatasetLike } from './fitDataset.js';
+export { compile, type CompileArgs } from './compile.js';

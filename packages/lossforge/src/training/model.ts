@@ -10,6 +10,7 @@ import { describeValue, LossInputError } from '../core/errors.js';
 import type { Loss, LossCall } from '../core/loss.js';
 import { reduce } from '../core/reduce.js';
 import { alignToLossShape } from '../core/validate.js';
+import { accuracyFor } from '../metrics/index.js';
 
 /** A tfjs-layers variable (`LayerVariable`): `read()` gives the underlying `tf.Variable` (typed as a Tensor). */
 export interface LayerVariableLike {
@@ -165,4 +166,33 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
 export function getLearningRate(optimizer: tf.Optimizer): number | undefined {
   const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
   return typeof lr === 'number' ? lr : undefined;
+}
+
+/**
+ * The model's metric functions (`model.metricsTensors`), with tfjs' `'accuracy'` / `'acc'` replaced by
+ * the accuracy that matches each output's lossforge loss (`accuracyFor`: sparse labels, `fromLogits`).
+ * tfjs-layers recognises only its own losses when it picks an accuracy, so with a lossforge
+ * `sparseCategoricalCrossentropy` it would report categorical accuracy on integer labels.
+ */
+export function metricFunctions(model: TrainableModel): Array<[LossFn, number]> {
+  const fns = lossFunctionsOf(model);
+  return model.metricsTensors.map(([fn, out], k) => {
+    const name = model.metricsNames[k + 1];
+    const isAccuracy = name === 'acc' || name === `${model.outputNames[out]}_acc`;
+    const loss = isAccuracy ? lossforgeLossOf(fns[out]) : undefined;
+    return [(loss && accuracyFor(loss)) || fn, out];
+  });
+}
+
+/**
+ * Targets as tfjs users pass them: `y` reshaped to the output's rank when the two differ only by a
+ * trailing axis of size 1 (`[N]` for a `[N, 1]` output, `[N, 1]` for a `[N]` output), as tfjs-layers'
+ * and Keras' `fit` accept. Anything else is left to the loss, which names the mismatch. Returns `y`
+ * itself when nothing changes.
+ */
+export function alignTarget(y: tf.Tensor, outputShape: ReadonlyArray<number | null>): tf.Tensor {
+  const rank = outputShape.length;
+  if (y.rank === rank - 1 && outputShape[rank - 1] === 1) return tf.reshape(y, [...y.shape, 1]);
+  if (y.rank === rank + 1 && y.shape[y.rank - 1] === 1) return tf.reshape(y, y.shape.slice(0, -1));
+  return y;
 }

@@ -10,6 +10,7 @@
  * each loss through the registry, so a `defineLoss` loss only needs its module imported first.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { describeValue, LossInputError } from '../core/errors.js';
 import type { Loss, LossConfig } from '../core/loss.js';
 import * as option from '../core/options.js';
@@ -18,6 +19,7 @@ import { combine } from '../compose/combine.js';
 import { fromConfig as penaltyFromConfig } from '../penalties/penalty.js';
 import { withPenalties, type PenalizedLossConfig } from '../penalties/withPenalties.js';
 import { compileLoss } from './compileLoss.js';
+import { MATCHED_ACCURACY } from '../metrics/index.js';
 import { checkModel, lossforgeLossOf, type TrainableModel } from './model.js';
 
 /** The metadata key lossforge writes into `userDefinedMetadata`. */
@@ -52,8 +54,11 @@ export interface LoadModelOptions {
   strict?: boolean;
 }
 
-/** The tfjs-layers model type `loadModel` returns (structural, so tfjs-layers loads lazily). */
-export type LoadedModel = TrainableModel;
+/**
+ * What `loadModel` returns: a tfjs-layers `LayersModel` (`predict`, `evaluate`, `summary`, `fit`…
+ * type-check). A type-only import: tfjs-layers is still loaded lazily, by `loadModel` itself.
+ */
+export type LoadedModel = LayersModel;
 
 const SAVE_OPTIONS = { includeOptimizer: option.boolean(true) };
 const LOAD_OPTIONS = { compile: option.boolean(true), loss: option.checkedWhereUsed(), strict: option.boolean(true) };
@@ -109,7 +114,7 @@ export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options:
   const loss = options.loss ?? deserializeNested(tool, 'loss', metadata.loss!, model);
   const metrics = metadata.metrics === undefined ? undefined : deserializeNested(tool, 'metrics', metadata.metrics, model);
   const optimizer = metadata.optimizer ? deserializeOptimizer(tool, metadata.optimizer) : 'adam';
-  model.compile({ optimizer, loss, ...(metrics === undefined ? {} : { metrics }) });
+  model.compile({ optimizer, loss: loss as never, ...(metrics === undefined ? {} : { metrics: metrics as never }) });
   // The optimizer was made here, so the model owns it: model.dispose() disposes it too.
   (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
   await restoreOptimizerState(model, artifacts);
@@ -141,6 +146,7 @@ function trainingMetadata(tool: string, model: TrainableModel): TrainingMetadata
 
 function serializeLoss(tool: string, argument: string, entry: unknown): LossEntry {
   if (typeof entry === 'string') return { tfjs: entry };
+  if (typeof entry === 'function' && (entry as unknown as Record<symbol, unknown>)[MATCHED_ACCURACY] === true) return { tfjs: 'accuracy' };
   const loss = lossforgeLossOf(entry);
   if (!loss) {
     throw new LossInputError(tool, argument, 'a lossforge Loss (built-in or defineLoss) or a loss name, which can be saved', `a plain function '${(entry as { name?: string })?.name || 'anonymous'}'`);
