@@ -124,7 +124,7 @@ const CATEGORICAL_LOSSES = new Set(['categoricalCrossentropy', 'categoricalFocal
  * `'accuracy'` so the logs keep their keys; undefined for a loss with no accuracy rule (regression,
  * segmentation…), where tfjs' choice stands.
  * @example
- * accuracyFor(losses.sparseCategoricalCrossentropy({ fromLogits: true })) // sparse categorical accuracy
+ * metrics.accuracyFor(losses.sparseCategoricalCrossentropy({ fromLogits: true })); // sparse categorical accuracy
  */
 export function accuracyFor(loss: LossLike): Metric | undefined {
   if (typeof loss !== 'function' && (typeof loss !== 'object' || loss === null)) {

@@ -82,8 +82,9 @@ const isDataset = (v: unknown): v is DatasetLike<unknown> => typeof v === 'objec
  * with reduction `mean` the batch loss is Σ wᵢℓᵢ / n (Keras 3 `fit(dataset)` with `class_weight`).
  * Targets `[N]` for a `[N, 1]` output (and the reverse) are accepted, as in `fit`.
  * @example
- * const data = tf.data.array(rows).map(({ x, y }) => ({ xs: x, ys: y })).batch(32);
- * await fitDataset(model, data, { epochs: 10, classWeight: { 0: 1, 1: 5 }, validationData: valData });
+ * const data = tf.data.zip({ xs: tf.data.array(x.arraySync() as number[][]), ys: tf.data.array(y.arraySync() as number[][]) }).batch(8);
+ * const history = await fitDataset(model, data, { epochs: 2, classWeight: { 0: 1, 1: 5 }, validationData: [xTest, yTest] });
+ * history.epoch.length; // 2
  */
 export async function fitDataset(model: TrainableModel, dataset: DatasetLike, options: FitDatasetOptions = {}): Promise<History> {
   const tool = 'fitDataset';
@@ -170,7 +171,8 @@ export async function fitDataset(model: TrainableModel, dataset: DatasetLike, op
  * averaged over the samples, with the same weighting as `fitDataset`. Like tfjs' `model.evaluateDataset`,
  * with per-sample weights and the accuracy that matches the loss.
  * @example
- * const { loss, acc } = await evaluateDataset(model, testData);
+ * const testData = tf.data.zip({ xs: tf.data.array(xTest.arraySync() as number[][]), ys: tf.data.array(yTest.arraySync() as number[][]) }).batch(4);
+ * const { loss } = await evaluateDataset(model, testData);
  */
 export async function evaluateDataset(model: TrainableModel, dataset: DatasetLike, options: { batches?: number; classWeight?: ClassWeightArg } = {}): Promise<Logs> {
   const tool = 'evaluateDataset';
