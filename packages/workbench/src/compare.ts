@@ -6,7 +6,8 @@
  */
 import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.js';
 import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
-import { UsageError } from './errors.js';
+import { TrainingError, UsageError } from './errors.js';
+import { verdict, type Verdict } from './verdict.js';
 import type { ClassPredictions, FoldOutcome, RegressionPredictions } from './evaluate.js';
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
@@ -16,7 +17,9 @@ import { correctedResampledTTest, holm, mean, std } from './stats.js';
 import type { TrainingKnobs } from './train.js';
 
 /** What every study (compare, tune) trains: the data, the splits, the model and the ranking metric. */
-export interface TrainingSettings extends TrainingKnobs {
+export interface TrainingSettings extends Omit<TrainingKnobs, 'epochs' | 'earlyStopping'> {
+  /** A fixed epoch budget; undefined = early stopping on a validation split, capped at `MAX_EPOCHS`. */
+  epochs?: number;
   /** A CSV path or `builtin:NAME`. */
   data: string;
   /** Target column (default: the built-in's target, else the last column). */
@@ -38,13 +41,15 @@ export interface CompareSettings extends TrainingSettings {
   alpha: number;
 }
 
+/** The epoch cap of a training that stops on its own (early stopping, `--epochs` not given). */
+export const MAX_EPOCHS = 300;
+
 /** The defaults of `lossforge compare` (also the CLI defaults of the other commands' shared flags). */
 export const COMPARE_DEFAULTS = {
   data: 'builtin:breast_cancer',
   task: 'auto' as TaskOption,
   folds: 5,
   repeats: 2,
-  epochs: 20,
   batchSize: 32,
   hidden: [16],
   learningRate: 0.003,
@@ -81,8 +86,12 @@ export interface LossSummary {
   vsBest: Significance | null;
   /** Splits whose training diverged (non-finite outputs). */
   diverged: number;
+  /** Epochs each split trained (split order), and their summary. */
+  epochs: { mean: number; min: number; max: number; values: number[] };
+  /** Splits that used the whole epoch budget with the validation loss still improving. */
+  stillImproving: number;
   seconds: number;
-  /** Mean learning curve over splits: train loss and validation (test-fold) loss per epoch. */
+  /** Mean learning curve over splits: train loss and validation loss per epoch (early stopping: the training fold's validation split; fixed budget: the test fold). */
   curve: { epoch: number; loss: number; valLoss: number; lossStd: number; valLossStd: number }[];
   /** Summed over all splits (classification). */
   confusion?: number[][];
@@ -107,11 +116,23 @@ export interface CompareResult {
     droppedRows: number;
     warnings: string[];
   };
-  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric'> & { target: string; metric: string; model: string; testTrainRatio: number };
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs'> & {
+    target: string;
+    metric: string;
+    model: string;
+    testTrainRatio: number;
+    /** The fixed `--epochs` budget, or null under early stopping. */
+    epochs: number | null;
+    /** The most epochs a training may run (the fixed budget or the early-stopping cap). */
+    maxEpochs: number;
+    earlyStopping: boolean;
+  };
   metrics: string[];
   losses: LossSummary[];
+  /** The answer in words: the best loss, the losses tied with it, the recommendation and the caveats. */
+  verdict: Verdict;
   /** Every training: its scores, the loss config it used ("balanced" options resolved) and the imputed cells. */
-  splits: { label: string; repeat: number; fold: number; metrics: Record<string, number>; lossConfig: Record<string, unknown>; imputed: number; epochs: number; seconds: number }[];
+  splits: { label: string; repeat: number; fold: number; metrics: Record<string, number>; lossConfig: Record<string, unknown>; imputed: number; epochs: number; bestEpoch: number; stillImproving: boolean; seconds: number }[];
   timing: { seconds: number; trainings: number; workers: number };
 }
 
@@ -140,7 +161,7 @@ function checkSettings(s: TrainingSettings): void {
   const positiveInt = (v: number, flag: string) => {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: expected a positive integer, got ${v}`);
   };
-  positiveInt(s.epochs, '--epochs');
+  if (s.epochs !== undefined) positiveInt(s.epochs, '--epochs');
   positiveInt(s.batchSize, '--batch-size');
   positiveInt(s.repeats, '--repeats');
   if (!Number.isInteger(s.folds) || s.folds < 2) throw new UsageError(`--folds: expected an integer ≥ 2, got ${s.folds}`);
@@ -174,8 +195,13 @@ export function prepareStudy(settings: TrainingSettings): Study {
   const folds = repeatedKFold(data.n, settings.folds, settings.repeats, settings.seed, data.task === 'regression' ? undefined : data.y);
   const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
   primeDataset(dataRef, data);
+  return { data, metric, folds, dataRef, knobs: trainingKnobs(settings) };
+}
+
+/** The knobs of a study: a fixed `--epochs` budget, or early stopping capped at `MAX_EPOCHS`. */
+export function trainingKnobs(settings: TrainingSettings): TrainingKnobs {
   const { hidden, epochs, batchSize, learningRate } = settings;
-  return { data, metric, folds, dataRef, knobs: { hidden, epochs, batchSize, learningRate } };
+  return { hidden, epochs: epochs ?? MAX_EPOCHS, earlyStopping: epochs === undefined, batchSize, learningRate };
 }
 
 function summarizeCurve(outcomes: FoldOutcome[]): LossSummary['curve'] {
@@ -208,6 +234,10 @@ export function rankAndTest(summaries: Omit<LossSummary, 'rank' | 'vsBest'>[], m
   });
 }
 
+function epochSummary(values: number[]): LossSummary['epochs'] {
+  return { mean: mean(values), min: Math.min(...values), max: Math.max(...values), values };
+}
+
 function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcome[], metricNames: string[]): Omit<LossSummary, 'rank' | 'vsBest'> {
   const metrics: Record<string, MetricSummary> = {};
   for (const name of metricNames) {
@@ -222,6 +252,8 @@ function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcom
     activation: candidate.activation,
     metrics,
     diverged: outcomes.filter((o) => o.diverged).length,
+    epochs: epochSummary(outcomes.map((o) => o.epochs)),
+    stillImproving: outcomes.filter((o) => o.stillImproving && !o.diverged).length,
     seconds: outcomes.reduce((a, o) => a + o.seconds, 0),
     curve: summarizeCurve(outcomes),
   };
@@ -270,6 +302,11 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const testTrainRatio = mean(folds.map((f) => f.test.length / f.train.length));
   const summaries = candidates.map((c, i) => summarize(data, c, outcomes[i]!, metricNames));
   const ranked = rankAndTest(summaries, metric, testTrainRatio, settings.alpha);
+  const answer = verdict({
+    task: data.task, metric, alpha: settings.alpha, splits: folds.length,
+    maxEpochs: knobs.epochs, earlyStopping: Boolean(knobs.earlyStopping), losses: ranked,
+  });
+  if (answer.best === null) throw new TrainingError(answer.text);
   return {
     command: 'compare',
     version: 1,
@@ -291,7 +328,9 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       task: settings.task,
       folds: settings.folds,
       repeats: settings.repeats,
-      epochs: settings.epochs,
+      epochs: settings.epochs ?? null,
+      maxEpochs: knobs.epochs,
+      earlyStopping: Boolean(knobs.earlyStopping),
       batchSize: settings.batchSize,
       hidden: settings.hidden,
       model: modelText(settings.hidden),
@@ -303,7 +342,8 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
     },
     metrics: metricNames,
     losses: ranked,
-    splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, seconds: o.seconds })),
+    verdict: answer,
+    splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, bestEpoch: o.bestEpoch, stillImproving: o.stillImproving, seconds: o.seconds })),
     timing: { seconds: (performance.now() - started) / 1000, trainings: total, workers: settings.workers },
   };
 }

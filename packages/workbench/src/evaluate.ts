@@ -6,7 +6,8 @@ import { losses } from 'lossforge';
 import { applyPlatt, fitPlatt, fitTemperature, sigmoid, softmaxRows } from './calibrate.js';
 import { concreteConfig, type LossCandidate } from './candidates.js';
 import { classCounts, type Dataset } from './data.js';
-import type { Fold } from './folds.js';
+import { validationHoldout, type Fold } from './folds.js';
+import { deriveSeed } from './random.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { fitPreprocessor } from './preprocess.js';
 import { trainMlp, type Matrix, type TrainOptions } from './train.js';
@@ -37,6 +38,10 @@ export interface FoldOutcome {
   curve: { loss: number[]; valLoss: number[] };
   /** Epochs actually run (fewer if stopped early). */
   epochs: number;
+  /** The epoch whose weights were kept (early stopping) or with the lowest validation loss (fixed budget). */
+  bestEpoch: number;
+  /** The training used its whole epoch budget with the validation loss still improving. */
+  stillImproving: boolean;
   seconds: number;
   /** Missing feature cells imputed in this fold (train + test, with training-fold statistics). */
   imputed: number;
@@ -125,26 +130,42 @@ function classify(
   return { proba: p, pred };
 }
 
+/**
+ * The rows a training learns from and the rows its validation loss is computed on. Under early stopping
+ * the validation rows are a (stratified) split of the training fold, never the test fold; with a fixed
+ * budget the model learns from the whole training fold and the test fold's loss is only recorded (the
+ * learning curve), never used for a decision.
+ */
+export function trainingRows(data: Dataset, fold: Fold, options: TrainOptions): { fit: number[]; validation: number[]; earlyStopping: boolean } {
+  if (options.earlyStopping) {
+    const split = validationHoldout(fold.train, deriveSeed(options.seed, 13), data.task === 'regression' ? undefined : data.y);
+    if (split) return { ...split, earlyStopping: true };
+  }
+  return { fit: fold.train, validation: fold.test, earlyStopping: false };
+}
+
 /** Trains `candidate` on `fold.train` and evaluates it on `fold.test`. */
 export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidate, options: TrainOptions): Promise<FoldOutcome> {
   const started = performance.now();
-  const pre = fitPreprocessor(data, fold.train);
-  const xTrain: Matrix = { data: pre.transform(fold.train), rows: fold.train.length, cols: pre.width };
+  const rows = trainingRows(data, fold, options);
+  const pre = fitPreprocessor(data, rows.fit);
+  const xTrain: Matrix = { data: pre.transform(rows.fit), rows: rows.fit.length, cols: pre.width };
   const xTest: Matrix = { data: pre.transform(fold.test), rows: fold.test.length, cols: pre.width };
+  const xValidation: Matrix = rows.earlyStopping ? { data: pre.transform(rows.validation), rows: rows.validation.length, cols: pre.width } : xTest;
   const classification = data.task !== 'regression';
-  const lossConfig = concreteConfig(candidate, classification ? classCounts(data, fold.train) : []);
+  const lossConfig = concreteConfig(candidate, classification ? classCounts(data, rows.fit) : []);
   const loss = losses.get(lossConfig);
-  const scale = classification ? undefined : targetScale(data, fold.train, candidate);
+  const scale = classification ? undefined : targetScale(data, rows.fit, candidate);
   const model = await trainMlp(
     {
       x: xTrain,
-      y: encodeTargets(data, fold.train, candidate, scale),
-      validation: { x: xTest, y: encodeTargets(data, fold.test, candidate, scale) },
+      y: encodeTargets(data, rows.fit, candidate, scale),
+      validation: { x: xValidation, y: encodeTargets(data, rows.validation, candidate, scale) },
       loss,
       units: candidate.units,
       activation: candidate.activation,
     },
-    options,
+    { ...options, earlyStopping: rows.earlyStopping },
   );
   try {
     const out = model.predict(xTest);
@@ -154,7 +175,7 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
     if (classification) {
       const C = data.classes.length;
       const yTrue = fold.test.map((r) => data.y[r]!);
-      const trainLabels = fold.train.map((r) => data.y[r]!);
+      const trainLabels = rows.fit.map((r) => data.y[r]!);
       const { proba, pred } = diverged
         ? { proba: new Float64Array(yTrue.length * C).fill(1 / C), pred: yTrue.map(() => 0) }
         : classify(candidate, C, out, () => model.predict(xTrain), trainLabels);
@@ -177,6 +198,8 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
       metrics,
       curve: model.history,
       epochs: model.history.loss.length,
+      bestEpoch: model.bestEpoch,
+      stillImproving: model.stillImproving,
       seconds: (performance.now() - started) / 1000,
       imputed: pre.missingIn(fold.train) + pre.missingIn(fold.test),
       lossConfig: lossConfig as Record<string, unknown>,

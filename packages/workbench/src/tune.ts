@@ -48,7 +48,7 @@ export const TUNE_DEFAULTS = { trials: 30, sampler: 'tpe' as SamplerName, folds:
 const TRAINING_PARAMS: Record<string, { kind: 'number' | 'int'; apply: (o: TrainingKnobs, v: number) => void }> = {
   lr: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
   learningRate: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
-  epochs: { kind: 'int', apply: (o, v) => (o.epochs = v) },
+  epochs: { kind: 'int', apply: (o, v) => ((o.epochs = v), (o.earlyStopping = false)) },
   batchSize: { kind: 'int', apply: (o, v) => (o.batchSize = v) },
 };
 
@@ -169,7 +169,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     task: data.task,
     folds: settings.folds,
     repeats: settings.repeats,
-    epochs: settings.epochs,
+    epochs: settings.epochs ?? null,
     batchSize: settings.batchSize,
     model: modelText(settings.hidden),
     learningRate: settings.learningRate,

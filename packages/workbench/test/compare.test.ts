@@ -81,7 +81,7 @@ test('rankAndTest: NaN (diverged) ranks last and significance is Holm-adjusted',
   const mk = (label: string, values: number[]) => ({
     label, lossName: label, config: { name: label }, head: 'logits' as const, activation: 'linear' as const,
     metrics: { accuracy: { mean: values.reduce((a, b) => a + b, 0) / values.length, std: 0, values } },
-    diverged: 0, seconds: 0, curve: [],
+    diverged: 0, epochs: { mean: 1, min: 1, max: 1, values: [1, 1, 1, 1] }, stillImproving: 0, seconds: 0, curve: [],
   });
   const ranked = rankAndTest(
     [mk('nan', [NaN, NaN, NaN, NaN]), mk('good', [0.9, 0.92, 0.91, 0.93]), mk('bad', [0.5, 0.52, 0.49, 0.51])],

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { defaultCandidates, parseLossList, type CandidateInput } from '../candidates.js';
-import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareProgress, type CompareResult, type TrainingSettings } from '../compare.js';
+import { COMPARE_DEFAULTS, MAX_EPOCHS, modelText, parseModel, runCompare, type CompareProgress, type CompareResult, type TrainingSettings } from '../compare.js';
 import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../advise.js';
 import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../data.js';
 import { UsageError, WorkbenchError } from '../errors.js';
@@ -17,6 +17,7 @@ import { createProgress, type Progress } from '../progress.js';
 import { renderCompareReport, renderTuneReport } from '../report.js';
 import { runTune, TUNE_DEFAULTS, type SamplerName } from '../tune.js';
 import { integer, positiveNumber, probability } from './options.js';
+import { PATIENCE } from '../train.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -71,7 +72,7 @@ function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: num
   return cmd
     .option('--folds <k>', 'folds per repeat (stratified for classification)', integer(2), defaults.folds ?? COMPARE_DEFAULTS.folds)
     .option('--repeats <r>', 'repeats of the k-fold split', integer(1), defaults.repeats ?? COMPARE_DEFAULTS.repeats)
-    .option('--epochs <n>', 'training epochs per split', integer(1), COMPARE_DEFAULTS.epochs)
+    .option('--epochs <n>', `a fixed number of training epochs per split (default: early stopping on a validation split of the training fold, patience ${PATIENCE}, at most ${MAX_EPOCHS} epochs)`, integer(1))
     .option('--batch-size <n>', 'mini-batch size', integer(1), COMPARE_DEFAULTS.batchSize)
     .option('--model <spec>', 'network: mlp:SIZES (ReLU hidden layers, e.g. mlp:64,32) or linear', modelText(COMPARE_DEFAULTS.hidden))
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, COMPARE_DEFAULTS.learningRate)
@@ -91,7 +92,7 @@ interface CommonOptions {
 interface TrainingFlags {
   folds: number;
   repeats: number;
-  epochs: number;
+  epochs?: number;
   batchSize: number;
   model: string;
   lr: number;
