@@ -8,7 +8,7 @@ import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.
 import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
 import { TrainingError, UsageError } from './errors.js';
 import { verdict, type Verdict } from './verdict.js';
-import type { ClassPredictions, FoldOutcome, RegressionPredictions } from './evaluate.js';
+import { checkCandidateTargets, type ClassPredictions, type FoldOutcome, type RegressionPredictions } from './evaluate.js';
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
@@ -277,6 +277,7 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
   const metricNames = metricsFor(data.task);
   const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task), data.task, data.classes.length);
+  for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const runner = createRunner(settings.workers);
   const total = folds.length * candidates.length;

@@ -2,7 +2,9 @@
  * One unit of work: train a candidate loss on one training fold and score it on the test fold.
  * Used by compare (every loss × every fold), tune (every trial × folds) and the worker threads.
  */
-import { losses } from 'lossforge';
+import * as tf from '@tensorflow/tfjs';
+import { losses, setValueChecks } from 'lossforge';
+import { UsageError } from './errors.js';
 import { applyPlatt, fitPlatt, fitTemperature, sigmoid, softmaxRows } from './calibrate.js';
 import { concreteConfig, type LossCandidate } from './candidates.js';
 import { classCounts, type Dataset } from './data.js';
@@ -84,6 +86,42 @@ export function encodeTargets(data: Dataset, rows: readonly number[], candidate:
     case 'value':
     case 'positiveValue':
       return { data: Float32Array.from(rows, (r) => (data.y[r]! - scale!.center) / scale!.scale), rows: n, cols: 1 };
+  }
+}
+
+/** A neutral raw output of the candidate's head: 0 for scores and logits, 1/units for probabilities, 1 for rates. */
+function neutralOutput(candidate: LossCandidate): number {
+  if (candidate.activation === 'softplus') return 1;
+  if (candidate.activation === 'sigmoid') return 0.5;
+  if (candidate.activation === 'softmax') return 1 / candidate.units;
+  return 0;
+}
+
+/**
+ * Checks, once and before anything trains, that the candidate's loss accepts the data's targets in the
+ * candidate's encoding: the loss runs with value checks on over every row's target and a neutral
+ * output of the model's shape. Training later runs with value checks off (train.ts), so this is where
+ * a target outside the loss's rules (negative counts for poisson, non-labels for dice…) is caught.
+ * Raises a UsageError naming the loss and the rule.
+ */
+export function checkCandidateTargets(data: Dataset, candidate: LossCandidate): void {
+  const rows = Array.from({ length: data.n }, (_, i) => i);
+  const classification = data.task !== 'regression';
+  const scale = classification ? undefined : targetScale(data, rows, candidate);
+  const y = encodeTargets(data, rows, candidate, scale);
+  const previous = setValueChecks(true);
+  try {
+    tf.tidy(() => {
+      const loss = losses.get(concreteConfig(candidate, classification ? classCounts(data) : []));
+      const yTrue = tf.tensor2d(y.data, [y.rows, Math.max(1, y.cols)]);
+      const yPred = tf.fill([y.rows, candidate.units], neutralOutput(candidate));
+      const value = loss(yTrue, yPred);
+      if (value.size !== 1) throw new Error(`returned a tensor of shape [${value.shape.join(',')}], not one number`);
+    });
+  } catch (error) {
+    throw new UsageError(`--losses: ${candidate.label} cannot train on target '${data.target}' (${data.task}, encoded as ${candidate.encoding}): ${(error as Error).message}`);
+  } finally {
+    setValueChecks(previous);
   }
 }
 

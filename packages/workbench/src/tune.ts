@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
 import { modelText, prepareStudy, type TrainingSettings } from './compare.js';
 import { UsageError } from './errors.js';
+import { checkCandidateTargets } from './evaluate.js';
 import { checkSameStudy, Journal, readJournal, type StudyHeader, type TrialRecord } from './journal.js';
 import { METRICS, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
@@ -155,6 +156,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     }
   })();
   checkSpace(space, base, data.task, data.classes.length, knobs);
+  checkCandidateTargets(data, baseCandidate);
 
   const header: StudyHeader = {
     type: 'study',

@@ -124,7 +124,8 @@ export function verdict(input: VerdictInput): Verdict {
   const others = tied.filter((l) => l !== best).map((l) => l.label);
   const score = (l: VerdictLoss) => formatNumber(l.metrics[metric]!.mean);
   const sentences = [`Best by ${label}: ${best.label} (${score(best)}).`];
-  if (others.length === 0) sentences.push(`Every other loss is significantly worse (corrected t-test, Holm, α = ${alpha}).`);
+  if (input.losses.length === 1) sentences.push('It was the only candidate: nothing to compare it with.');
+  else if (others.length === 0) sentences.push(`Every other loss is significantly worse (corrected t-test, Holm, α = ${alpha}).`);
   else if (tied.length === input.losses.length) sentences.push(`No loss is significantly worse: all ${tied.length} are statistically tied with it (corrected t-test, Holm, α = ${alpha}).`);
   else sentences.push(`Statistically tied with it (corrected t-test, Holm, α = ${alpha}): ${list(others)}.`);
   sentences.push(`Recommended: ${recommended.label} — ${reason}.`);
