@@ -13,6 +13,8 @@ export interface Diagnostics {
   source: string;
   target: string;
   task: Task;
+  /** How the task was read from the target (or given by --task), and the flag that overrides it. */
+  taskReason: string;
   rows: number;
   featureColumns: number;
   categoricalColumns: number;
@@ -86,6 +88,7 @@ export function diagnose(data: Dataset): Diagnostics {
     source: data.source,
     target: data.target,
     task: data.task,
+    taskReason: data.taskReason,
     rows: data.n,
     featureColumns: data.features.length,
     categoricalColumns: data.features.filter((f) => f.kind === 'categorical').length,
@@ -99,16 +102,14 @@ export function diagnose(data: Dataset): Diagnostics {
     let max = -Infinity;
     let sum = 0;
     let zeros = 0;
-    let counts = true;
     for (const v of data.y) {
       min = Math.min(min, v);
       max = Math.max(max, v);
       sum += v;
       if (v === 0) zeros++;
-      if (v < 0 || !Number.isInteger(v)) counts = false;
     }
     // Counts: non-negative integers on a count-like scale (zeros present, or small values).
-    counts = counts && (zeros > 0 || max <= 1000) && new Set(data.y).size > 2;
+    const counts = data.counts;
     d.regression = {
       mean: sum / data.n,
       min,
@@ -212,6 +213,7 @@ export function recommend(d: Diagnostics): Recommendation[] {
 /** The diagnostics as terminal lines. */
 export function formatDiagnostics(d: Diagnostics): string {
   const lines = [`${d.source} → ${d.target}: ${d.task}, ${d.rows} rows, ${d.featureColumns} feature columns (${d.categoricalColumns} categorical)`];
+  lines.push(`task: ${d.taskReason}`);
   if (d.missingCells > 0) lines.push(`missing feature values: ${d.missingCells} (imputed per training fold)`);
   if (d.droppedRows > 0) lines.push(`rows without a target: ${d.droppedRows} (dropped)`);
   if (d.classes) {

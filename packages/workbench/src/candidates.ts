@@ -70,8 +70,8 @@ export const NOT_PER_ROW: Record<string, string> = {
 /** Losses for labels or probabilities in [0, 1] (overlap, divergence and cosine losses): never a regression loss. */
 const NOT_REGRESSION = new Set(['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax', 'kullbackLeiblerDivergence', 'cosineSimilarity']);
 
-/** The default candidates of each task. */
-export function defaultCandidates(task: Task): CandidateInput[] {
+/** The default candidates of each task; count targets (non-negative integers) add `poisson` on the log-rate (a linear output). */
+export function defaultCandidates(task: Task, options: { counts?: boolean } = {}): CandidateInput[] {
   if (task === 'binary') {
     return [
       'binaryCrossentropy',
@@ -90,7 +90,8 @@ export function defaultCandidates(task: Task): CandidateInput[] {
       'categoricalHinge',
     ];
   }
-  return ['meanSquaredError', 'meanAbsoluteError', 'huber', 'logCosh', { name: 'quantile', quantile: 0.5 }];
+  const regression: CandidateInput[] = ['meanSquaredError', 'meanAbsoluteError', 'huber', 'logCosh', { name: 'quantile', quantile: 0.5 }];
+  return options.counts ? [...regression, { name: 'poisson', logInput: true }] : regression;
 }
 
 /** Splits at commas that are not inside braces, brackets or strings. */

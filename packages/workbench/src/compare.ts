@@ -108,6 +108,10 @@ export interface CompareResult {
     source: string;
     target: string;
     task: Task;
+    /** The target was read as counts (regression with poisson among the default candidates). */
+    counts: boolean;
+    /** How the task was decided. */
+    taskReason: string;
     rows: number;
     featureColumns: number;
     classes: string[];
@@ -276,7 +280,7 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const started = performance.now();
   const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
   const metricNames = metricsFor(data.task);
-  const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task), data.task, data.classes.length);
+  const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task, { counts: data.counts }), data.task, data.classes.length);
   for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const runner = createRunner(settings.workers);
@@ -315,6 +319,8 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       source: data.source,
       target: data.target,
       task: data.task,
+      counts: data.counts,
+      taskReason: data.taskReason,
       rows: data.n,
       featureColumns: data.features.length,
       classes: data.classes,

@@ -44,6 +44,10 @@ export interface Dataset {
   missingCells: number;
   /** Rows dropped because the target was missing. */
   droppedRows: number;
+  /** The target holds non-negative integers read as counts (regression; poisson among the default candidates). */
+  counts: boolean;
+  /** How the task was decided: read from the target (and why) or given by --task. */
+  taskReason: string;
   /** Things the user should know (e.g. a column read as categorical because of a stray text cell). */
   warnings: string[];
 }
@@ -130,18 +134,69 @@ export type TaskOption = 'auto' | Task;
 /** The largest number of distinct integer values a numeric target may have to be read as classes. */
 export const MAX_AUTO_CLASSES = 20;
 
+/** Non-negative integer targets with at least this many distinct values may be read as counts (fewer: a small label set, always classes). */
+export const MIN_COUNT_VALUES = 6;
+
+/** The right-tail rule of counts: the largest value's frequency is at most this share of the most frequent value's. */
+export const COUNT_TAIL_RATIO = 0.2;
+
+/** How the target was read: the task, whether it holds counts, and why (shown by advise). */
+export interface TaskReading {
+  task: Task;
+  /** Non-negative integers read as counts: regression, with `poisson` among the default candidates. */
+  counts: boolean;
+  reason: string;
+}
+
 /**
- * The task for a target column: text labels are classes; numbers are classes when they are integers
- * with at most 20 distinct values (or only two distinct values), otherwise regression.
+ * Reads the task from a target column:
+ * - text labels, or only two distinct values: classes (binary with two);
+ * - numbers that are not all integers: regression;
+ * - non-negative integers that reach down to 0 or 1 (counts start near zero; integer grams or years
+ *   do not): counts (regression, with poisson among the candidates) when there are more
+ *   than `MAX_AUTO_CLASSES` distinct values, or at least `MIN_COUNT_VALUES` distinct values whose
+ *   frequencies fall away to the right like a count distribution (the largest value is not the most
+ *   frequent and occurs at most `COUNT_TAIL_RATIO` times as often as the most frequent one), e.g.
+ *   Poisson(3); a balanced label set such as the digits 0–9 stays classes;
+ * - other integers: classes when there are at most `MAX_AUTO_CLASSES` distinct values, else regression.
+ * `--task` overrides the reading.
  */
-export function inferTask(values: readonly string[]): Task {
+export function readTask(values: readonly string[]): TaskReading {
   const distinct = new Set(values);
   const numbers = values.map(asNumber);
   const numeric = numbers.every((x) => x !== undefined);
-  if (!numeric || distinct.size <= 2) return distinct.size <= 2 ? 'binary' : 'multiclass';
-  const integers = numbers.every((x) => Number.isInteger(x));
-  if (integers && distinct.size <= MAX_AUTO_CLASSES) return 'multiclass';
-  return 'regression';
+  if (!numeric) {
+    return { task: distinct.size <= 2 ? 'binary' : 'multiclass', counts: false, reason: `text labels (${distinct.size} distinct): classes` };
+  }
+  if (distinct.size <= 2) return { task: 'binary', counts: false, reason: 'two distinct values: binary classes' };
+  if (!numbers.every((x) => Number.isInteger(x))) return { task: 'regression', counts: false, reason: 'numbers that are not all integers: regression' };
+  const frequency = new Map<number, number>();
+  for (const x of numbers as number[]) frequency.set(x, (frequency.get(x) ?? 0) + 1);
+  const nonNegative = [...frequency.keys()].every((x) => x >= 0);
+  if (nonNegative && Math.min(...frequency.keys()) <= 1) {
+    if (frequency.size > MAX_AUTO_CLASSES) {
+      return { task: 'regression', counts: true, reason: `non-negative integers with ${frequency.size} distinct values (more than ${MAX_AUTO_CLASSES}): counts, read as regression` };
+    }
+    const max = Math.max(...frequency.keys());
+    const [mode, modeCount] = [...frequency.entries()].reduce((a, b) => (b[1] > a[1] ? b : a));
+    const tail = frequency.get(max)! / modeCount;
+    if (frequency.size >= MIN_COUNT_VALUES && mode !== max && tail <= COUNT_TAIL_RATIO) {
+      return {
+        task: 'regression',
+        counts: true,
+        reason: `non-negative integers with ${frequency.size} distinct values whose frequencies fall away to the right (the largest, ${max}, occurs ${frequency.get(max)} times, the most frequent, ${mode}, ${modeCount} times): counts, read as regression`,
+      };
+    }
+  }
+  if (frequency.size <= MAX_AUTO_CLASSES) {
+    return { task: 'multiclass', counts: false, reason: `integers with ${frequency.size} distinct values and no count-like right tail: classes` };
+  }
+  return { task: 'regression', counts: false, reason: `integers with ${frequency.size} distinct values (more than ${MAX_AUTO_CLASSES}): regression` };
+}
+
+/** The task `readTask` reads from a target column. */
+export function inferTask(values: readonly string[]): Task {
+  return readTask(values).task;
 }
 
 function sortLabels(labels: string[]): string[] {
@@ -166,8 +221,9 @@ export function buildDataset(table: RawTable, target: string, taskOption: TaskOp
   if (kept.length < 2) throw new DataError(`${source}: column '${target}' has fewer than two rows with a value`);
   const targetValues = kept.map((i) => rows[i]![targetIndex]!);
 
-  const inferred = inferTask(targetValues);
-  let task: Task = taskOption === 'auto' ? inferred : taskOption;
+  const reading = readTask(targetValues);
+  let task: Task = taskOption === 'auto' ? reading.task : taskOption;
+  const taskReason = taskOption === 'auto' ? `${reading.reason} (override with --task)` : `--task ${taskOption} (the target alone reads as ${reading.task}: ${reading.reason})`;
   const distinct = sortLabels([...new Set(targetValues)]);
   let classes: string[] = [];
   let y: Float64Array;
@@ -218,7 +274,8 @@ export function buildDataset(table: RawTable, target: string, taskOption: TaskOp
     features.push({ name, kind: 'categorical', values: cells.map((c, i) => (missing[i] ? null : c)) });
   });
   if (features.length === 0) throw new DataError(`${source}: no feature columns besides the target '${target}'`);
-  return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, warnings };
+  const counts = task === 'regression' && reading.counts;
+  return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, warnings, counts, taskReason };
 }
 
 /** Reads `--data` and builds the dataset (target defaulting to the built-in's target or the last column). */
