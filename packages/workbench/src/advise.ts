@@ -20,6 +20,8 @@ export interface Diagnostics {
   categoricalColumns: number;
   missingCells: number;
   droppedRows: number;
+  /** Columns left out of the features, with the reason. */
+  droppedColumns: { name: string; reason: string }[];
   classes?: { label: string; count: number; share: number }[];
   /** Largest class count / smallest class count. */
   imbalanceRatio?: number;
@@ -94,6 +96,7 @@ export function diagnose(data: Dataset): Diagnostics {
     categoricalColumns: data.features.filter((f) => f.kind === 'categorical').length,
     missingCells: data.missingCells,
     droppedRows: data.droppedRows,
+    droppedColumns: data.droppedColumns,
     ...duplicates(data),
     warnings: data.warnings,
   };
@@ -215,6 +218,7 @@ export function formatDiagnostics(d: Diagnostics): string {
   const lines = [`${d.source} → ${d.target}: ${d.task}, ${d.rows} rows, ${d.featureColumns} feature columns (${d.categoricalColumns} categorical)`];
   lines.push(`task: ${d.taskReason}`);
   if (d.missingCells > 0) lines.push(`missing feature values: ${d.missingCells} (imputed per training fold)`);
+  for (const c of d.droppedColumns) lines.push(`left out column '${c.name}': ${c.reason}`);
   if (d.droppedRows > 0) lines.push(`rows without a target: ${d.droppedRows} (dropped)`);
   if (d.classes) {
     lines.push(`class balance: ${d.classes.map((c) => `${c.label} ${c.count} (${pct(c.share)})`).join(', ')}`);

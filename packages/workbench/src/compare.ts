@@ -24,6 +24,10 @@ export interface TrainingSettings extends Omit<TrainingKnobs, 'epochs' | 'earlyS
   data: string;
   /** Target column (default: the built-in's target, else the last column). */
   target?: string;
+  /** Columns to leave out (`--drop`). */
+  drop?: string[];
+  /** The only columns to use as features (`--features`; no automatic id/free-text detection then). */
+  features?: string[];
   task: TaskOption;
   folds: number;
   repeats: number;
@@ -118,9 +122,11 @@ export interface CompareResult {
     classCounts: number[];
     missingCells: number;
     droppedRows: number;
+    /** Columns left out of the features, with the reason (ids, free text, --drop, --features). */
+    droppedColumns: { name: string; reason: string }[];
     warnings: string[];
   };
-  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs'> & {
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
     target: string;
     metric: string;
     model: string;
@@ -190,14 +196,14 @@ export interface Study {
  */
 export function prepareStudy(settings: TrainingSettings): Study {
   checkSettings(settings);
-  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task });
+  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task, drop: settings.drop, features: settings.features });
   const metric = settings.metric ?? defaultMetric(data.task);
   const metricNames = metricsFor(data.task);
   if (!metricNames.includes(metric)) {
     throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
   }
   const folds = repeatedKFold(data.n, settings.folds, settings.repeats, settings.seed, data.task === 'regression' ? undefined : data.y);
-  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
+  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task, drop: settings.drop, features: settings.features };
   primeDataset(dataRef, data);
   return { data, metric, folds, dataRef, knobs: trainingKnobs(settings) };
 }
@@ -327,6 +333,7 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       classCounts: data.task === 'regression' ? [] : classCounts(data),
       missingCells: data.missingCells,
       droppedRows: data.droppedRows,
+      droppedColumns: data.droppedColumns,
       warnings: data.warnings,
     },
     settings: {

@@ -55,6 +55,8 @@ function dataOptions(cmd: Command, defaultData?: string): Command {
   return cmd
     .addOption(new Option('--data <file>', `CSV file with a header row, or one of ${builtins}`).default(defaultData))
     .option('--target <column>', 'target column (default: the built-in\'s target, else the last column)')
+    .option('--drop <columns>', 'columns to leave out, comma-separated (ids and free text are left out automatically)', columnList('--drop'))
+    .option('--features <columns>', 'the only columns to use as features, comma-separated (kept as they are: no automatic id/free-text detection)', columnList('--features'))
     .addOption(new Option('--task <task>', 'task; auto infers it from the target').choices(TASKS).default('auto'))
     .option('--seed <n>', 'random seed: the same seed gives the same results', integer(0), COMPARE_DEFAULTS.seed)
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
@@ -80,9 +82,20 @@ function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: num
     .option('--workers <n>', 'worker threads (1 = run in this thread)', integer(1), defaultWorkers());
 }
 
+/** Parses a comma-separated column list (`--drop`, `--features`). */
+function columnList(flag: string): (text: string) => string[] {
+  return (text) => {
+    const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    if (names.length === 0) throw new UsageError(`${flag}: expected column names separated by commas, got '${text}'`);
+    return names;
+  };
+}
+
 interface CommonOptions {
   data: string;
   target?: string;
+  drop?: string[];
+  features?: string[];
   task: TaskOption;
   seed: number;
   json?: boolean;
@@ -115,6 +128,8 @@ function trainingSettings(opts: CommonOptions & TrainingFlags): TrainingSettings
   return {
     data: opts.data,
     target: opts.target,
+    drop: opts.drop,
+    features: opts.features,
     task: opts.task,
     folds: opts.folds,
     repeats: opts.repeats,
@@ -160,7 +175,7 @@ async function adviseCommand(
   io: CliIo,
 ): Promise<number> {
   if (!opts.data) throw new UsageError("advise: --data is required (a CSV file or builtin:NAME)");
-  const data = loadDataset(opts.data, { target: opts.target || undefined, task: opts.task });
+  const data = loadDataset(opts.data, { target: opts.target || undefined, task: opts.task, drop: opts.drop, features: opts.features });
   const diagnostics = diagnose(data);
   const recommendations = recommend(diagnostics);
   let verify: CompareResult | undefined;
