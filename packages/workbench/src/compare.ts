@@ -14,7 +14,7 @@ import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
-import type { TrainingKnobs } from './train.js';
+import { MAX_EPOCHS, type TrainingKnobs } from './train.js';
 
 /** What every study (compare, tune) trains: the data, the splits, the model and the ranking metric. */
 export interface TrainingSettings extends Omit<TrainingKnobs, 'epochs' | 'earlyStopping'> {
@@ -45,8 +45,7 @@ export interface CompareSettings extends TrainingSettings {
   alpha: number;
 }
 
-/** The epoch cap of a training that stops on its own (early stopping, `--epochs` not given). */
-export const MAX_EPOCHS = 300;
+export { MAX_EPOCHS } from './train.js';
 
 /** The defaults of `lossforge compare` (also the CLI defaults of the other commands' shared flags). */
 export const COMPARE_DEFAULTS = {

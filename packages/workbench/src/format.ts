@@ -1,6 +1,6 @@
 /** Plain-text tables for the terminal. */
 import type { CompareResult, LossSummary } from './compare.js';
-import { PATIENCE } from './train.js';
+import { MAX_EPOCHS, PATIENCE } from './train.js';
 import { METRICS } from './metrics.js';
 import { parseSpace, type ParamValue } from './space.js';
 import type { TrialRecord } from './journal.js';
@@ -98,7 +98,7 @@ export function formatTune(result: TuneResult, limit = 10): string {
   const s = result.study;
   const names = parseSpace(s.space).map((d) => d.name);
   const label = METRICS[s.metric]!.label;
-  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs} epochs, seed ${s.seed}`];
+  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, seed ${s.seed}`];
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   if (result.resumed > 0) lines.push(`resumed: ${result.resumed} trials read from ${result.journal}`);
   lines.push('');

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { CompareResult } from './compare.js';
 import { epochsText, formatNumber, formatP, formatParam, lossEpochsText, trialsBestFirst } from './format.js';
 import { METRICS } from './metrics.js';
+import { MAX_EPOCHS } from './train.js';
 import { parseSpace } from './space.js';
 import type { TuneResult } from './tune.js';
 
@@ -146,7 +147,7 @@ function compareCharts(result: CompareResult): Chart[] {
   charts.push({
     id: 'curves',
     title: 'Learning curves',
-    description: 'Training loss and validation (test-fold) loss per epoch, averaged over folds. Each panel is in its own loss\'s units, so compare shapes, not heights.',
+    description: 'Training loss and validation loss per epoch (early stopping: a validation split of the training fold; a fixed --epochs budget: the test fold, recorded only), averaged over folds. Each panel is in its own loss\'s units, so compare shapes, not heights.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       data: {
@@ -386,7 +387,7 @@ export function renderTuneReport(result: TuneResult): string {
     : 'No trial finished.';
   const summary = `<p class="meta">Loss <b>${escapeHtml(JSON.stringify(s.loss))}</b> on <b>${escapeHtml(s.data)}</b> → ${escapeHtml(s.target)} (${s.task});
 search space <code>${escapeHtml(s.space)}</code>; ${escapeHtml(s.sampler)} sampler, ${result.trials.length} trials (${result.trials.filter((t) => t.pruned).length} pruned${s.pruning ? ' by the median rule' : ''}).
-${s.repeats}×${s.folds}-fold CV, ${escapeHtml(s.model)}, ${s.epochs} epochs, batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}.</p>
+${s.repeats}×${s.folds}-fold CV, ${escapeHtml(s.model)}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}.</p>
 <p>${bestText}</p>`;
   return renderPage({ title: `lossforge tune — ${String(s.loss['name'])}`, summaryHtml: summary, tableHtml: tuneTable(result), charts: tuneCharts(result), data: result });
 }

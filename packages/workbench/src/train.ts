@@ -34,6 +34,9 @@ export interface TrainingKnobs {
   learningRate: number;
 }
 
+/** The epoch cap of a training that stops on its own (early stopping, `--epochs` not given). */
+export const MAX_EPOCHS = 300;
+
 /** Epochs without a better validation loss before early stopping gives up. */
 export const PATIENCE = 20;
 
