@@ -313,7 +313,7 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const summaries = candidates.map((c, i) => summarize(data, c, outcomes[i]!, metricNames));
   const ranked = rankAndTest(summaries, metric, testTrainRatio, settings.alpha);
   const answer = verdict({
-    task: data.task, metric, alpha: settings.alpha, splits: folds.length,
+    task: data.task, metric, alpha: settings.alpha, splits: folds.length, testTrainRatio,
     maxEpochs: knobs.epochs, earlyStopping: Boolean(knobs.earlyStopping), losses: ranked,
   });
   if (answer.best === null) throw new TrainingError(answer.text);

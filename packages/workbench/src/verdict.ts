@@ -5,12 +5,15 @@
  *
  * The recommendation among the tied losses:
  * - ranking by a threshold metric (accuracy, balanced accuracy, macro-F1) on a classification task:
- *   the tied loss with the lowest log loss — the same decisions, the most trustworthy probabilities;
+ *   the tied loss with the lowest log loss — the same decisions, the most trustworthy probabilities —
+ *   unless the task's standard loss is tied too and its log loss is not significantly worse (the same
+ *   corrected test on the per-split log losses): then the standard loss;
  * - otherwise: the task's standard loss (plain cross-entropy, MSE) when it is tied, since the simplest
  *   loss that is as good is the one to keep; else the best-ranked loss.
  */
 import { defaultCandidates } from './candidates.js';
-import { formatNumber } from './format.js';
+import { formatNumber, formatP } from './format.js';
+import { correctedResampledTTest } from './stats.js';
 import { METRICS, type Task } from './metrics.js';
 
 /** The summary fields the verdict reads (a subset of compare's LossSummary). */
@@ -18,7 +21,7 @@ export interface VerdictLoss {
   label: string;
   lossName: string;
   config: Record<string, unknown>;
-  metrics: Record<string, { mean: number }>;
+  metrics: Record<string, { mean: number; values?: number[] }>;
   vsBest: { pHolm: number; significant: boolean } | null;
   diverged: number;
   stillImproving: number;
@@ -31,6 +34,8 @@ export interface VerdictInput {
   alpha: number;
   /** Train/test splits per loss (folds × repeats). */
   splits: number;
+  /** Mean n_test / n_train of the splits (the corrected test's variance term). */
+  testTrainRatio: number;
   /** The epoch budget: fixed (`--epochs`) or the early-stopping cap. */
   maxEpochs: number;
   earlyStopping: boolean;
@@ -75,6 +80,13 @@ function list(labels: string[]): string {
   return labels.length <= 1 ? (labels[0] ?? '') : `${labels.slice(0, -1).join(', ')} and ${labels[labels.length - 1]}`;
 }
 
+/** p of the corrected t-test between two losses' per-split log losses (NaN without values). */
+function logLossTest(a: VerdictLoss, b: VerdictLoss, testTrainRatio: number): number {
+  const x = a.metrics['logLoss']!.values;
+  const y = b.metrics['logLoss']!.values;
+  return x && y ? correctedResampledTTest(x, y, testTrainRatio).p : NaN;
+}
+
 /** The caveats that apply to this comparison. */
 export function caveats(input: VerdictInput): string[] {
   const out: string[] = [];
@@ -115,8 +127,18 @@ export function verdict(input: VerdictInput): Verdict {
   const byLogLoss = tied.filter((l) => finite(l, 'logLoss')).sort((a, b) => a.metrics['logLoss']!.mean - b.metrics['logLoss']!.mean);
   const standard = tied.find((l) => isStandard(l, task));
   if (tied.length > 1 && task !== 'regression' && THRESHOLD_METRICS.has(metric) && byLogLoss.length > 0) {
-    recommended = byLogLoss[0]!;
-    reason = `the best calibrated of the tied losses (lowest log loss, ${formatNumber(recommended.metrics['logLoss']!.mean)}): ${label} only scores hard decisions, log loss also scores the probabilities`;
+    const calibrated = byLogLoss[0]!;
+    const logLoss = (l: VerdictLoss) => formatNumber(l.metrics['logLoss']!.mean);
+    const versus = standard && standard !== calibrated && finite(standard, 'logLoss') ? logLossTest(standard, calibrated, input.testTrainRatio) : undefined;
+    if (standard && (standard === calibrated || (versus !== undefined && !(versus < alpha)))) {
+      recommended = standard;
+      reason = standard === calibrated
+        ? `the standard loss for a ${task} task, and the best calibrated of the tied losses (lowest log loss, ${logLoss(standard)})`
+        : `the standard loss for a ${task} task; its log loss (${logLoss(standard)}) is not significantly worse than the best calibrated, ${calibrated.label} (${logLoss(calibrated)}, p = ${formatP(versus!)})`;
+    } else {
+      recommended = calibrated;
+      reason = `the best calibrated of the tied losses (lowest log loss, ${logLoss(calibrated)}): ${label} only scores hard decisions, log loss also scores the probabilities`;
+    }
   } else if (tied.length > 1 && standard) {
     recommended = standard;
     reason = `the standard loss for a ${task} task, and no other loss is significantly better`;

@@ -20,7 +20,7 @@ function loss(label: string, metrics: Record<string, number>, vsBest: VerdictLos
 
 const tied = { pHolm: 0.6, significant: false };
 const worse = { pHolm: 0.01, significant: true };
-const base: Omit<VerdictInput, 'losses'> = { task: 'binary', metric: 'balancedAccuracy', alpha: 0.05, splits: 10, maxEpochs: 300, earlyStopping: true };
+const base: Omit<VerdictInput, 'losses'> = { task: 'binary', metric: 'balancedAccuracy', alpha: 0.05, splits: 10, testTrainRatio: 0.25, maxEpochs: 300, earlyStopping: true };
 
 test('ranking by a threshold metric: the tied group, and the best calibrated of it is recommended', () => {
   const v = verdict({
@@ -90,4 +90,30 @@ test('a single candidate is not "tied" with anything', () => {
   const v = verdict({ ...base, losses: [loss('binaryCrossentropy', { balancedAccuracy: 0.9, logLoss: 0.3 }, null)] });
   assert.equal(v.recommended, 'binaryCrossentropy');
   assert.match(v.text, /only candidate/);
+});
+
+test('threshold metric: the standard loss stays recommended unless another tied loss is significantly better calibrated', () => {
+  const withValues = (label: string, accuracy: number, logLoss: number[], vsBest: VerdictLoss['vsBest']) => {
+    const l = loss(label, { balancedAccuracy: accuracy, logLoss: logLoss.reduce((a, b) => a + b, 0) / logLoss.length }, vsBest);
+    l.metrics['logLoss']!.values = logLoss;
+    return l;
+  };
+  const close = verdict({
+    ...base,
+    losses: [
+      withValues('binaryCrossentropy', 0.976, [0.08, 0.1, 0.06, 0.07, 0.09, 0.08, 0.1, 0.06, 0.07, 0.09], null),
+      withValues('polyCrossentropy', 0.972, [0.07, 0.1, 0.05, 0.07, 0.09, 0.08, 0.09, 0.06, 0.06, 0.08], tied),
+    ],
+  });
+  assert.equal(close.recommended, 'binaryCrossentropy');
+  assert.match(close.reason, /standard loss for a binary task; its log loss \(0\.08\) is not significantly worse than the best calibrated, polyCrossentropy \(0\.075, p = /);
+  const clear = verdict({
+    ...base,
+    losses: [
+      withValues('binaryCrossentropy', 0.976, [0.3, 0.32, 0.31, 0.29, 0.3, 0.31, 0.33, 0.3, 0.29, 0.31], null),
+      withValues('polyCrossentropy', 0.972, [0.07, 0.1, 0.05, 0.07, 0.09, 0.08, 0.09, 0.06, 0.06, 0.08], tied),
+    ],
+  });
+  assert.equal(clear.recommended, 'polyCrossentropy');
+  assert.match(clear.reason, /^the best calibrated of the tied losses \(lowest log loss, 0\.075\)/);
 });
