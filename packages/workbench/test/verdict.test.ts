@@ -106,7 +106,7 @@ test('threshold metric: the standard loss stays recommended unless another tied 
     ],
   });
   assert.equal(close.recommended, 'binaryCrossentropy');
-  assert.match(close.reason, /standard loss for a binary task; its log loss \(0\.08\) is not significantly worse than the best calibrated, polyCrossentropy \(0\.075, p = /);
+  assert.match(close.reason, /standard loss for a binary task; its log loss \(0\.080\) is not significantly worse than the best calibrated, polyCrossentropy \(0\.075, p = /);
   const clear = verdict({
     ...base,
     losses: [
