@@ -96,7 +96,7 @@ export function caveats(input: VerdictInput): string[] {
   const unconverged = input.losses.filter((l) => l.stillImproving > 0);
   if (unconverged.length > 0) {
     const what = unconverged.map((l) => `${l.label} (${l.stillImproving} of ${l.epochs.values.length})`).join(', ');
-    const fix = input.earlyStopping ? 'raise the cap with --epochs, or a larger --lr' : `leave out --epochs to stop each training on its own, or raise it above ${input.maxEpochs}`;
+    const fix = input.earlyStopping ? 'a larger --lr, or a fixed larger budget with --epochs N' : `leave out --epochs to stop each training on its own, or raise it above ${input.maxEpochs}`;
     out.push(`Not converged: trainings of ${what} used all ${input.maxEpochs} epochs with the validation loss still improving; their scores may be understated (${fix}).`);
   }
   for (const l of input.losses.filter((x) => x.diverged > 0)) {
