@@ -13,11 +13,15 @@ export interface Diagnostics {
   source: string;
   target: string;
   task: Task;
+  /** How the task was read from the target (or given by --task), and the flag that overrides it. */
+  taskReason: string;
   rows: number;
   featureColumns: number;
   categoricalColumns: number;
   missingCells: number;
   droppedRows: number;
+  /** Columns left out of the features, with the reason. */
+  droppedColumns: { name: string; reason: string }[];
   classes?: { label: string; count: number; share: number }[];
   /** Largest class count / smallest class count. */
   imbalanceRatio?: number;
@@ -86,11 +90,13 @@ export function diagnose(data: Dataset): Diagnostics {
     source: data.source,
     target: data.target,
     task: data.task,
+    taskReason: data.taskReason,
     rows: data.n,
     featureColumns: data.features.length,
     categoricalColumns: data.features.filter((f) => f.kind === 'categorical').length,
     missingCells: data.missingCells,
     droppedRows: data.droppedRows,
+    droppedColumns: data.droppedColumns,
     ...duplicates(data),
     warnings: data.warnings,
   };
@@ -99,16 +105,14 @@ export function diagnose(data: Dataset): Diagnostics {
     let max = -Infinity;
     let sum = 0;
     let zeros = 0;
-    let counts = true;
     for (const v of data.y) {
       min = Math.min(min, v);
       max = Math.max(max, v);
       sum += v;
       if (v === 0) zeros++;
-      if (v < 0 || !Number.isInteger(v)) counts = false;
     }
     // Counts: non-negative integers on a count-like scale (zeros present, or small values).
-    counts = counts && (zeros > 0 || max <= 1000) && new Set(data.y).size > 2;
+    const counts = data.counts;
     d.regression = {
       mean: sum / data.n,
       min,
@@ -212,7 +216,9 @@ export function recommend(d: Diagnostics): Recommendation[] {
 /** The diagnostics as terminal lines. */
 export function formatDiagnostics(d: Diagnostics): string {
   const lines = [`${d.source} → ${d.target}: ${d.task}, ${d.rows} rows, ${d.featureColumns} feature columns (${d.categoricalColumns} categorical)`];
+  lines.push(`task: ${d.taskReason}`);
   if (d.missingCells > 0) lines.push(`missing feature values: ${d.missingCells} (imputed per training fold)`);
+  for (const c of d.droppedColumns) lines.push(`left out column '${c.name}': ${c.reason}`);
   if (d.droppedRows > 0) lines.push(`rows without a target: ${d.droppedRows} (dropped)`);
   if (d.classes) {
     lines.push(`class balance: ${d.classes.map((c) => `${c.label} ${c.count} (${pct(c.share)})`).join(', ')}`);

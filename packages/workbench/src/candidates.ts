@@ -54,8 +54,24 @@ const BINARY = new Set(['binaryCrossentropy', 'binaryFocalCrossentropy', 'hinge'
 /** Regression losses that assume non-negative targets/predictions. */
 const POSITIVE_REGRESSION = new Set(['meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'poisson']);
 
-/** The default candidates of each task. */
-export function defaultCandidates(task: Task): CandidateInput[] {
+/**
+ * Losses that cannot score one prediction per table row, with the reason (checked before anything trains).
+ * The workbench's model maps a row to 1 or C outputs; these need pairs, triplets, embeddings or sequences.
+ */
+export const NOT_PER_ROW: Record<string, string> = {
+  ctc: 'a sequence loss: it needs per-time-step outputs [batch, time, classes] and label sequences, not one prediction per row',
+  marginRanking: 'a ranking loss on pairs of scores (yPred [batch, 2]), not one prediction per row',
+  cosineEmbedding: 'a loss on pairs of embeddings (yPred [batch, 2, dim]), not one prediction per row',
+  tripletMargin: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
+  contrastive: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
+  ntXent: 'a contrastive loss on embeddings of augmented views, not a prediction of the target',
+};
+
+/** Losses for labels or probabilities in [0, 1] (overlap, divergence and cosine losses): never a regression loss. */
+const NOT_REGRESSION = new Set(['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax', 'kullbackLeiblerDivergence', 'cosineSimilarity']);
+
+/** The default candidates of each task; count targets (non-negative integers) add `poisson` on the log-rate (a linear output). */
+export function defaultCandidates(task: Task, options: { counts?: boolean } = {}): CandidateInput[] {
   if (task === 'binary') {
     return [
       'binaryCrossentropy',
@@ -74,7 +90,8 @@ export function defaultCandidates(task: Task): CandidateInput[] {
       'categoricalHinge',
     ];
   }
-  return ['meanSquaredError', 'meanAbsoluteError', 'huber', 'logCosh', { name: 'quantile', quantile: 0.5 }];
+  const regression: CandidateInput[] = ['meanSquaredError', 'meanAbsoluteError', 'huber', 'logCosh', { name: 'quantile', quantile: 0.5 }];
+  return options.counts ? [...regression, { name: 'poisson', logInput: true }] : regression;
 }
 
 /** Splits at commas that are not inside braces, brackets or strings. */
@@ -164,6 +181,10 @@ export function resolveCandidate(input: CandidateInput, task: Task, numClasses: 
   const lossName = base.name;
   const { name: _ignored, ...userOptions } = userConfig;
   const label = givenLabel ?? `${lossName}${optionsText(userOptions)}`;
+  if (lossName in NOT_PER_ROW) throw new UsageError(`--losses: ${label} cannot be compared on a table: ${NOT_PER_ROW[lossName]}`);
+  if (task === 'regression' && NOT_REGRESSION.has(lossName)) {
+    throw new UsageError(`--losses: ${label} is a loss for labels or probabilities in [0, 1]; the task is regression (use --task to read the target as classes)`);
+  }
   const known = lossOptionsOf(lossName);
   const config: Record<string, unknown> & { name: string } = { ...userConfig, name: lossName };
   const takesLogits = 'fromLogits' in known;

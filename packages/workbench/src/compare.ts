@@ -6,21 +6,28 @@
  */
 import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.js';
 import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
-import { UsageError } from './errors.js';
-import type { ClassPredictions, FoldOutcome, RegressionPredictions } from './evaluate.js';
+import { TrainingError, UsageError } from './errors.js';
+import { verdict, type Verdict } from './verdict.js';
+import { checkCandidateTargets, type ClassPredictions, type FoldOutcome, type RegressionPredictions } from './evaluate.js';
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
-import type { TrainingKnobs } from './train.js';
+import { MAX_EPOCHS, type TrainingKnobs } from './train.js';
 
 /** What every study (compare, tune) trains: the data, the splits, the model and the ranking metric. */
-export interface TrainingSettings extends TrainingKnobs {
+export interface TrainingSettings extends Omit<TrainingKnobs, 'epochs' | 'earlyStopping'> {
+  /** A fixed epoch budget; undefined = early stopping on a validation split, capped at `MAX_EPOCHS`. */
+  epochs?: number;
   /** A CSV path or `builtin:NAME`. */
   data: string;
   /** Target column (default: the built-in's target, else the last column). */
   target?: string;
+  /** Columns to leave out (`--drop`). */
+  drop?: string[];
+  /** The only columns to use as features (`--features`; no automatic id/free-text detection then). */
+  features?: string[];
   task: TaskOption;
   folds: number;
   repeats: number;
@@ -38,13 +45,14 @@ export interface CompareSettings extends TrainingSettings {
   alpha: number;
 }
 
+export { MAX_EPOCHS } from './train.js';
+
 /** The defaults of `lossforge compare` (also the CLI defaults of the other commands' shared flags). */
 export const COMPARE_DEFAULTS = {
   data: 'builtin:breast_cancer',
   task: 'auto' as TaskOption,
   folds: 5,
   repeats: 2,
-  epochs: 20,
   batchSize: 32,
   hidden: [16],
   learningRate: 0.003,
@@ -81,8 +89,12 @@ export interface LossSummary {
   vsBest: Significance | null;
   /** Splits whose training diverged (non-finite outputs). */
   diverged: number;
+  /** Epochs each split trained (split order), and their summary. */
+  epochs: { mean: number; min: number; max: number; values: number[] };
+  /** Splits that used the whole epoch budget with the validation loss still improving. */
+  stillImproving: number;
   seconds: number;
-  /** Mean learning curve over splits: train loss and validation (test-fold) loss per epoch. */
+  /** Mean learning curve over splits: train loss and validation loss per epoch (early stopping: the training fold's validation split; fixed budget: the test fold). */
   curve: { epoch: number; loss: number; valLoss: number; lossStd: number; valLossStd: number }[];
   /** Summed over all splits (classification). */
   confusion?: number[][];
@@ -99,19 +111,37 @@ export interface CompareResult {
     source: string;
     target: string;
     task: Task;
+    /** The target was read as counts (regression with poisson among the default candidates). */
+    counts: boolean;
+    /** How the task was decided. */
+    taskReason: string;
     rows: number;
     featureColumns: number;
     classes: string[];
     classCounts: number[];
     missingCells: number;
     droppedRows: number;
+    /** Columns left out of the features, with the reason (ids, free text, --drop, --features). */
+    droppedColumns: { name: string; reason: string }[];
     warnings: string[];
   };
-  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric'> & { target: string; metric: string; model: string; testTrainRatio: number };
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
+    target: string;
+    metric: string;
+    model: string;
+    testTrainRatio: number;
+    /** The fixed `--epochs` budget, or null under early stopping. */
+    epochs: number | null;
+    /** The most epochs a training may run (the fixed budget or the early-stopping cap). */
+    maxEpochs: number;
+    earlyStopping: boolean;
+  };
   metrics: string[];
   losses: LossSummary[];
+  /** The answer in words: the best loss, the losses tied with it, the recommendation and the caveats. */
+  verdict: Verdict;
   /** Every training: its scores, the loss config it used ("balanced" options resolved) and the imputed cells. */
-  splits: { label: string; repeat: number; fold: number; metrics: Record<string, number>; lossConfig: Record<string, unknown>; imputed: number; epochs: number; seconds: number }[];
+  splits: { label: string; repeat: number; fold: number; metrics: Record<string, number>; lossConfig: Record<string, unknown>; imputed: number; epochs: number; bestEpoch: number; stillImproving: boolean; seconds: number }[];
   timing: { seconds: number; trainings: number; workers: number };
 }
 
@@ -140,7 +170,7 @@ function checkSettings(s: TrainingSettings): void {
   const positiveInt = (v: number, flag: string) => {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: expected a positive integer, got ${v}`);
   };
-  positiveInt(s.epochs, '--epochs');
+  if (s.epochs !== undefined) positiveInt(s.epochs, '--epochs');
   positiveInt(s.batchSize, '--batch-size');
   positiveInt(s.repeats, '--repeats');
   if (!Number.isInteger(s.folds) || s.folds < 2) throw new UsageError(`--folds: expected an integer ≥ 2, got ${s.folds}`);
@@ -165,17 +195,22 @@ export interface Study {
  */
 export function prepareStudy(settings: TrainingSettings): Study {
   checkSettings(settings);
-  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task });
+  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task, drop: settings.drop, features: settings.features });
   const metric = settings.metric ?? defaultMetric(data.task);
   const metricNames = metricsFor(data.task);
   if (!metricNames.includes(metric)) {
     throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
   }
   const folds = repeatedKFold(data.n, settings.folds, settings.repeats, settings.seed, data.task === 'regression' ? undefined : data.y);
-  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task };
+  const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task, drop: settings.drop, features: settings.features };
   primeDataset(dataRef, data);
+  return { data, metric, folds, dataRef, knobs: trainingKnobs(settings) };
+}
+
+/** The knobs of a study: a fixed `--epochs` budget, or early stopping capped at `MAX_EPOCHS`. */
+export function trainingKnobs(settings: TrainingSettings): TrainingKnobs {
   const { hidden, epochs, batchSize, learningRate } = settings;
-  return { data, metric, folds, dataRef, knobs: { hidden, epochs, batchSize, learningRate } };
+  return { hidden, epochs: epochs ?? MAX_EPOCHS, earlyStopping: epochs === undefined, batchSize, learningRate };
 }
 
 function summarizeCurve(outcomes: FoldOutcome[]): LossSummary['curve'] {
@@ -208,6 +243,10 @@ export function rankAndTest(summaries: Omit<LossSummary, 'rank' | 'vsBest'>[], m
   });
 }
 
+function epochSummary(values: number[]): LossSummary['epochs'] {
+  return { mean: mean(values), min: Math.min(...values), max: Math.max(...values), values };
+}
+
 function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcome[], metricNames: string[]): Omit<LossSummary, 'rank' | 'vsBest'> {
   const metrics: Record<string, MetricSummary> = {};
   for (const name of metricNames) {
@@ -222,6 +261,8 @@ function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcom
     activation: candidate.activation,
     metrics,
     diverged: outcomes.filter((o) => o.diverged).length,
+    epochs: epochSummary(outcomes.map((o) => o.epochs)),
+    stillImproving: outcomes.filter((o) => o.stillImproving && !o.diverged).length,
     seconds: outcomes.reduce((a, o) => a + o.seconds, 0),
     curve: summarizeCurve(outcomes),
   };
@@ -244,7 +285,8 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const started = performance.now();
   const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
   const metricNames = metricsFor(data.task);
-  const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task), data.task, data.classes.length);
+  const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task, { counts: data.counts }), data.task, data.classes.length);
+  for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const runner = createRunner(settings.workers);
   const total = folds.length * candidates.length;
@@ -270,6 +312,11 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const testTrainRatio = mean(folds.map((f) => f.test.length / f.train.length));
   const summaries = candidates.map((c, i) => summarize(data, c, outcomes[i]!, metricNames));
   const ranked = rankAndTest(summaries, metric, testTrainRatio, settings.alpha);
+  const answer = verdict({
+    task: data.task, metric, alpha: settings.alpha, splits: folds.length, testTrainRatio,
+    maxEpochs: knobs.epochs, earlyStopping: Boolean(knobs.earlyStopping), losses: ranked,
+  });
+  if (answer.best === null) throw new TrainingError(answer.text);
   return {
     command: 'compare',
     version: 1,
@@ -277,12 +324,15 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       source: data.source,
       target: data.target,
       task: data.task,
+      counts: data.counts,
+      taskReason: data.taskReason,
       rows: data.n,
       featureColumns: data.features.length,
       classes: data.classes,
       classCounts: data.task === 'regression' ? [] : classCounts(data),
       missingCells: data.missingCells,
       droppedRows: data.droppedRows,
+      droppedColumns: data.droppedColumns,
       warnings: data.warnings,
     },
     settings: {
@@ -291,7 +341,9 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
       task: settings.task,
       folds: settings.folds,
       repeats: settings.repeats,
-      epochs: settings.epochs,
+      epochs: settings.epochs ?? null,
+      maxEpochs: knobs.epochs,
+      earlyStopping: Boolean(knobs.earlyStopping),
       batchSize: settings.batchSize,
       hidden: settings.hidden,
       model: modelText(settings.hidden),
@@ -303,7 +355,8 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
     },
     metrics: metricNames,
     losses: ranked,
-    splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, seconds: o.seconds })),
+    verdict: answer,
+    splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, bestEpoch: o.bestEpoch, stillImproving: o.stillImproving, seconds: o.seconds })),
     timing: { seconds: (performance.now() - started) / 1000, trainings: total, workers: settings.workers },
   };
 }

@@ -29,6 +29,44 @@ export type FeatureColumn =
   | { name: string; kind: 'numeric'; values: Float64Array /* NaN = missing */ }
   | { name: string; kind: 'categorical'; values: (string | null)[] /* null = missing */ };
 
+/** A column left out of the features, and why. */
+export interface DroppedColumn {
+  name: string;
+  reason: string;
+}
+
+/** Which columns become features: `drop` leaves columns out, `features` keeps only these (both by name). */
+export interface ColumnChoice {
+  drop?: string[];
+  features?: string[];
+}
+
+/** Text columns with more distinct values than this (and fewer than `MIN_ROWS_PER_LEVEL` rows per value on average) are free text. */
+export const MAX_TEXT_LEVELS = 50;
+export const MIN_ROWS_PER_LEVEL = 20;
+/** Columns unique per row are ids only from this many rows on (a handful of distinct integers is no evidence). */
+export const MIN_ROWS_FOR_ID = 10;
+
+/**
+ * Why a feature column should be left out, or undefined to keep it:
+ * - an id: every row holds a different value, integers or text (it names the row, it says nothing
+ *   about the target, and one-hot encoding it makes one column per row);
+ * - free text: a text column with more than `MAX_TEXT_LEVELS` distinct values and fewer than
+ *   `MIN_ROWS_PER_LEVEL` rows per value on average (one-hot levels too rare to learn from).
+ */
+export function columnProblem(column: FeatureColumn): string | undefined {
+  const present = column.kind === 'numeric' ? [...column.values].filter((v) => !Number.isNaN(v)) : column.values.filter((v): v is string => v !== null);
+  const distinct = new Set<number | string>(present).size;
+  if (present.length >= MIN_ROWS_FOR_ID && distinct === present.length) {
+    if (column.kind === 'categorical') return `id-like: a different text value in each of its ${present.length} rows`;
+    if (present.every((v) => Number.isInteger(v))) return `id-like: a different integer in each of its ${present.length} rows`;
+  }
+  if (column.kind === 'categorical' && distinct > MAX_TEXT_LEVELS && present.length / distinct < MIN_ROWS_PER_LEVEL) {
+    return `high-cardinality text: ${distinct} distinct values in ${present.length} rows (more than ${MAX_TEXT_LEVELS}, fewer than ${MIN_ROWS_PER_LEVEL} rows each on average)`;
+  }
+  return undefined;
+}
+
 export interface Dataset {
   /** The file path or `builtin:NAME`. */
   source: string;
@@ -44,6 +82,12 @@ export interface Dataset {
   missingCells: number;
   /** Rows dropped because the target was missing. */
   droppedRows: number;
+  /** Columns left out of the features (ids, free text, --drop, not in --features), with the reason. */
+  droppedColumns: DroppedColumn[];
+  /** The target holds non-negative integers read as counts (regression; poisson among the default candidates). */
+  counts: boolean;
+  /** How the task was decided: read from the target (and why) or given by --task. */
+  taskReason: string;
   /** Things the user should know (e.g. a column read as categorical because of a stray text cell). */
   warnings: string[];
 }
@@ -74,15 +118,38 @@ export function resolveDataPath(spec: string): { path: string; source: string; b
   return { path: spec, source: spec };
 }
 
-/** Parses CSV text (one header row). Malformed input raises a DataError naming the source and line. */
+/** The delimiters `sniffDelimiter` recognizes. */
+export const DELIMITERS = [',', ';', '\t'] as const;
+
+/**
+ * The delimiter of a CSV file: of `,`, `;` and tab, the one that occurs most often outside quotes in
+ * the first non-empty line (the header); `,` when none occurs (a single column).
+ */
+export function sniffDelimiter(text: string): string {
+  const line = text.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const c of line) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  }
+  let best = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+const delimiterName = (d: string) => (d === '\t' ? 'tab' : `'${d}'`);
+
+/** Parses CSV text (one header row; delimiter `,`, `;` or tab, sniffed from the header). Malformed input raises a DataError naming the source and line. */
 export function parseCsv(text: string, source: string): RawTable {
   let records: { record: string[]; info: { lines: number } }[];
+  const delimiter = sniffDelimiter(text);
   try {
-    records = parse(text, { info: true, skip_empty_lines: true, bom: true, trim: true }) as unknown as typeof records;
+    records = parse(text, { info: true, skip_empty_lines: true, bom: true, trim: true, delimiter }) as unknown as typeof records;
   } catch (error) {
     const e = error as { lines?: number; message: string };
     const where = e.lines !== undefined ? `line ${e.lines}: ` : '';
-    throw new DataError(`${source}: ${where}malformed CSV: ${e.message}`);
+    throw new DataError(`${source}: ${where}malformed CSV (read with delimiter ${delimiterName(delimiter)}): ${e.message}`);
   }
   if (records.length === 0) throw new DataError(`${source}: the file is empty (expected a header row and data rows)`);
   const header = records[0]!.record;
@@ -93,6 +160,9 @@ export function parseCsv(text: string, source: string): RawTable {
     seen.add(name);
   });
   if (records.length < 2) throw new DataError(`${source}: no data rows after the header`);
+  if (header.length < 2) {
+    throw new DataError(`${source}: the header '${header[0]}' has a single column: expected columns separated by ',', ';' or a tab`);
+  }
   return {
     source,
     header,
@@ -130,18 +200,69 @@ export type TaskOption = 'auto' | Task;
 /** The largest number of distinct integer values a numeric target may have to be read as classes. */
 export const MAX_AUTO_CLASSES = 20;
 
+/** Non-negative integer targets with at least this many distinct values may be read as counts (fewer: a small label set, always classes). */
+export const MIN_COUNT_VALUES = 6;
+
+/** The right-tail rule of counts: the largest value's frequency is at most this share of the most frequent value's. */
+export const COUNT_TAIL_RATIO = 0.2;
+
+/** How the target was read: the task, whether it holds counts, and why (shown by advise). */
+export interface TaskReading {
+  task: Task;
+  /** Non-negative integers read as counts: regression, with `poisson` among the default candidates. */
+  counts: boolean;
+  reason: string;
+}
+
 /**
- * The task for a target column: text labels are classes; numbers are classes when they are integers
- * with at most 20 distinct values (or only two distinct values), otherwise regression.
+ * Reads the task from a target column:
+ * - text labels, or only two distinct values: classes (binary with two);
+ * - numbers that are not all integers: regression;
+ * - non-negative integers that reach down to 0 or 1 (counts start near zero; integer grams or years
+ *   do not): counts (regression, with poisson among the candidates) when there are more
+ *   than `MAX_AUTO_CLASSES` distinct values, or at least `MIN_COUNT_VALUES` distinct values whose
+ *   frequencies fall away to the right like a count distribution (the largest value is not the most
+ *   frequent and occurs at most `COUNT_TAIL_RATIO` times as often as the most frequent one), e.g.
+ *   Poisson(3); a balanced label set such as the digits 0–9 stays classes;
+ * - other integers: classes when there are at most `MAX_AUTO_CLASSES` distinct values, else regression.
+ * `--task` overrides the reading.
  */
-export function inferTask(values: readonly string[]): Task {
+export function readTask(values: readonly string[]): TaskReading {
   const distinct = new Set(values);
   const numbers = values.map(asNumber);
   const numeric = numbers.every((x) => x !== undefined);
-  if (!numeric || distinct.size <= 2) return distinct.size <= 2 ? 'binary' : 'multiclass';
-  const integers = numbers.every((x) => Number.isInteger(x));
-  if (integers && distinct.size <= MAX_AUTO_CLASSES) return 'multiclass';
-  return 'regression';
+  if (!numeric) {
+    return { task: distinct.size <= 2 ? 'binary' : 'multiclass', counts: false, reason: `text labels (${distinct.size} distinct): classes` };
+  }
+  if (distinct.size <= 2) return { task: 'binary', counts: false, reason: 'two distinct values: binary classes' };
+  if (!numbers.every((x) => Number.isInteger(x))) return { task: 'regression', counts: false, reason: 'numbers that are not all integers: regression' };
+  const frequency = new Map<number, number>();
+  for (const x of numbers as number[]) frequency.set(x, (frequency.get(x) ?? 0) + 1);
+  const nonNegative = [...frequency.keys()].every((x) => x >= 0);
+  if (nonNegative && Math.min(...frequency.keys()) <= 1) {
+    if (frequency.size > MAX_AUTO_CLASSES) {
+      return { task: 'regression', counts: true, reason: `non-negative integers with ${frequency.size} distinct values (more than ${MAX_AUTO_CLASSES}): counts, read as regression` };
+    }
+    const max = Math.max(...frequency.keys());
+    const [mode, modeCount] = [...frequency.entries()].reduce((a, b) => (b[1] > a[1] ? b : a));
+    const tail = frequency.get(max)! / modeCount;
+    if (frequency.size >= MIN_COUNT_VALUES && mode !== max && tail <= COUNT_TAIL_RATIO) {
+      return {
+        task: 'regression',
+        counts: true,
+        reason: `non-negative integers with ${frequency.size} distinct values whose frequencies fall away to the right (the largest, ${max}, occurs ${frequency.get(max)} times, the most frequent, ${mode}, ${modeCount} times): counts, read as regression`,
+      };
+    }
+  }
+  if (frequency.size <= MAX_AUTO_CLASSES) {
+    return { task: 'multiclass', counts: false, reason: `integers with ${frequency.size} distinct values and no count-like right tail: classes` };
+  }
+  return { task: 'regression', counts: false, reason: `integers with ${frequency.size} distinct values (more than ${MAX_AUTO_CLASSES}): regression` };
+}
+
+/** The task `readTask` reads from a target column. */
+export function inferTask(values: readonly string[]): Task {
+  return readTask(values).task;
 }
 
 function sortLabels(labels: string[]): string[] {
@@ -150,12 +271,19 @@ function sortLabels(labels: string[]): string[] {
 }
 
 /** Builds the dataset: target and task resolved and checked, feature columns typed. */
-export function buildDataset(table: RawTable, target: string, taskOption: TaskOption = 'auto'): Dataset {
+export function buildDataset(table: RawTable, target: string, taskOption: TaskOption = 'auto', choice: ColumnChoice = {}): Dataset {
   const { source, header, rows, lines } = table;
   const targetIndex = header.indexOf(target);
   if (targetIndex < 0) {
     throw new UsageError(`--target: ${source} has no column '${target}' (columns: ${header.join(', ')})`);
   }
+  for (const [flag, names] of [['--drop', choice.drop], ['--features', choice.features]] as const) {
+    for (const name of names ?? []) {
+      if (!header.includes(name)) throw new UsageError(`${flag}: ${source} has no column '${name}' (columns: ${header.join(', ')})`);
+      if (name === target) throw new UsageError(`${flag}: '${name}' is the target column`);
+    }
+  }
+  const droppedColumns: DroppedColumn[] = [];
   const warnings: string[] = [];
   const kept: number[] = [];
   rows.forEach((row, i) => {
@@ -166,8 +294,9 @@ export function buildDataset(table: RawTable, target: string, taskOption: TaskOp
   if (kept.length < 2) throw new DataError(`${source}: column '${target}' has fewer than two rows with a value`);
   const targetValues = kept.map((i) => rows[i]![targetIndex]!);
 
-  const inferred = inferTask(targetValues);
-  let task: Task = taskOption === 'auto' ? inferred : taskOption;
+  const reading = readTask(targetValues);
+  let task: Task = taskOption === 'auto' ? reading.task : taskOption;
+  const taskReason = taskOption === 'auto' ? `${reading.reason} (override with --task)` : `--task ${taskOption} (the target alone reads as ${reading.task}: ${reading.reason})`;
   const distinct = sortLabels([...new Set(targetValues)]);
   let classes: string[] = [];
   let y: Float64Array;
@@ -198,33 +327,45 @@ export function buildDataset(table: RawTable, target: string, taskOption: TaskOp
   const features: FeatureColumn[] = [];
   header.forEach((name, col) => {
     if (col === targetIndex) return;
+    if (choice.drop?.includes(name)) return void droppedColumns.push({ name, reason: 'left out by --drop' });
+    if (choice.features && !choice.features.includes(name)) return void droppedColumns.push({ name, reason: 'not in --features' });
     const cells = kept.map((i) => rows[i]![col]!);
     const missing = cells.map(isMissing);
-    missingCells += missing.filter(Boolean).length;
     const nonNumeric = cells.findIndex((c, i) => !missing[i] && asNumber(c) === undefined);
     const present = missing.filter((m) => !m).length;
     if (present === 0) {
       warnings.push(`column '${name}' has no values and was ignored`);
       return;
     }
-    if (nonNumeric < 0) {
-      features.push({ name, kind: 'numeric', values: Float64Array.from(cells, (c, i) => (missing[i] ? NaN : Number(c))) });
-      return;
-    }
-    const numericShare = cells.filter((c, i) => !missing[i] && asNumber(c) !== undefined).length / present;
-    if (numericShare >= 0.9) {
+    const column: FeatureColumn =
+      nonNumeric < 0
+        ? { name, kind: 'numeric', values: Float64Array.from(cells, (c, i) => (missing[i] ? NaN : Number(c))) }
+        : { name, kind: 'categorical', values: cells.map((c, i) => (missing[i] ? null : c)) };
+    // A column the user named in --features is kept as it is.
+    const problem = choice.features ? undefined : columnProblem(column);
+    if (problem) return void droppedColumns.push({ name, reason: problem });
+    if (nonNumeric >= 0 && cells.filter((c, i) => !missing[i] && asNumber(c) !== undefined).length / present >= 0.9) {
       warnings.push(`column '${name}' is mostly numbers but line ${lines[kept[nonNumeric]!]} holds '${cells[nonNumeric]}': it was read as categorical`);
     }
-    features.push({ name, kind: 'categorical', values: cells.map((c, i) => (missing[i] ? null : c)) });
+    missingCells += missing.filter(Boolean).length;
+    features.push(column);
   });
-  if (features.length === 0) throw new DataError(`${source}: no feature columns besides the target '${target}'`);
-  return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, warnings };
+  const automatic = droppedColumns.filter((d) => !d.reason.includes('--'));
+  if (automatic.length > 0) {
+    warnings.push(`left out ${automatic.map((d) => `'${d.name}' (${d.reason})`).join(', ')}; keep a column with --features`);
+  }
+  if (features.length === 0) {
+    const left = droppedColumns.length > 0 ? ` (left out: ${droppedColumns.map((d) => `${d.name}: ${d.reason}`).join('; ')})` : '';
+    throw new DataError(`${source}: no feature columns besides the target '${target}'${left}`);
+  }
+  const counts = task === 'regression' && reading.counts;
+  return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, droppedColumns, warnings, counts, taskReason };
 }
 
 /** Reads `--data` and builds the dataset (target defaulting to the built-in's target or the last column). */
-export function loadDataset(spec: string, options: { target?: string; task?: TaskOption } = {}): Dataset {
+export function loadDataset(spec: string, options: { target?: string; task?: TaskOption } & ColumnChoice = {}): Dataset {
   const table = readTable(spec);
-  return buildDataset(table, options.target ?? defaultTarget(spec, table), options.task ?? 'auto');
+  return buildDataset(table, options.target ?? defaultTarget(spec, table), options.task ?? 'auto', { drop: options.drop, features: options.features });
 }
 
 /** Class counts of a classification dataset (index-aligned with `classes`), over `rows` (default: all rows). */

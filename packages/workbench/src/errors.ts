@@ -24,3 +24,10 @@ export class DataError extends WorkbenchError {
     super(message, 1);
   }
 }
+
+/** Training produced nothing usable: every candidate diverged or failed (exit code 1). */
+export class TrainingError extends WorkbenchError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}

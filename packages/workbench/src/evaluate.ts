@@ -2,11 +2,14 @@
  * One unit of work: train a candidate loss on one training fold and score it on the test fold.
  * Used by compare (every loss × every fold), tune (every trial × folds) and the worker threads.
  */
-import { losses } from 'lossforge';
+import * as tf from '@tensorflow/tfjs';
+import { losses, setValueChecks } from 'lossforge';
+import { UsageError } from './errors.js';
 import { applyPlatt, fitPlatt, fitTemperature, sigmoid, softmaxRows } from './calibrate.js';
 import { concreteConfig, type LossCandidate } from './candidates.js';
 import { classCounts, type Dataset } from './data.js';
-import type { Fold } from './folds.js';
+import { validationHoldout, type Fold } from './folds.js';
+import { deriveSeed } from './random.js';
 import { classificationMetrics, regressionMetrics } from './metrics.js';
 import { fitPreprocessor } from './preprocess.js';
 import { trainMlp, type Matrix, type TrainOptions } from './train.js';
@@ -37,6 +40,10 @@ export interface FoldOutcome {
   curve: { loss: number[]; valLoss: number[] };
   /** Epochs actually run (fewer if stopped early). */
   epochs: number;
+  /** The epoch whose weights were kept (early stopping) or with the lowest validation loss (fixed budget). */
+  bestEpoch: number;
+  /** The training used its whole epoch budget with the validation loss still improving. */
+  stillImproving: boolean;
   seconds: number;
   /** Missing feature cells imputed in this fold (train + test, with training-fold statistics). */
   imputed: number;
@@ -79,6 +86,42 @@ export function encodeTargets(data: Dataset, rows: readonly number[], candidate:
     case 'value':
     case 'positiveValue':
       return { data: Float32Array.from(rows, (r) => (data.y[r]! - scale!.center) / scale!.scale), rows: n, cols: 1 };
+  }
+}
+
+/** A neutral raw output of the candidate's head: 0 for scores and logits, 1/units for probabilities, 1 for rates. */
+function neutralOutput(candidate: LossCandidate): number {
+  if (candidate.activation === 'softplus') return 1;
+  if (candidate.activation === 'sigmoid') return 0.5;
+  if (candidate.activation === 'softmax') return 1 / candidate.units;
+  return 0;
+}
+
+/**
+ * Checks, once and before anything trains, that the candidate's loss accepts the data's targets in the
+ * candidate's encoding: the loss runs with value checks on over every row's target and a neutral
+ * output of the model's shape. Training later runs with value checks off (train.ts), so this is where
+ * a target outside the loss's rules (negative counts for poisson, non-labels for dice…) is caught.
+ * Raises a UsageError naming the loss and the rule.
+ */
+export function checkCandidateTargets(data: Dataset, candidate: LossCandidate): void {
+  const rows = Array.from({ length: data.n }, (_, i) => i);
+  const classification = data.task !== 'regression';
+  const scale = classification ? undefined : targetScale(data, rows, candidate);
+  const y = encodeTargets(data, rows, candidate, scale);
+  const previous = setValueChecks(true);
+  try {
+    tf.tidy(() => {
+      const loss = losses.get(concreteConfig(candidate, classification ? classCounts(data) : []));
+      const yTrue = tf.tensor2d(y.data, [y.rows, Math.max(1, y.cols)]);
+      const yPred = tf.fill([y.rows, candidate.units], neutralOutput(candidate));
+      const value = loss(yTrue, yPred);
+      if (value.size !== 1) throw new Error(`returned a tensor of shape [${value.shape.join(',')}], not one number`);
+    });
+  } catch (error) {
+    throw new UsageError(`--losses: ${candidate.label} cannot train on target '${data.target}' (${data.task}, encoded as ${candidate.encoding}): ${(error as Error).message}`);
+  } finally {
+    setValueChecks(previous);
   }
 }
 
@@ -125,26 +168,42 @@ function classify(
   return { proba: p, pred };
 }
 
+/**
+ * The rows a training learns from and the rows its validation loss is computed on. Under early stopping
+ * the validation rows are a (stratified) split of the training fold, never the test fold; with a fixed
+ * budget the model learns from the whole training fold and the test fold's loss is only recorded (the
+ * learning curve), never used for a decision.
+ */
+export function trainingRows(data: Dataset, fold: Fold, options: TrainOptions): { fit: number[]; validation: number[]; earlyStopping: boolean } {
+  if (options.earlyStopping) {
+    const split = validationHoldout(fold.train, deriveSeed(options.seed, 13), data.task === 'regression' ? undefined : data.y);
+    if (split) return { ...split, earlyStopping: true };
+  }
+  return { fit: fold.train, validation: fold.test, earlyStopping: false };
+}
+
 /** Trains `candidate` on `fold.train` and evaluates it on `fold.test`. */
 export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidate, options: TrainOptions): Promise<FoldOutcome> {
   const started = performance.now();
-  const pre = fitPreprocessor(data, fold.train);
-  const xTrain: Matrix = { data: pre.transform(fold.train), rows: fold.train.length, cols: pre.width };
+  const rows = trainingRows(data, fold, options);
+  const pre = fitPreprocessor(data, rows.fit);
+  const xTrain: Matrix = { data: pre.transform(rows.fit), rows: rows.fit.length, cols: pre.width };
   const xTest: Matrix = { data: pre.transform(fold.test), rows: fold.test.length, cols: pre.width };
+  const xValidation: Matrix = rows.earlyStopping ? { data: pre.transform(rows.validation), rows: rows.validation.length, cols: pre.width } : xTest;
   const classification = data.task !== 'regression';
-  const lossConfig = concreteConfig(candidate, classification ? classCounts(data, fold.train) : []);
+  const lossConfig = concreteConfig(candidate, classification ? classCounts(data, rows.fit) : []);
   const loss = losses.get(lossConfig);
-  const scale = classification ? undefined : targetScale(data, fold.train, candidate);
+  const scale = classification ? undefined : targetScale(data, rows.fit, candidate);
   const model = await trainMlp(
     {
       x: xTrain,
-      y: encodeTargets(data, fold.train, candidate, scale),
-      validation: { x: xTest, y: encodeTargets(data, fold.test, candidate, scale) },
+      y: encodeTargets(data, rows.fit, candidate, scale),
+      validation: { x: xValidation, y: encodeTargets(data, rows.validation, candidate, scale) },
       loss,
       units: candidate.units,
       activation: candidate.activation,
     },
-    options,
+    { ...options, earlyStopping: rows.earlyStopping },
   );
   try {
     const out = model.predict(xTest);
@@ -154,7 +213,7 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
     if (classification) {
       const C = data.classes.length;
       const yTrue = fold.test.map((r) => data.y[r]!);
-      const trainLabels = fold.train.map((r) => data.y[r]!);
+      const trainLabels = rows.fit.map((r) => data.y[r]!);
       const { proba, pred } = diverged
         ? { proba: new Float64Array(yTrue.length * C).fill(1 / C), pred: yTrue.map(() => 0) }
         : classify(candidate, C, out, () => model.predict(xTrain), trainLabels);
@@ -177,6 +236,8 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
       metrics,
       curve: model.history,
       epochs: model.history.loss.length,
+      bestEpoch: model.bestEpoch,
+      stillImproving: model.stillImproving,
       seconds: (performance.now() - started) / 1000,
       imputed: pre.missingIn(fold.train) + pre.missingIn(fold.test),
       lossConfig: lossConfig as Record<string, unknown>,

@@ -64,6 +64,30 @@ export function repeatedKFold(n: number, k: number, repeats: number, seed: numbe
   return out;
 }
 
+/** The share of a training fold held out for early stopping (one fold of five). */
+export const VALIDATION_FOLDS = 5;
+
+/**
+ * Splits a training fold into the rows the model learns from and a validation split (one in
+ * `VALIDATION_FOLDS`) that early stopping watches; stratified by `labels` when given, like the folds.
+ * The test fold is never involved. Returns null when the fold is too small to split (< 2 rows per part).
+ */
+export function validationHoldout(train: readonly number[], seed: number, labels?: ArrayLike<number>): { fit: number[]; validation: number[] } | null {
+  if (train.length < 2 * VALIDATION_FOLDS) return null;
+  let groups: number[][] = [[...train]];
+  if (labels) {
+    const byClass = new Map<number, number[]>();
+    for (const r of train) {
+      const c = labels[r]!;
+      if (!byClass.has(c)) byClass.set(c, []);
+      byClass.get(c)!.push(r);
+    }
+    groups = [...byClass.keys()].sort((a, b) => a - b).map((c) => byClass.get(c)!);
+  }
+  const parts = assignFolds(groups, VALIDATION_FOLDS, seed);
+  return { fit: parts.slice(1).flat().sort((a, b) => a - b), validation: parts[0]! };
+}
+
 /**
  * Training options of one split: the seed depends on the split only (not on the loss or the trial),
  * so every loss in a comparison and every tuning trial starts from the same weights on it.

@@ -1,5 +1,6 @@
 /** Plain-text tables for the terminal. */
-import type { CompareResult } from './compare.js';
+import type { CompareResult, LossSummary } from './compare.js';
+import { MAX_EPOCHS, PATIENCE } from './train.js';
 import { METRICS } from './metrics.js';
 import { parseSpace, type ParamValue } from './space.js';
 import type { TrialRecord } from './journal.js';
@@ -49,16 +50,27 @@ export function table(rows: string[][], align: ('l' | 'r')[]): string {
     .join('\n');
 }
 
+/** How long each training ran: `N epochs` (fixed) or `early stopping (patience P, at most N epochs)`. */
+export function epochsText(settings: CompareResult['settings']): string {
+  return settings.earlyStopping ? `early stopping (patience ${PATIENCE}, at most ${settings.maxEpochs} epochs)` : `${settings.maxEpochs} epochs`;
+}
+
+/** Epochs a loss's trainings used: `mean (min–max)`. */
+export function lossEpochsText(loss: LossSummary): string {
+  const { mean, min, max } = loss.epochs;
+  return min === max ? String(min) : `${Math.round(mean)} (${min}–${max})`;
+}
+
 /** The ranked comparison table with its legend. */
 export function formatCompare(result: CompareResult): string {
   const { metric, alpha } = result.settings;
-  const header = ['#', 'loss', ...result.metrics.map((m) => (m === metric ? `${METRICS[m]!.label} ▼` : METRICS[m]!.label)), 'vs best (p, Holm)'];
+  const header = ['#', 'loss', ...result.metrics.map((m) => (m === metric ? `${METRICS[m]!.label} ▼` : METRICS[m]!.label)), 'vs best (p, Holm)', 'epochs'];
   const rows = result.losses.map((s) => {
     const cells = result.metrics.map((m) => `${formatNumber(s.metrics[m]!.mean)} ± ${formatNumber(s.metrics[m]!.std)}`);
     let versus = 'best';
     if (s.vsBest) versus = `${formatP(s.vsBest.pHolm)}${s.vsBest.significant ? ' * worse' : ''}`;
     if (s.diverged > 0) versus += ` (${s.diverged} diverged)`;
-    return [String(s.rank), s.label, ...cells, versus];
+    return [String(s.rank), s.label, ...cells, versus, lossEpochsText(s)];
   });
   const d = result.dataset;
   const classes = d.task === 'regression' ? '' : `, classes ${d.classes.map((c, i) => `${c}: ${d.classCounts[i]}`).join(', ')}`;
@@ -66,12 +78,16 @@ export function formatCompare(result: CompareResult): string {
     `${d.source} → ${d.target} (${d.task}, ${d.rows} rows, ${d.featureColumns} feature columns${classes})`,
     ...(d.missingCells > 0 ? [`${d.missingCells} missing feature values imputed (median / mode of each training fold)`] : []),
     ...d.warnings.map((w) => `warning: ${w}`),
-    `${result.settings.repeats}×${result.settings.folds}-fold${d.task === 'regression' ? '' : ' stratified'} CV, ${result.settings.model}, ${result.settings.epochs} epochs, batch ${result.settings.batchSize}, lr ${result.settings.learningRate}, seed ${result.settings.seed}`,
+    `${result.settings.repeats}×${result.settings.folds}-fold${d.task === 'regression' ? '' : ' stratified'} CV, ${result.settings.model}, ${epochsText(result.settings)}, batch ${result.settings.batchSize}, lr ${result.settings.learningRate}, seed ${result.settings.seed}`,
     '',
-    table([header, ...rows], ['r', 'l', ...result.metrics.map(() => 'r' as const), 'l']),
+    table([header, ...rows], ['r', 'l', ...result.metrics.map(() => 'r' as const), 'l', 'r']),
     '',
     `Ranked by ${METRICS[metric]!.label} (mean ± std over ${result.settings.folds * result.settings.repeats} test folds). ` +
       `p: Nadeau–Bengio corrected resampled t-test against the best, Holm-adjusted; * = significantly worse at α = ${alpha}.`,
+    '',
+    `Verdict: ${result.verdict.text}`,
+    ...result.verdict.caveats.map((c) => `caveat: ${c}`),
+    '',
     `${result.timing.trainings} trainings in ${result.timing.seconds.toFixed(1)} s (${result.timing.workers} worker${result.timing.workers === 1 ? '' : 's'}).`,
   ];
   return lines.join('\n');
@@ -82,7 +98,7 @@ export function formatTune(result: TuneResult, limit = 10): string {
   const s = result.study;
   const names = parseSpace(s.space).map((d) => d.name);
   const label = METRICS[s.metric]!.label;
-  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs} epochs, seed ${s.seed}`];
+  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, seed ${s.seed}`];
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   if (result.resumed > 0) lines.push(`resumed: ${result.resumed} trials read from ${result.journal}`);
   lines.push('');

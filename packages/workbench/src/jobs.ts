@@ -2,13 +2,13 @@
  * Jobs that can run in the main thread or in a worker thread (worker.ts): each names its dataset
  * by reference (the worker loads and caches it) so only small messages cross threads.
  */
-import { loadDataset, type Dataset, type TaskOption } from './data.js';
+import { loadDataset, type ColumnChoice, type Dataset, type TaskOption } from './data.js';
 import type { LossCandidate } from './candidates.js';
 import { runFold, type FoldOutcome } from './evaluate.js';
 import type { Fold } from './folds.js';
 import type { TrainOptions } from './train.js';
 
-export interface DataRef {
+export interface DataRef extends ColumnChoice {
   data: string;
   target: string;
   task: TaskOption;
@@ -28,7 +28,7 @@ export function datasetFor(ref: DataRef): Dataset {
   const key = JSON.stringify(ref);
   let data = cache.get(key);
   if (!data) {
-    data = loadDataset(ref.data, { target: ref.target, task: ref.task });
+    data = loadDataset(ref.data, { target: ref.target, task: ref.task, drop: ref.drop, features: ref.features });
     cache.set(key, data);
   }
   return data;

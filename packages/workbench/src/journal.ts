@@ -22,7 +22,8 @@ export interface StudyHeader {
   task: string;
   folds: number;
   repeats: number;
-  epochs: number;
+  /** The fixed epoch budget, or null for early stopping (capped at MAX_EPOCHS). */
+  epochs: number | null;
   batchSize: number;
   model: string;
   learningRate: number;

@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, parse as parsePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompareResult } from './compare.js';
-import { formatNumber, formatP, formatParam, trialsBestFirst } from './format.js';
+import { epochsText, formatNumber, formatP, formatParam, lossEpochsText, trialsBestFirst } from './format.js';
 import { METRICS } from './metrics.js';
+import { MAX_EPOCHS } from './train.js';
 import { parseSpace } from './space.js';
 import type { TuneResult } from './tune.js';
 
@@ -146,7 +147,7 @@ function compareCharts(result: CompareResult): Chart[] {
   charts.push({
     id: 'curves',
     title: 'Learning curves',
-    description: 'Training loss and validation (test-fold) loss per epoch, averaged over folds. Each panel is in its own loss\'s units, so compare shapes, not heights.',
+    description: 'Training loss and validation loss per epoch (early stopping: a validation split of the training fold; a fixed --epochs budget: the test fold, recorded only), averaged over folds. Each panel is in its own loss\'s units, so compare shapes, not heights.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       data: {
@@ -246,13 +247,13 @@ function compareCharts(result: CompareResult): Chart[] {
 
 function compareTable(result: CompareResult): string {
   const metric = result.settings.metric;
-  const head = `<tr><th>#</th><th class="l">loss</th>${result.metrics.map((m) => `<th>${escapeHtml(METRICS[m]!.label)}${m === metric ? ' ▼' : ''}</th>`).join('')}<th>p vs best (Holm)</th><th class="l">output</th></tr>`;
+  const head = `<tr><th>#</th><th class="l">loss</th>${result.metrics.map((m) => `<th>${escapeHtml(METRICS[m]!.label)}${m === metric ? ' ▼' : ''}</th>`).join('')}<th>p vs best (Holm)</th><th>epochs</th><th class="l">output</th></tr>`;
   const rows = result.losses
     .map((l) => {
       const cells = result.metrics.map((m) => `<td>${formatNumber(l.metrics[m]!.mean)} ± ${formatNumber(l.metrics[m]!.std)}</td>`).join('');
       const versus = l.vsBest ? `<td class="${l.vsBest.significant ? 'sig' : ''}">${formatP(l.vsBest.pHolm)}${l.vsBest.significant ? ' * worse' : ''}</td>` : '<td>best</td>';
       const output = `${l.activation}${l.head === 'logits' ? ' (fromLogits)' : l.head === 'margin' ? ' (scores)' : ''}`;
-      return `<tr class="${l.rank === 1 ? 'best' : ''}"><td>${l.rank}</td><td class="l">${escapeHtml(l.label)}</td>${cells}${versus}<td class="l">${escapeHtml(output)}</td></tr>`;
+      return `<tr class="${l.rank === 1 ? 'best' : ''}"><td>${l.rank}</td><td class="l">${escapeHtml(l.label)}</td>${cells}${versus}<td>${escapeHtml(lossEpochsText(l))}</td><td class="l">${escapeHtml(output)}</td></tr>`;
     })
     .join('\n');
   return `<h2>Ranking</h2>
@@ -266,6 +267,13 @@ variance inflated by n_test/n_train = ${result.settings.testTrainRatio.toFixed(3
 <span class="sig">* worse</span> = significantly worse at α = ${result.settings.alpha}.</p>`;
 }
 
+/** The verdict in words and its caveats, for the report's first screen. */
+function verdictHtml(result: CompareResult): string {
+  const v = result.verdict;
+  return `<div id="verdict"><p><b>Verdict.</b> ${escapeHtml(v.text)}</p>
+${v.caveats.map((c) => `<p class="warn">Caveat: ${escapeHtml(c)}</p>`).join('\n')}</div>`;
+}
+
 /** report.html of a comparison: summary, ranking table, metric distributions, learning curves, confusion and calibration (classification) or residuals (regression). */
 export function renderCompareReport(result: CompareResult): string {
   const d = result.dataset;
@@ -273,9 +281,10 @@ export function renderCompareReport(result: CompareResult): string {
   const classes = d.task === 'regression' ? '' : ` Classes: ${d.classes.map((c, i) => `${escapeHtml(c)} (${d.classCounts[i]})`).join(', ')}.`;
   const summary = `<p class="meta">Data <b>${escapeHtml(d.source)}</b>, target <b>${escapeHtml(d.target)}</b> (${d.task}), ${d.rows} rows, ${d.featureColumns} feature columns.${classes}
 ${d.missingCells > 0 ? ` ${d.missingCells} missing feature values imputed with each training fold's median/mode.` : ''}</p>
-<p class="meta">${s.repeats}× repeated ${s.folds}-fold${d.task === 'regression' ? '' : ' stratified'} cross-validation; model ${escapeHtml(s.model)}, ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.learningRate}, seed ${s.seed}.
+<p class="meta">${s.repeats}× repeated ${s.folds}-fold${d.task === 'regression' ? '' : ' stratified'} cross-validation; model ${escapeHtml(s.model)}, ${escapeHtml(epochsText(s))}, batch ${s.batchSize}, Adam lr ${s.learningRate}, seed ${s.seed}.
 Features standardized and imputed per training fold. ${result.timing.trainings} trainings in ${result.timing.seconds.toFixed(1)} s.</p>
-${d.warnings.map((w) => `<p class="warn">Warning: ${escapeHtml(w)}</p>`).join('\n')}`;
+${d.warnings.map((w) => `<p class="warn">Warning: ${escapeHtml(w)}</p>`).join('\n')}
+${verdictHtml(result)}`;
   return renderPage({
     title: `lossforge compare — ${d.source}`,
     summaryHtml: summary,
@@ -378,7 +387,7 @@ export function renderTuneReport(result: TuneResult): string {
     : 'No trial finished.';
   const summary = `<p class="meta">Loss <b>${escapeHtml(JSON.stringify(s.loss))}</b> on <b>${escapeHtml(s.data)}</b> → ${escapeHtml(s.target)} (${s.task});
 search space <code>${escapeHtml(s.space)}</code>; ${escapeHtml(s.sampler)} sampler, ${result.trials.length} trials (${result.trials.filter((t) => t.pruned).length} pruned${s.pruning ? ' by the median rule' : ''}).
-${s.repeats}×${s.folds}-fold CV, ${escapeHtml(s.model)}, ${s.epochs} epochs, batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}.</p>
+${s.repeats}×${s.folds}-fold CV, ${escapeHtml(s.model)}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}.</p>
 <p>${bestText}</p>`;
   return renderPage({ title: `lossforge tune — ${String(s.loss['name'])}`, summaryHtml: summary, tableHtml: tuneTable(result), charts: tuneCharts(result), data: result });
 }

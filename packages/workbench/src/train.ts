@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Loss } from 'lossforge';
-import { fit, setValueChecks } from 'lossforge';
+import { callbacks, fit, setValueChecks } from 'lossforge';
 import { deriveSeed } from './random.js';
 
 // Production mode: no debug checks, and no "install tfjs-node" banner on the console.
@@ -22,11 +22,23 @@ export interface Matrix {
 export interface TrainingKnobs {
   /** Hidden layer sizes (ReLU), e.g. [32, 16]; [] for a linear model. */
   hidden: number[];
+  /** The epoch budget: fixed, or the cap when `earlyStopping` is on. */
   epochs: number;
+  /**
+   * Stop when the validation loss (a split of the training fold) has not improved for `patience`
+   * epochs and restore the best epoch's weights; false trains exactly `epochs` epochs.
+   */
+  earlyStopping?: boolean;
   batchSize: number;
   /** Adam's learning rate. */
   learningRate: number;
 }
+
+/** The epoch cap of a training that stops on its own (early stopping, `--epochs` not given). */
+export const MAX_EPOCHS = 300;
+
+/** Epochs without a better validation loss before early stopping gives up. */
+export const PATIENCE = 20;
 
 export interface TrainOptions extends TrainingKnobs {
   /** Seeds the initial weights and the shuffling. */
@@ -37,7 +49,7 @@ export interface TrainInput {
   x: Matrix;
   /** Targets as the loss expects them (row-major, `yCols` per row; 0 cols = a rank-1 vector). */
   y: Matrix;
-  /** Scored with the loss after each epoch (`history.valLoss`). */
+  /** Scored with the loss after each epoch (`history.valLoss`); what early stopping watches. */
   validation: { x: Matrix; y: Matrix };
   loss: Loss;
   units: number;
@@ -46,6 +58,10 @@ export interface TrainInput {
 
 export interface TrainedModel {
   history: { loss: number[]; valLoss: number[] };
+  /** The epoch (1-based) with the lowest validation loss: the weights kept under early stopping. */
+  bestEpoch: number;
+  /** True when the validation loss was still improving at the end (best epoch within the last `stillImprovingWindow` epochs). */
+  stillImproving: boolean;
   /** Raw outputs (after the output activation), row-major rows × units. */
   predict(x: Matrix): Float32Array;
   dispose(): void;
@@ -97,6 +113,7 @@ export async function trainMlp(input: TrainInput, options: TrainOptions): Promis
       shuffle: true,
       seed: deriveSeed(options.seed, 11),
       validationData: [xVal, yVal],
+      callbacks: options.earlyStopping ? [callbacks.earlyStopping({ monitor: 'val_loss', patience: PATIENCE, restoreBestWeights: true })] : [],
     });
     history = { loss: fitted.history['loss'] ?? [], valLoss: fitted.history['val_loss'] ?? [] };
   } catch (error) {
@@ -106,8 +123,11 @@ export async function trainMlp(input: TrainInput, options: TrainOptions): Promis
     tf.dispose([...tensors]);
     setValueChecks(previousChecks);
   }
+  const bestEpoch = argmin(history.valLoss) + 1;
   return {
     history,
+    bestEpoch,
+    stillImproving: history.loss.length >= options.epochs && bestEpoch > history.loss.length - stillImprovingWindow(options),
     predict: (x) => {
       const out = tf.tidy(() => model.predict(features(x)) as tf.Tensor);
       const values = (out.dataSync() as Float32Array).slice();
@@ -119,4 +139,21 @@ export async function trainMlp(input: TrainInput, options: TrainOptions): Promis
       model.dispose();
     },
   };
+}
+
+/**
+ * How close to the end the best validation epoch must be for a training to count as still improving:
+ * the patience under early stopping (it stopped only because the cap came first), else the last tenth.
+ */
+export function stillImprovingWindow(options: TrainingKnobs): number {
+  return options.earlyStopping ? PATIENCE : Math.max(1, Math.ceil(options.epochs / 10));
+}
+
+/** Index of the smallest finite value (0 when none is finite). */
+function argmin(values: readonly number[]): number {
+  let best = 0;
+  values.forEach((v, i) => {
+    if (Number.isFinite(v) && !(v >= values[best]!)) best = i;
+  });
+  return best;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
 import { modelText, prepareStudy, type TrainingSettings } from './compare.js';
 import { UsageError } from './errors.js';
+import { checkCandidateTargets } from './evaluate.js';
 import { checkSameStudy, Journal, readJournal, type StudyHeader, type TrialRecord } from './journal.js';
 import { METRICS, type Task } from './metrics.js';
 import { createRunner } from './pool.js';
@@ -48,7 +49,7 @@ export const TUNE_DEFAULTS = { trials: 30, sampler: 'tpe' as SamplerName, folds:
 const TRAINING_PARAMS: Record<string, { kind: 'number' | 'int'; apply: (o: TrainingKnobs, v: number) => void }> = {
   lr: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
   learningRate: { kind: 'number', apply: (o, v) => (o.learningRate = v) },
-  epochs: { kind: 'int', apply: (o, v) => (o.epochs = v) },
+  epochs: { kind: 'int', apply: (o, v) => ((o.epochs = v), (o.earlyStopping = false)) },
   batchSize: { kind: 'int', apply: (o, v) => (o.batchSize = v) },
 };
 
@@ -155,6 +156,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     }
   })();
   checkSpace(space, base, data.task, data.classes.length, knobs);
+  checkCandidateTargets(data, baseCandidate);
 
   const header: StudyHeader = {
     type: 'study',
@@ -169,7 +171,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     task: data.task,
     folds: settings.folds,
     repeats: settings.repeats,
-    epochs: settings.epochs,
+    epochs: settings.epochs ?? null,
     batchSize: settings.batchSize,
     model: modelText(settings.hidden),
     learningRate: settings.learningRate,

@@ -51,7 +51,7 @@ test('clean regression: MSE first; skewed positive targets suggest MSLE', () => 
 });
 
 test('imbalanced binary data: posWeight balancing and focal loss first, naming the minority share', () => {
-  const rows = Array.from({ length: 100 }, (_, i) => `${i},${i % 10 === 0 ? 1 : 0}`);
+  const rows = Array.from({ length: 100 }, (_, i) => `${i % 50},${i % 10 === 0 ? 1 : 0}`);
   const d = diagnose(dataset('x,y', rows));
   assert.equal(d.imbalanceRatio, 9);
   const recs = recommend(d);

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, defaultCandidates } from '../src/candidates.js';
-import { parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_EPOCHS, parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
 import { loadDataset } from '../src/data.js';
-import { UsageError } from '../src/errors.js';
+import { TrainingError, UsageError } from '../src/errors.js';
+import { PATIENCE } from '../src/train.js';
 import { repeatedKFold } from '../src/folds.js';
 import { formatCompare } from '../src/format.js';
 import { useBackend } from '../../lossforge/test/helpers/backends.js';
@@ -81,7 +85,7 @@ test('rankAndTest: NaN (diverged) ranks last and significance is Holm-adjusted',
   const mk = (label: string, values: number[]) => ({
     label, lossName: label, config: { name: label }, head: 'logits' as const, activation: 'linear' as const,
     metrics: { accuracy: { mean: values.reduce((a, b) => a + b, 0) / values.length, std: 0, values } },
-    diverged: 0, seconds: 0, curve: [],
+    diverged: 0, epochs: { mean: 1, min: 1, max: 1, values: [1, 1, 1, 1] }, stillImproving: 0, seconds: 0, curve: [],
   });
   const ranked = rankAndTest(
     [mk('nan', [NaN, NaN, NaN, NaN]), mk('good', [0.9, 0.92, 0.91, 0.93]), mk('bad', [0.5, 0.52, 0.49, 0.51])],
@@ -145,4 +149,73 @@ test('parseModel reads mlp:SIZES and linear', () => {
   assert.deepEqual(parseModel('linear'), []);
   assert.throws(() => parseModel('cnn:3'), /--model/);
   assert.throws(() => parseModel('mlp:0'), /--model/);
+});
+
+test('without --epochs each training stops on its own: early stopping on a validation split, epochs recorded per split and per loss', async () => {
+  const { epochs: _fixed, ...settings } = tiny;
+  const r = await runCompare({ ...settings, losses: ['categoricalCrossentropy'] });
+  assert.equal(r.settings.earlyStopping, true);
+  assert.equal(r.settings.epochs, null);
+  assert.equal(r.settings.maxEpochs, MAX_EPOCHS);
+  const [loss] = r.losses;
+  assert.equal(loss!.epochs.values.length, 2);
+  assert.deepEqual(loss!.epochs.values, r.splits.map((s) => s.epochs));
+  for (const s of r.splits) {
+    assert.ok(s.epochs > PATIENCE && s.epochs < MAX_EPOCHS, `stopped on its own after ${s.epochs} epochs`);
+    assert.equal(s.bestEpoch, s.epochs - PATIENCE, 'patience epochs without improvement after the best one');
+    assert.equal(s.stillImproving, false);
+  }
+  assert.equal(loss!.stillImproving, 0);
+  assert.ok(loss!.metrics['balancedAccuracy']!.mean > 0.85, `converged: ${loss!.metrics['balancedAccuracy']!.mean}`);
+  assert.match(formatCompare(r), /early stopping \(patience 20, at most 300 epochs\)/);
+});
+
+test('a fixed --epochs budget: no early stopping, and trainings still improving at the end are counted and become a caveat', async () => {
+  const r = await runCompare({ ...tiny, epochs: 3, losses: ['categoricalCrossentropy'] });
+  assert.equal(r.settings.earlyStopping, false);
+  assert.deepEqual(r.splits.map((s) => s.epochs), [3, 3]);
+  assert.equal(r.losses[0]!.stillImproving, r.splits.filter((s) => s.stillImproving).length);
+  assert.ok(r.losses[0]!.stillImproving > 0, 'three epochs at lr 0.05 do not converge');
+  assert.ok(r.verdict.caveats.some((c) => /Not converged/.test(c)));
+  assert.equal(r.verdict.best, r.losses[0]!.label);
+});
+
+test('unsuitable losses are usage errors before anything trains, naming the loss and why', async () => {
+  const mass = { ...tiny, data: 'builtin:penguins', target: 'body_mass_g' };
+  const cases: [CompareSettings, RegExp][] = [
+    [{ ...mass, losses: ['ctc'] }, /ctc cannot be compared on a table: a sequence loss/],
+    [{ ...mass, losses: ['marginRanking'] }, /marginRanking cannot be compared on a table: a ranking loss on pairs/],
+    [{ ...mass, losses: ['cosineEmbedding'] }, /cosineEmbedding cannot be compared/],
+    [{ ...mass, losses: ['tripletMargin'] }, /tripletMargin cannot be compared on a table: a metric-learning loss/],
+    [{ ...mass, losses: ['mse', 'kld'] }, /kullbackLeiblerDivergence is a loss for labels or probabilities in \[0, 1\]; the task is regression/],
+    [{ ...mass, losses: ['dice'] }, /dice is a loss for labels or probabilities/],
+    [{ ...mass, losses: ['lovaszSoftmax'] }, /lovaszSoftmax is a loss for labels/],
+    [{ ...tiny, data: 'builtin:breast_cancer', losses: ['lovaszSoftmax'] }, /lovaszSoftmax cannot train on target 'benign' \(binary, encoded as binary01\): lovaszSoftmax: yPred: expected at least 2 classes/],
+  ];
+  for (const [settings, message] of cases) {
+    let trained = 0;
+    await assert.rejects(
+      runCompare(settings, { start: () => undefined, tick: () => trained++, stop: () => undefined }),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      String(settings.losses),
+    );
+    assert.equal(trained, 0, 'nothing trained');
+  }
+});
+
+test('targets are checked against each loss\'s value rules at load: negative counts for poisson', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lossforge-compare-'));
+  const path = join(dir, 'negative.csv');
+  writeFileSync(path, `x,y\n${Array.from({ length: 40 }, (_, i) => `${i % 7},${(i % 9) - 3}.5`).join('\n')}\n`);
+  await assert.rejects(
+    runCompare({ ...tiny, data: path, losses: ['poisson'] }),
+    (e: unknown) => e instanceof UsageError && /poisson cannot train on target 'y' \(regression, encoded as positiveValue\): poisson: yTrue: expected finite non-negative values/.test(e.message),
+  );
+});
+
+test('every candidate diverging is a TrainingError (exit 1) with the reason, not an all-n/a "best"', async () => {
+  await assert.rejects(
+    runCompare({ ...tiny, learningRate: 1e30, losses: ['categoricalCrossentropy', 'categoricalHinge'] }),
+    (e: unknown) => e instanceof TrainingError && e.exitCode === 1 && /Every candidate failed: no loss has a finite balanced acc\..*diverged/.test(e.message),
+  );
 });

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildDataset, classCounts, inferTask, loadDataset, parseCsv } from '../src/data.js';
+import { buildDataset, classCounts, inferTask, loadDataset, MAX_AUTO_CLASSES, parseCsv, readTask, sniffDelimiter } from '../src/data.js';
+import { defaultCandidates } from '../src/candidates.js';
 import { DataError, UsageError } from '../src/errors.js';
 import { repeatedKFold } from '../src/folds.js';
 import { fitPreprocessor } from '../src/preprocess.js';
@@ -89,7 +90,7 @@ test('missing values: NA, NaN and empty cells are counted; rows without a target
 });
 
 test('a mostly numeric column with a stray text cell is read as categorical, with a warning naming the line', () => {
-  const rows = Array.from({ length: 20 }, (_, i) => `${i === 7 ? 'oops' : i},${i % 2}`).join('\n');
+  const rows = Array.from({ length: 20 }, (_, i) => `${i === 7 ? 'oops' : i % 5},${i % 2}`).join('\n');
   const data = buildDataset(parseCsv(`a,y\n${rows}\n`, 'stray.csv'), 'y');
   assert.equal(data.features[0]!.kind, 'categorical');
   assert.match(data.warnings.join('\n'), /column 'a' .* line 9 holds 'oops'/);
@@ -130,4 +131,84 @@ test('preprocessing is fitted on the training fold only (no leakage)', () => {
   assert.ok(Math.abs(m[6]! - (1000 - 2) / s) < 1e-3, 'the test value does not move the scaling');
   assert.deepEqual([m[7], m[8]], [0, 0], "level 'z' unseen in training encodes as zeros");
   assert.equal(pre.missingIn([3, 4]), 1);
+});
+
+/** Target values with `frequency[v]` rows of each value v (as strings, like CSV cells). */
+const sample = (frequency: number[]) => frequency.flatMap((count, v) => Array.from({ length: count }, () => String(v)));
+
+test('readTask: count-like non-negative integers are counts, small or balanced label sets stay classes (both sides of each boundary)', () => {
+  // Poisson(3) × 500, rounded: 10 values falling away to the right → counts.
+  const poisson = readTask(sample([25, 75, 112, 112, 84, 50, 25, 11, 4, 2]));
+  assert.deepEqual([poisson.task, poisson.counts], ['regression', true]);
+  assert.match(poisson.reason, /fall away to the right/);
+  // The same ten values balanced (the digits 0–9) → classes.
+  const digits = readTask(sample(Array.from({ length: 10 }, () => 50)));
+  assert.deepEqual([digits.task, digits.counts], ['multiclass', false]);
+  // MIN_COUNT_VALUES: 6 values with a tail are counts, 5 are a small label set.
+  assert.equal(readTask(sample([40, 60, 30, 12, 5, 2])).task, 'regression');
+  assert.equal(readTask(sample([40, 60, 30, 12, 2])).task, 'multiclass');
+  // COUNT_TAIL_RATIO: the largest value at 20% of the mode's frequency is a tail, at 30% it is not.
+  assert.equal(readTask(sample([40, 100, 60, 40, 30, 20])).counts, true);
+  assert.equal(readTask(sample([40, 100, 60, 40, 30, 30])).counts, false);
+  // More than MAX_AUTO_CLASSES distinct non-negative integers from 0: counts.
+  assert.deepEqual(readTask(sample(Array.from({ length: MAX_AUTO_CLASSES + 1 }, () => 3))), { ...readTask(sample(Array.from({ length: MAX_AUTO_CLASSES + 1 }, () => 3))), task: 'regression', counts: true });
+  // Integer grams do not reach down to 0 or 1: regression, not counts.
+  const grams = readTask(Array.from({ length: 50 }, (_, i) => String(3000 + 17 * i)));
+  assert.deepEqual([grams.task, grams.counts], ['regression', false]);
+  // Text and two values are classes; non-integers are regression.
+  assert.equal(readTask(['a', 'b', 'c']).task, 'multiclass');
+  assert.equal(readTask(['0', '5', '0']).task, 'binary');
+  assert.equal(readTask(['0.5', '1', '2']).task, 'regression');
+  assert.equal(inferTask(sample([25, 75, 112, 112, 84, 50, 25, 11, 4, 2])), 'regression');
+});
+
+test('a count target gets poisson among the default candidates; --task overrides the reading', () => {
+  const rows = sample([25, 75, 112, 112, 84, 50, 25, 11, 4, 2]).map((y, i) => `${(i * 7) % 11},${y}`);
+  const path = csv('counts.csv', `x,visits\n${rows.join('\n')}\n`);
+  const counts = loadDataset(path);
+  assert.equal(counts.task, 'regression');
+  assert.equal(counts.counts, true);
+  assert.match(counts.taskReason, /counts.*override with --task/);
+  assert.ok(defaultCandidates(counts.task, { counts: counts.counts }).some((c) => typeof c === 'object' && c.name === 'poisson' && c.logInput === true));
+  assert.ok(!defaultCandidates('regression').some((c) => typeof c === 'object' && c.name === 'poisson'));
+  const classes = loadDataset(path, { task: 'multiclass' });
+  assert.equal(classes.task, 'multiclass');
+  assert.equal(classes.counts, false);
+  assert.match(classes.taskReason, /^--task multiclass \(the target alone reads as regression/);
+});
+
+test('the delimiter is sniffed from the header (comma, semicolon, tab); a single column names the delimiters', () => {
+  assert.equal(sniffDelimiter('a;b;"x,y";c\n1;2;3;4\n'), ';');
+  assert.equal(sniffDelimiter('\uFEFFa\tb\tc\n'), '\t');
+  assert.equal(sniffDelimiter('a,b;c,d\n'), ',');
+  const semi = parseCsv('a;b;y\n1,5;2;0\n3;4;1\n', 'semi.csv');
+  assert.deepEqual(semi.header, ['a', 'b', 'y']);
+  assert.deepEqual(semi.rows[0], ['1,5', '2', '0']);
+  assert.deepEqual(parseCsv('a\tb\n1\t2\n', 'tab.csv').rows, [['1', '2']]);
+  assert.throws(() => parseCsv('a|b|y\n1|2|0\n', 'pipe.csv'), (e: unknown) => e instanceof DataError && /pipe\.csv: the header 'a\|b\|y' has a single column: expected columns separated by ',', ';' or a tab/.test(e.message));
+});
+
+test('id-like and free-text columns are left out and reported; --drop and --features choose by hand', () => {
+  const rows = Array.from({ length: 120 }, (_, i) => `${1000 + i},row-${i},word${i % 60},${(i * 7) % 13},${i % 3},${i % 2}`);
+  const path = csv('ids.csv', `id,key,note,x,level,y\n${rows.join('\n')}\n`);
+  const data = loadDataset(path);
+  assert.deepEqual(data.features.map((f) => f.name), ['x', 'level']);
+  assert.deepEqual(data.droppedColumns.map((d) => d.name), ['id', 'key', 'note']);
+  assert.match(data.droppedColumns[0]!.reason, /id-like: a different integer in each of its 120 rows/);
+  assert.match(data.droppedColumns[1]!.reason, /id-like: a different text value/);
+  assert.match(data.droppedColumns[2]!.reason, /high-cardinality text: 60 distinct values in 120 rows/);
+  assert.ok(data.warnings.some((w) => /left out 'id'.*--features/.test(w)));
+  const dropped = loadDataset(path, { drop: ['level'] });
+  assert.deepEqual(dropped.features.map((f) => f.name), ['x']);
+  assert.deepEqual(dropped.droppedColumns.find((d) => d.name === 'level'), { name: 'level', reason: 'left out by --drop' });
+  const chosen = loadDataset(path, { features: ['id', 'x'] });
+  assert.deepEqual(chosen.features.map((f) => f.name), ['id', 'x'], '--features keeps what it names, ids included');
+  assert.throws(() => loadDataset(path, { drop: ['nope'] }), (e: unknown) => e instanceof UsageError && /--drop: .* has no column 'nope'/.test(e.message));
+  assert.throws(() => loadDataset(path, { features: ['y'] }), (e: unknown) => e instanceof UsageError && /--features: 'y' is the target/.test(e.message));
+  assert.throws(() => loadDataset(path, { features: ['id'], drop: ['id'] }), (e: unknown) => e instanceof DataError && /no feature columns.*left out: id: left out by --drop/.test(e.message));
+  // Unique floats are measurements, not ids; a handful of unique integers is no evidence either.
+  const floats = csv('floats.csv', `a,y\n${Array.from({ length: 30 }, (_, i) => `${i + 0.5},${i % 2}`).join('\n')}\n`);
+  assert.equal(loadDataset(floats).features.length, 1);
+  const few = csv('few.csv', 'a,b,y\n1,1,0\n2,1,1\n3,0,0\n4,0,1\n');
+  assert.deepEqual(loadDataset(few).features.map((f) => f.name), ['a', 'b']);
 });

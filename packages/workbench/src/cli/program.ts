@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { defaultCandidates, parseLossList, type CandidateInput } from '../candidates.js';
-import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareProgress, type CompareResult, type TrainingSettings } from '../compare.js';
+import { COMPARE_DEFAULTS, MAX_EPOCHS, modelText, parseModel, runCompare, type CompareProgress, type CompareResult, type TrainingSettings } from '../compare.js';
 import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../advise.js';
 import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../data.js';
 import { UsageError, WorkbenchError } from '../errors.js';
@@ -17,6 +17,7 @@ import { createProgress, type Progress } from '../progress.js';
 import { renderCompareReport, renderTuneReport } from '../report.js';
 import { runTune, TUNE_DEFAULTS, type SamplerName } from '../tune.js';
 import { integer, positiveNumber, probability } from './options.js';
+import { PATIENCE } from '../train.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -54,6 +55,8 @@ function dataOptions(cmd: Command, defaultData?: string): Command {
   return cmd
     .addOption(new Option('--data <file>', `CSV file with a header row, or one of ${builtins}`).default(defaultData))
     .option('--target <column>', 'target column (default: the built-in\'s target, else the last column)')
+    .option('--drop <columns>', 'columns to leave out, comma-separated (ids and free text are left out automatically)', columnList('--drop'))
+    .option('--features <columns>', 'the only columns to use as features, comma-separated (kept as they are: no automatic id/free-text detection)', columnList('--features'))
     .addOption(new Option('--task <task>', 'task; auto infers it from the target').choices(TASKS).default('auto'))
     .option('--seed <n>', 'random seed: the same seed gives the same results', integer(0), COMPARE_DEFAULTS.seed)
     .option('--json', 'print the result as JSON on stdout (progress goes to stderr)')
@@ -71,7 +74,7 @@ function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: num
   return cmd
     .option('--folds <k>', 'folds per repeat (stratified for classification)', integer(2), defaults.folds ?? COMPARE_DEFAULTS.folds)
     .option('--repeats <r>', 'repeats of the k-fold split', integer(1), defaults.repeats ?? COMPARE_DEFAULTS.repeats)
-    .option('--epochs <n>', 'training epochs per split', integer(1), COMPARE_DEFAULTS.epochs)
+    .option('--epochs <n>', `a fixed number of training epochs per split (default: early stopping on a validation split of the training fold, patience ${PATIENCE}, at most ${MAX_EPOCHS} epochs)`, integer(1))
     .option('--batch-size <n>', 'mini-batch size', integer(1), COMPARE_DEFAULTS.batchSize)
     .option('--model <spec>', 'network: mlp:SIZES (ReLU hidden layers, e.g. mlp:64,32) or linear', modelText(COMPARE_DEFAULTS.hidden))
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, COMPARE_DEFAULTS.learningRate)
@@ -79,9 +82,20 @@ function trainingOptions(cmd: Command, defaults: { repeats?: number; folds?: num
     .option('--workers <n>', 'worker threads (1 = run in this thread)', integer(1), defaultWorkers());
 }
 
+/** Parses a comma-separated column list (`--drop`, `--features`). */
+function columnList(flag: string): (text: string) => string[] {
+  return (text) => {
+    const names = text.split(',').map((n) => n.trim()).filter((n) => n !== '');
+    if (names.length === 0) throw new UsageError(`${flag}: expected column names separated by commas, got '${text}'`);
+    return names;
+  };
+}
+
 interface CommonOptions {
   data: string;
   target?: string;
+  drop?: string[];
+  features?: string[];
   task: TaskOption;
   seed: number;
   json?: boolean;
@@ -91,7 +105,7 @@ interface CommonOptions {
 interface TrainingFlags {
   folds: number;
   repeats: number;
-  epochs: number;
+  epochs?: number;
   batchSize: number;
   model: string;
   lr: number;
@@ -114,6 +128,8 @@ function trainingSettings(opts: CommonOptions & TrainingFlags): TrainingSettings
   return {
     data: opts.data,
     target: opts.target,
+    drop: opts.drop,
+    features: opts.features,
     task: opts.task,
     folds: opts.folds,
     repeats: opts.repeats,
@@ -159,7 +175,7 @@ async function adviseCommand(
   io: CliIo,
 ): Promise<number> {
   if (!opts.data) throw new UsageError("advise: --data is required (a CSV file or builtin:NAME)");
-  const data = loadDataset(opts.data, { target: opts.target || undefined, task: opts.task });
+  const data = loadDataset(opts.data, { target: opts.target || undefined, task: opts.task, drop: opts.drop, features: opts.features });
   const diagnostics = diagnose(data);
   const recommendations = recommend(diagnostics);
   let verify: CompareResult | undefined;

@@ -95,7 +95,7 @@ test('the real entry point runs as a process: table on stdout, plain progress on
 });
 
 test('advise prints diagnostics and reasons; --json and --verify', async () => {
-  const rows = Array.from({ length: 80 }, (_, i) => `${i},${(i * 13) % 5},${i % 8 === 0 ? 1 : 0}`).join('\n');
+  const rows = Array.from({ length: 80 }, (_, i) => `${i % 40},${(i * 13) % 5},${i % 8 === 0 ? 1 : 0}`).join('\n');
   const path = file('imbalanced.csv', `a,b,churn\n${rows}\n`);
   const text = await cli(['advise', '--data', path]);
   assert.equal(text.code, 0, text.err);
@@ -135,4 +135,82 @@ test('tune: --help with examples, bad space is a usage error, a tiny study print
   for (const f of ['journal.jsonl', 'results.json', 'report.html']) assert.ok(existsSync(join(out, f)), f);
   const again = await cli(['tune', '--loss', 'binaryFocalCrossentropy', '--space', 'gamma=0:5,lr=1e-3:1e-1:log', '--trials', '3', '--sampler', 'random', ...TINY, '--out', out]);
   assert.equal(again.code, 2, 'an existing journal needs --resume');
+});
+
+test('compare prints the verdict after the table and stores it in results.json', async () => {
+  const out = join(dir, 'verdict');
+  const r = await cli(['compare', '--data', 'builtin:iris', '--losses', 'categoricalCrossentropy,categoricalHinge', '--out', out, ...TINY]);
+  assert.equal(r.code, 0, r.err);
+  const table = r.out.indexOf('categoricalHinge');
+  const verdict = r.out.indexOf('Verdict: Best by balanced acc.:');
+  assert.ok(table >= 0 && verdict > table, r.out);
+  assert.match(r.out, /Recommended: \S+ — /);
+  assert.match(r.out, /caveat: Only 2 train\/test splits/);
+  const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.deepEqual(Object.keys(saved.verdict), ['best', 'tied', 'recommended', 'reason', 'text', 'caveats']);
+  assert.equal(saved.verdict.best, saved.losses[0].label);
+  assert.ok(saved.verdict.tied.includes(saved.verdict.recommended));
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<div id="verdict"><p><b>Verdict\.<\/b> Best by balanced acc\./);
+});
+
+test('unsuitable losses exit 2 and every candidate diverging exits 1, each with one clear line', async () => {
+  const ctc = await cli(['compare', '--data', 'builtin:iris', '--losses', 'ctc', ...TINY, '--out', join(dir, 'ctc')]);
+  assert.equal(ctc.code, 2);
+  assert.match(ctc.err, /^lossforge: --losses: ctc cannot be compared on a table: a sequence loss/);
+  assert.ok(!existsSync(join(dir, 'ctc')), 'nothing written');
+  const diverged = await cli(['compare', '--data', 'builtin:iris', '--losses', 'categoricalCrossentropy', '--lr', '1e30', ...TINY, '--out', join(dir, 'lr')]);
+  assert.equal(diverged.code, 1);
+  assert.match(diverged.err, /^lossforge: Every candidate failed: no loss has a finite balanced acc\. \(categoricalCrossentropy: 2 of 2 splits diverged\)/);
+  assert.equal(diverged.err.trim().split('\n').length, 1);
+  assert.doesNotMatch(diverged.out, /best/);
+});
+
+test('column hygiene from the command line: ids left out and reported, --drop/--features, a semicolon CSV, advise lists them', async () => {
+  const rows = Array.from({ length: 60 }, (_, i) => `${500 + i};${(i * 7) % 11};${(i * 3) % 5};${i % 2}`);
+  const path = file('semi-ids.csv', `id;x;z;y\n${rows.join('\n')}\n`);
+  const out = join(dir, 'ids');
+  const r = await cli(['compare', '--data', path, '--losses', 'binaryCrossentropy', '--out', out, ...TINY]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /2 feature columns/);
+  assert.match(r.out, /warning: left out 'id' \(id-like: a different integer in each of its 60 rows\)/);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).dataset.droppedColumns, [{ name: 'id', reason: 'id-like: a different integer in each of its 60 rows' }]);
+  const dropped = await cli(['compare', '--data', path, '--losses', 'binaryCrossentropy', '--drop', 'z', '--json', '--out', out, ...TINY]);
+  assert.equal(dropped.code, 0, dropped.err);
+  assert.deepEqual(JSON.parse(dropped.out).dataset.droppedColumns.map((d: { name: string }) => d.name), ['id', 'z']);
+  const unknown = await cli(['compare', '--data', path, '--features', 'x,nope', ...TINY]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /--features: .* has no column 'nope'/);
+  const advise = await cli(['advise', '--data', path]);
+  assert.equal(advise.code, 0, advise.err);
+  assert.match(advise.out, /left out column 'id': id-like/);
+  assert.match(advise.out, /task: two distinct values: binary classes \(override with --task\)/);
+});
+
+test('advise explains a count target and the --task flag that overrides it', async () => {
+  const frequency = [25, 75, 112, 112, 84, 50, 25, 11, 4, 2];
+  const ys = frequency.flatMap((count, v) => Array.from({ length: count }, () => v));
+  const path = file('visits.csv', `x,visits\n${ys.map((y, i) => `${(i * 7) % 11},${y}`).join('\n')}\n`);
+  const r = await cli(['advise', '--data', path]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /task: non-negative integers with 10 distinct values whose frequencies fall away to the right .*counts, read as regression \(override with --task\)/);
+  assert.match(r.out, /poisson/);
+  const forced = await cli(['advise', '--data', path, '--task', 'multiclass']);
+  assert.match(forced.out, /task: --task multiclass \(the target alone reads as regression/);
+});
+
+// bin/lossforge.js runs the built dist/ (npm test builds first).
+test('the real bin, default budget: a count CSV stops on its own, poisson among the candidates, the verdict on stdout', () => {
+  const frequency = [25, 75, 112, 112, 84, 50, 25, 11, 4, 2];
+  const ys = frequency.flatMap((count, v) => Array.from({ length: count }, () => v));
+  const path = file('visits-bin.csv', `x,visits\n${ys.map((y, i) => `${(i * 7) % 11},${y}`).join('\n')}\n`);
+  const out = join(dir, 'bin');
+  const run = spawnSync(process.execPath, ['bin/lossforge.js', 'compare', '--data', path, '--losses', 'mse,{"name":"poisson","logInput":true}',
+    '--folds', '2', '--repeats', '1', '--model', 'linear', '--lr', '0.05', '--workers', '1', '--quiet', '--out', out], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /visits \(regression, 500 rows/);
+  assert.match(run.stdout, /early stopping \(patience 20, at most 300 epochs\)/);
+  assert.match(run.stdout, /Verdict: Best by RMSE: /);
+  const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(saved.dataset.counts, true);
+  for (const s of saved.splits) assert.ok(s.epochs < 300, `stopped at ${s.epochs}`);
 });
