@@ -10,7 +10,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js'; // every loss needs the gradients tfjs lacks (comparisons), see gradients.ts
 import { describeValue, formatShape, LossInputError } from './errors.js';
-import { oneOf, resolveOptions, toConfig, type NamedConfig, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
+import {
+  oneOf,
+  resolveOptions,
+  toConfig,
+  type BaseLossOptions,
+  type NamedConfig,
+  type OptionsOf,
+  type OptionSpec,
+  type OptionSpecs,
+  type OptionSpecsFor,
+  type OptionValue,
+  type OptionValues,
+  type ResolvedOptions,
+  type UnsetOptions,
+} from './options.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
 import { register, type Alias } from './registry.js';
 import {
@@ -34,7 +48,10 @@ export interface LossCall {
   [entry: string]: unknown;
 }
 
-/** A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`. */
+/**
+ * A loss: callable as `loss(yTrue, yPred, call?)`, usable directly in `model.compile({ loss })`.
+ * `O` is the type of its resolved options (`ResolvedOptions<HuberOptions>` for `losses.huber()`).
+ */
 export interface Loss<O = Record<string, OptionValue>> {
   (yTrue: TensorInput, yPred: TensorInput, call?: LossCall): tf.Tensor;
   /** The registered name, e.g. `'huber'`. */
@@ -56,11 +73,15 @@ export function configOf(loss: { name: string; getConfig?: () => LossConfig }): 
   return typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' };
 }
 
-/** What the user may pass to a loss factory. */
-export type LossOptions<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & { reduction?: Reduction };
+/** What the user may pass to the factory of a loss declared by specs alone (see `defineLoss`). */
+export type LossOptions<S extends OptionSpecs> = OptionsOf<S>;
 
-export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
-  (options?: LossOptions<S>): Loss<OptionValues<S>>;
+/**
+ * A loss factory, `(options?: O) => Loss`: `O` is the loss's options interface (`HuberOptions`), whose
+ * fields carry their docs and defaults; `Unset` names its options without a default.
+ */
+export interface LossFactory<O extends object = Record<string, OptionValue>, Unset extends keyof O = never> {
+  (options?: O): Loss<ResolvedOptions<O, Unset>>;
   /** The registered name of the losses this factory makes. */
   readonly lossName: string;
 }
@@ -94,7 +115,11 @@ export interface ValueRules {
   yPred?: ValueRule;
 }
 
-export interface LossDefinition<S extends OptionSpecs> {
+/**
+ * What `defineLoss` takes. `S` is the type of the option specs, `R` the resolved options the math
+ * receives (by default read off the specs).
+ */
+export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
   /** Registered name (camelCase by convention). */
   name: string;
   /** Other names: Keras/PyTorch spellings, short names; `{ alias, options }` presets options. */
@@ -103,15 +128,15 @@ export interface LossDefinition<S extends OptionSpecs> {
   options?: S;
   layout: Layout;
   /** Value rules for yTrue and yPred, possibly depending on the options (e.g. probabilities unless fromLogits). */
-  values?: ValueRules | ((options: OptionValues<S>) => ValueRules);
+  values?: ValueRules | ((options: R) => ValueRules);
   /** Names of loss-specific `call` entries (e.g. `inputLengths`). */
   callEntries?: readonly string[];
   /** dtype yTrue is converted to (default float32; int32 for `sparse`). */
   yTrueDtype?: 'float32' | 'int32';
   /** Extra input checks (for `custom` layouts). Throw LossInputError. */
-  validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): void;
+  validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): void;
   /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
-  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): tf.Tensor | PerSample;
+  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): tf.Tensor | PerSample;
   /** Redefine a name that is already registered. */
   replace?: boolean;
 }
@@ -123,6 +148,18 @@ const CALL_ENTRIES = ['sampleWeight', 'mask'];
  * Builds and registers a loss factory from a definition. Every built-in loss is made this way, so a
  * user's loss gets the same validation, weights, masks, reductions, config and registry.
  *
+ * Options are declared in one of two styles:
+ * - **specs alone** (quickest, for your own losses): `options: { scale: option.number(2) }`; the
+ *   factory's option type and the resolved `{ scale: number }` the math receives are read off the specs;
+ * - **an interface** (how the built-in losses do it, so that editors show each option's doc and
+ *   default): declare `interface ScaledAbsOptions extends BaseLossOptions { /** … @defaultValue 2 *\/ scale?: number }`
+ *   and call `defineLoss<ScaledAbsOptions>({ … })`. The specs are then checked against the interface
+ *   (`OptionSpecsFor<ScaledAbsOptions>`: a missing or extra option, or a default of the wrong type, is a
+ *   compile error), the math receives `ResolvedOptions<ScaledAbsOptions>`, and the factory's type is
+ *   `LossFactory<ScaledAbsOptions>`, i.e. `(options?: ScaledAbsOptions) => Loss`. Options without a
+ *   default (specs such as `option.optionalInteger()`) are named in the second type argument:
+ *   `defineLoss<MyOptions, 'ignoreIndex'>`.
+ *
  * @example
  * const scaledAbs = defineLoss({
  *   name: 'scaledAbs', layout: 'elementwise', options: { scale: option.number(2, { min: 0 }) },
@@ -132,14 +169,18 @@ const CALL_ENTRIES = ['sampleWeight', 'mask'];
  * Annotated as free of side effects for bundlers: the registration is one, but a factory nobody
  * references can go, and `losses.get` keeps every built-in (see src/losses/index.ts).
  */
+export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<OptionsOf<S>, UnsetOptions<S>>;
+export function defineLoss<O extends BaseLossOptions, Unset extends keyof O = never>(
+  definition: LossDefinition<OptionSpecsFor<O, Unset>, ResolvedOptions<O, Unset>>,
+): LossFactory<O, Unset>;
 /* @__NO_SIDE_EFFECTS__ */
-export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<S> {
+export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<OptionsOf<S>, UnsetOptions<S>> {
   checkDefinition(definition);
   const specs = { ...(definition.options ?? {}), reduction: REDUCTION_OPTION } as S & { reduction: OptionSpec<Reduction> };
-  const factory = ((options?: LossOptions<S>) => {
+  const factory = ((options?: OptionsOf<S>) => {
     const resolved = resolveOptions(definition.name, specs, options as Record<string, unknown> | undefined);
     return makeLoss(definition, resolved);
-  }) as LossFactory<S>;
+  }) as LossFactory<OptionsOf<S>, UnsetOptions<S>>;
   Object.defineProperty(factory, 'name', { value: definition.name });
   Object.defineProperty(factory, 'lossName', { value: definition.name, enumerable: true });
   register(factory as unknown as LossFactory, { aliases: definition.aliases, replace: definition.replace });
