@@ -144,3 +144,45 @@ test('a user loss without an interface gets its option types from the specs', ()
   assert.ok(Math.abs((value.dataSync()[0] ?? NaN) - 4.5) < 1e-6); // mean(3·1, 3·2) = 4.5 per sample, one sample
   value.dispose();
 });
+
+/** The value a `@defaultValue` tag states: `undefined …`, a number, `true`/`false`, or a quoted string. */
+function statedDefault(text: string): unknown {
+  const first = text.trim().split(/\s/)[0]!;
+  if (first === 'undefined') return undefined;
+  if (first === 'true' || first === 'false') return first === 'true';
+  if (/^'.*'$/.test(first)) return first.slice(1, -1);
+  const n = Number(first);
+  assert.ok(Number.isFinite(n), `cannot read @defaultValue ${text}`);
+  return n;
+}
+
+test("every built-in loss's options interface documents each option with the @defaultValue the loss really uses", async () => {
+  const ts = (await import('typescript')).default;
+  const entry = new URL('../../src/losses/index.ts', import.meta.url).pathname;
+  const program = ts.createProgram([entry], {
+    strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true, types: [], lib: ['lib.es2022.d.ts'], // no DOM or @types: only the doc comments are read, not diagnostics
+  });
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  let checked = 0;
+  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+    const factory = (losses as Record<string, unknown>)[exported.name] as { lossName?: string; (): Loss } | undefined;
+    if (typeof factory !== 'function' || typeof factory.lossName !== 'string') continue;
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    const signature = checker.getTypeOfSymbol(symbol).getCallSignatures()[0]!;
+    const optionsType = checker.getNonNullableType(checker.getTypeOfSymbol(signature.parameters[0]!));
+    const documented = new Map<string, unknown>();
+    for (const property of checker.getPropertiesOfType(optionsType)) {
+      const tag = property.getJsDocTags(checker).find((t) => t.name === 'defaultValue');
+      assert.ok(tag, `${exported.name}: option ${property.name} has no @defaultValue`);
+      documented.set(property.name, statedDefault(ts.displayPartsToString(tag.text)));
+    }
+    const resolved = factory().options as Record<string, unknown>;
+    assert.deepEqual(Object.keys(resolved).sort(), [...documented.keys()].sort(), `${exported.name}: options interface vs specs`);
+    for (const [name, value] of documented) assert.deepEqual(resolved[name], value, `${exported.name}.${name}: @defaultValue`);
+    checked++;
+  }
+  const factories = Object.values(losses).filter((f) => typeof f === 'function' && typeof (f as { lossName?: unknown }).lossName === 'string');
+  assert.equal(checked, factories.length); // every built-in factory (33), none skipped
+});
