@@ -52,7 +52,7 @@ function chooseText(paragraphs, headline) {
 /** Parses one family file; returns one entry per `defineLoss` with a doc comment. */
 export function docsOfSource(source, family) {
   const entries = [];
-  const pattern = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export const (\w+) = defineLoss\(\{([\s\S]*?)\n\}\);/g;
+  const pattern = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export const (\w+) = defineLoss(?:<[^>]*>)?\(\{([\s\S]*?)\n\}\);/g;
   for (const match of source.matchAll(pattern)) {
     const [, raw, , body] = match;
     const name = /name:\s*'(\w+)'/.exec(body)?.[1];

@@ -5,6 +5,44 @@
 export * as losses from './losses/index.js';
 export { defineLoss, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
 export type { Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export type { BaseLossOptions, OptionSpec, OptionSpecsFor, OptionValue, ResolvedOptions } from './core/index.js';
+// Each loss's options interface (fields documented with their defaults), also reachable as losses.XOptions.
+export type {
+  HuberOptions,
+  SmoothL1Options,
+  QuantileOptions,
+  PoissonOptions,
+  FromLogitsOption,
+  LabelSmoothingOption,
+  ClassAxisOption,
+  ClassWeightOption,
+  BinaryCrossentropyOptions,
+  BinaryFocalCrossentropyOptions,
+  CategoricalCrossentropyOptions,
+  SparseCategoricalCrossentropyOptions,
+  CategoricalFocalCrossentropyOptions,
+  PolyCrossentropyOptions,
+  GeneralizedCrossentropyOptions,
+  CosineSimilarityOptions,
+  CtcOptions,
+  CtcGreedyDecodeOptions,
+  CtcBeamSearchDecodeOptions,
+  SegmentationClassOptions,
+  SegmentationRegionOptions,
+  DiceOptions,
+  TverskyOptions,
+  FocalTverskyOptions,
+  JaccardOptions,
+  LovaszHingeOptions,
+  LovaszSoftmaxOptions,
+  TripletMarginOptions,
+  ContrastiveOptions,
+  NtXentOptions,
+  CosineEmbeddingOptions,
+  MarginRankingOptions,
+} from './losses/index.js';
+export type { DiscriminatorLossOptions, GradientPenaltyOptions } from './losses/gan.js';
+export type { IncludeBiasesOption, L1Options, L2Options, ElasticNetOptions, NormPenaltyOptions, OrthogonalOptions } from './penalties/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';
 export * as gan from './losses/gan.js';
 export * from './training/index.js';

@@ -4,5 +4,6 @@ export { defineLoss, type Loss, type LossCall, type LossConfig, type LossDefinit
 export { REDUCTIONS, type Reduction } from './reduce.js';
 export type { Alias, LossDescription } from './registry.js';
 export * as option from './options.js';
+export type { BaseLossOptions, OptionSpec, OptionSpecsFor, OptionValue, ResolvedOptions } from './options.js';
 export * as numerics from './numerics.js';
 export type { TensorInput, ValueRule } from './validate.js';

@@ -11,7 +11,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js'; // every loss needs the gradients tfjs lacks (comparisons), see gradients.ts
 import { valueChecksEnabled } from './config.js';
 import { describeValue, formatShape, LossInputError } from './errors.js';
-import { oneOf, resolveOptions, toConfig, type NamedConfig, type OptionSpec, type OptionSpecs, type OptionValue, type OptionValues } from './options.js';
+import {
+  oneOf,
+  resolveOptions,
+  toConfig,
+  type BaseLossOptions,
+  type NamedConfig,
+  type OptionsOf,
+  type OptionSpec,
+  type OptionSpecs,
+  type OptionSpecsFor,
+  type OptionValue,
+  type OptionValues,
+  type ResolvedOptions,
+  type UnsetOptions,
+} from './options.js';
 import { pairwiseSum } from './numerics.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
 import { register, type Alias } from './registry.js';
@@ -50,6 +64,8 @@ export interface LossCall {
  * - One example without its batch axis (yTrue and yPred both one rank short of the layout's batch,
  *   see `Layout` and `LossDefinition.batchedRanks`): given a batch axis of 1 (Keras' rule).
  * - Nothing leaks, also when the call throws inside tf.grad / tf.valueAndGrad.
+ *
+ * `O` is the type of its resolved options (`ResolvedOptions<HuberOptions>` for `losses.huber()`).
  */
 export interface Loss<O = Record<string, OptionValue>> {
   (yTrue: TensorInput, yPred: TensorInput, call?: LossCall): tf.Tensor;
@@ -72,11 +88,15 @@ export function configOf(loss: { name: string; getConfig?: () => LossConfig }): 
   return typeof loss.getConfig === 'function' ? loss.getConfig() : { name: loss.name || 'custom' };
 }
 
-/** What the user may pass to a loss factory. */
-export type LossOptions<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & { reduction?: Reduction };
+/** What the user may pass to the factory of a loss declared by specs alone (see `defineLoss`). */
+export type LossOptions<S extends OptionSpecs> = OptionsOf<S>;
 
-export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
-  (options?: LossOptions<S>): Loss<OptionValues<S>>;
+/**
+ * A loss factory, `(options?: O) => Loss`: `O` is the loss's options interface (`HuberOptions`), whose
+ * fields carry their docs and defaults; `Unset` names its options without a default.
+ */
+export interface LossFactory<O extends object = Record<string, OptionValue>, Unset extends keyof O = never> {
+  (options?: O): Loss<ResolvedOptions<O, Unset>>;
   /** The registered name of the losses this factory makes. */
   readonly lossName: string;
   /**
@@ -86,7 +106,7 @@ export interface LossFactory<S extends OptionSpecs = OptionSpecs> {
    * losses.huber.optionSpecs.delta.default; // 1
    * losses.huber.optionSpecs.delta.shape;   // { kind: 'number', range: { min: 0, minExclusive: true } }
    */
-  readonly optionSpecs: Readonly<S & { reduction: OptionSpec<Reduction> }>;
+  readonly optionSpecs: Readonly<OptionSpecs>;
 }
 
 const LAYOUTS = ['elementwise', 'dense', 'sparse', 'custom'] as const;
@@ -124,7 +144,11 @@ export interface ValueRules {
   yPred?: ValueRule;
 }
 
-export interface LossDefinition<S extends OptionSpecs> {
+/**
+ * What `defineLoss` takes. `S` is the type of the option specs, `R` the resolved options the math
+ * receives (by default read off the specs).
+ */
+export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
   /** Registered name (camelCase by convention). */
   name: string;
   /** Other names: Keras/PyTorch spellings, short names; `{ alias, options }` presets options. */
@@ -133,7 +157,7 @@ export interface LossDefinition<S extends OptionSpecs> {
   options?: S;
   layout: Layout;
   /** Value rules for yTrue and yPred, possibly depending on the options (e.g. probabilities unless fromLogits). */
-  values?: ValueRules | ((options: OptionValues<S>) => ValueRules);
+  values?: ValueRules | ((options: R) => ValueRules);
   /** Names of loss-specific `call` entries (e.g. `inputLengths`). */
   callEntries?: readonly string[];
   /** dtype yTrue is converted to (default float32; int32 for `sparse`). */
@@ -149,11 +173,11 @@ export interface LossDefinition<S extends OptionSpecs> {
    * non-finite result is a LossInputError). False where +Infinity is the documented value, e.g. an
    * impossible CTC alignment without `zeroInfinity`.
    */
-  finite?: boolean | ((options: OptionValues<S>) => boolean);
+  finite?: boolean | ((options: R) => boolean);
   /** Extra input checks (for `custom` layouts). Throw LossInputError. */
-  validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): void;
+  validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): void;
   /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
-  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: OptionValues<S>, call: LossCall): tf.Tensor | PerSample;
+  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): tf.Tensor | PerSample;
   /** Redefine a name that is already registered. */
   replace?: boolean;
 }
@@ -165,6 +189,18 @@ const CALL_ENTRIES = ['sampleWeight', 'mask'];
  * Builds and registers a loss factory from a definition. Every built-in loss is made this way, so a
  * user's loss gets the same validation, weights, masks, reductions, config and registry.
  *
+ * Options are declared in one of two styles:
+ * - **specs alone** (quickest, for your own losses): `options: { scale: option.number(2) }`; the
+ *   factory's option type and the resolved `{ scale: number }` the math receives are read off the specs;
+ * - **an interface** (how the built-in losses do it, so that editors show each option's doc and
+ *   default): declare `interface ScaledAbsOptions extends BaseLossOptions { /** … @defaultValue 2 *\/ scale?: number }`
+ *   and call `defineLoss<ScaledAbsOptions>({ … })`. The specs are then checked against the interface
+ *   (`OptionSpecsFor<ScaledAbsOptions>`: a missing or extra option, or a default of the wrong type, is a
+ *   compile error), the math receives `ResolvedOptions<ScaledAbsOptions>`, and the factory's type is
+ *   `LossFactory<ScaledAbsOptions>`, i.e. `(options?: ScaledAbsOptions) => Loss`. Options without a
+ *   default (specs such as `option.optionalInteger()`) are named in the second type argument:
+ *   `defineLoss<MyOptions, 'ignoreIndex'>`.
+ *
  * Annotated as free of side effects for bundlers: the registration is one, but a factory nobody
  * references can go, and `losses.get` keeps every built-in (see src/losses/index.ts).
  *
@@ -175,14 +211,18 @@ const CALL_ENTRIES = ['sampleWeight', 'mask'];
  * });
  * scaledAbs()(tf.tensor2d([[1]]), tf.tensor2d([[4]])); // 2 · |1 − 4| = 6
  */
+export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<OptionsOf<S>, UnsetOptions<S>>;
+export function defineLoss<O extends BaseLossOptions, Unset extends keyof O = never>(
+  definition: LossDefinition<OptionSpecsFor<O, Unset>, ResolvedOptions<O, Unset>>,
+): LossFactory<O, Unset>;
 /* @__NO_SIDE_EFFECTS__ */
-export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<S> {
+export function defineLoss<S extends OptionSpecs = {}>(definition: LossDefinition<S>): LossFactory<OptionsOf<S>, UnsetOptions<S>> {
   checkDefinition(definition);
   const specs = { ...(definition.options ?? {}), reduction: REDUCTION_OPTION } as S & { reduction: OptionSpec<Reduction> };
-  const factory = ((options?: LossOptions<S>) => {
+  const factory = ((options?: OptionsOf<S>) => {
     const resolved = resolveOptions(definition.name, specs, options as Record<string, unknown> | undefined);
     return makeLoss(definition, resolved);
-  }) as LossFactory<S>;
+  }) as LossFactory<OptionsOf<S>, UnsetOptions<S>>;
   Object.defineProperty(factory, 'name', { value: definition.name });
   Object.defineProperty(factory, 'lossName', { value: definition.name, enumerable: true });
   Object.defineProperty(factory, 'optionSpecs', { value: Object.freeze({ ...specs }), enumerable: true });

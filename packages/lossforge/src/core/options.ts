@@ -3,6 +3,7 @@
  * `defineLoss` validates user options against them at construction time.
  */
 import { describeValue, LossInputError } from './errors.js';
+import type { Reduction } from './reduce.js';
 
 /** A JSON-serializable option value (what `getConfig()` may contain). */
 export type OptionValue = number | boolean | string | number[] | null | undefined;
@@ -34,6 +35,42 @@ export type OptionSpecs = Record<string, OptionSpec<OptionValue>>;
 
 /** The resolved option values a loss's math receives. */
 export type OptionValues<S extends OptionSpecs> = { readonly [K in keyof S]: S[K]['default'] };
+
+/** The option every loss has; each loss's `XOptions` interface extends it. */
+export interface BaseLossOptions {
+  /**
+   * How the per-sample losses combine: `'mean'` (over the entries a mask keeps), `'sum'`,
+   * `'weightedMean'` (divided by the sum of the weights) or `'none'` (the per-sample tensor).
+   * @defaultValue 'mean'
+   */
+  reduction?: Reduction;
+}
+
+/**
+ * The option specs of a loss whose options are declared by the interface `O` (the user-facing
+ * options, every field optional): exactly one spec per field but `reduction` (which `defineLoss`
+ * adds), and each spec's default of the field's type. `Unset` lists the fields without a default
+ * (their spec's default is `undefined`, e.g. `option.optionalInteger()`); every other spec must have one.
+ * @example
+ * const specs: OptionSpecsFor<HuberOptions> = { delta: option.number(1, { min: 0, minExclusive: true }) };
+ */
+export type OptionSpecsFor<O extends object, Unset extends keyof O = never> = {
+  readonly [K in keyof O as K extends 'reduction' ? never : K]-?: OptionSpec<Extract<K extends Unset ? O[K] | undefined : Exclude<O[K], undefined>, OptionValue>>;
+};
+
+/**
+ * The options a loss declared by `O` runs with (`loss.options`, and what its math receives): every
+ * field set to its value or its default, but the `Unset` ones, which stay undefined when not given.
+ */
+export type ResolvedOptions<O extends object, Unset extends keyof O = never> = {
+  readonly [K in keyof O as K extends Unset ? never : K]-?: Exclude<O[K], undefined>;
+} & { readonly [K in keyof O as K extends Unset ? K : never]?: O[K] };
+
+/** The option names of `S` whose spec has no default (`undefined`). */
+export type UnsetOptions<S extends OptionSpecs> = { [K in keyof S]: undefined extends S[K]['default'] ? K : never }[keyof S];
+
+/** The user-facing options of a loss declared by specs alone (a user loss without an interface). */
+export type OptionsOf<S extends OptionSpecs> = { [K in keyof S]?: S[K]['default'] } & BaseLossOptions;
 
 export interface NumberRule {
   min?: number;

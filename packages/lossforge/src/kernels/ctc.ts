@@ -12,6 +12,9 @@
  */
 import { fusedKernelsEnabled } from './fused.js';
 import { getKernels, Layout, MAX_FUSED_ELEMENTS } from './runtime.js';
+import type { ResolvedOptions } from '../core/options.js';
+// The loss's own options interface (type-only: erased at build, so no import cycle at run time).
+import type { CtcOptions } from '../losses/sequence.js';
 
 export interface CtcBatchInput {
   B: number;
@@ -21,12 +24,6 @@ export interface CtcBatchInput {
   targets: Int32Array[];
   /** Frames used per sample, each in [0, T]. */
   inputLengths: Int32Array;
-}
-
-export interface CtcBatchOptions {
-  blank: number;
-  fromLogits: boolean;
-  zeroInfinity: boolean;
 }
 
 /** Per-sample NLL [B] and the gradient [B·T·C] (with respect to the logits when fromLogits). */
@@ -46,7 +43,7 @@ const ZERO_INFINITY = 2;
  * rounding (the scaled recursion sums the same paths in another order; underflowing samples take the
  * same log-space recursion).
  */
-export function fusedCtcBatch(data: Float32Array, input: CtcBatchInput, options: CtcBatchOptions): CtcBatchOutput | undefined {
+export function fusedCtcBatch(data: Float32Array, input: CtcBatchInput, options: Pick<ResolvedOptions<CtcOptions>, 'blank' | 'fromLogits' | 'zeroInfinity'>): CtcBatchOutput | undefined {
   const k = getKernels();
   if (!fusedKernelsEnabled() || k === undefined) return undefined;
   const { B, T, C, targets, inputLengths } = input;

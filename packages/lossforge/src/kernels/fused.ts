@@ -9,6 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fusedElementwise, fusedSoftmax, writesInPlace, type Composite } from './ops.js';
 import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
 import { setting } from '../core/config.js';
+import type { ResolvedOptions } from '../core/options.js';
+// The loss's own options interfaces (type-only: erased at build, so no import cycle at run time).
+import type {
+  BinaryCrossentropyOptions,
+  BinaryFocalCrossentropyOptions,
+  CategoricalCrossentropyOptions,
+  CategoricalFocalCrossentropyOptions,
+  SparseCategoricalCrossentropyOptions,
+} from '../losses/classification.js';
 
 const enabled = setting(true);
 const threshold = setting(4096, (n) => Math.max(0, n));
@@ -72,19 +81,13 @@ const lastDim = (t: tf.Tensor): number => t.shape[t.rank - 1]!;
 
 // ───────────────────────────── binary ─────────────────────────────
 
-export interface BinaryCrossentropyOptions {
-  fromLogits: boolean;
-  labelSmoothing: number;
-  posWeight?: number | number[];
-}
-
 /**
  * binaryCrossentropy (probabilities or logits, label smoothing, posWeight): per-element values averaged
  * per sample. A posWeight of one number is a kernel parameter, one per column of a rank ≥ 2 input a
  * weight vector; any other posWeight (per element of a rank-1 input, or a wrong length, which the
  * composite rejects with a LossInputError) takes the composite.
  */
-export function fusedBinaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: BinaryCrossentropyOptions, composite: Composite): tf.Tensor {
+export function fusedBinaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: ResolvedOptions<BinaryCrossentropyOptions, 'posWeight'>, composite: Composite): tf.Tensor {
   const { fromLogits, labelSmoothing, posWeight = 1 } = options;
   const weights = typeof posWeight === 'number' ? [posWeight] : posWeight;
   const perColumn = weights.length > 1;
@@ -97,16 +100,8 @@ export function fusedBinaryCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, opti
   }, composite);
 }
 
-export interface BinaryFocalOptions {
-  gamma: number;
-  alpha: number;
-  applyClassBalancing: boolean;
-  fromLogits: boolean;
-  labelSmoothing: number;
-}
-
 /** binaryFocalCrossentropy (Keras 3 semantics, see src/losses/classification.ts). */
-export function fusedBinaryFocal(yTrue: tf.Tensor, yPred: tf.Tensor, options: BinaryFocalOptions, composite: Composite): tf.Tensor {
+export function fusedBinaryFocal(yTrue: tf.Tensor, yPred: tf.Tensor, options: ResolvedOptions<BinaryFocalCrossentropyOptions>, composite: Composite): tf.Tensor {
   const { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing } = options;
   const [keep, add] = smoothing(labelSmoothing, 2);
   return fusedElementwise(fromLogits ? 'focalLogits' : 'focalProbs', yTrue, yPred, {
@@ -133,17 +128,11 @@ export function fusedRegression<O>(kind: RegressionKind, parameter: (options: O)
 
 // ───────────────────────────── categorical (logits) ─────────────────────────────
 
-export interface CategoricalOptions {
-  fromLogits: boolean;
-  labelSmoothing: number;
-  classWeight?: number[];
-}
-
 /**
  * categoricalCrossentropy from logits, the per-sample loss only (the loss adds its class weight);
  * probabilities take the composite path.
  */
-export function fusedCategoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: CategoricalOptions, composite: Composite): tf.Tensor {
+export function fusedCategoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, options: ResolvedOptions<CategoricalCrossentropyOptions, 'classWeight'>, composite: Composite): tf.Tensor {
   if (!options.fromLogits) return composite(yTrue, yPred);
   const [keep, add] = smoothing(options.labelSmoothing, lastDim(yPred));
   return fusedSoftmax('dense', yTrue, yPred, {
@@ -153,16 +142,11 @@ export function fusedCategoricalCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor,
   }, composite);
 }
 
-export interface SparseOptions {
-  fromLogits: boolean;
-  ignoreIndex?: number;
-}
-
 /**
  * sparseCategoricalCrossentropy from logits, the per-sample loss only (0 where ignored; the loss adds
  * class weights and the ignoreIndex mask); probabilities take the composite path.
  */
-export function fusedSparseCrossentropy(labels: tf.Tensor, yPred: tf.Tensor, options: SparseOptions, composite: Composite): tf.Tensor {
+export function fusedSparseCrossentropy(labels: tf.Tensor, yPred: tf.Tensor, options: ResolvedOptions<SparseCategoricalCrossentropyOptions, 'ignoreIndex' | 'classWeight'>, composite: Composite): tf.Tensor {
   if (!options.fromLogits) return composite(labels, yPred);
   const { ignoreIndex } = options;
   // Ignored labels become −1, which the kernel treats as "no loss, no gradient"; so do labels out of range.
@@ -170,15 +154,8 @@ export function fusedSparseCrossentropy(labels: tf.Tensor, yPred: tf.Tensor, opt
   return fusedSoftmax('sparse', kernelLabels, yPred, { p: [0, 0, 0, 0, 0], flags: 0 }, composite);
 }
 
-export interface CategoricalFocalOptions {
-  gamma: number;
-  alpha: number;
-  fromLogits: boolean;
-  labelSmoothing: number;
-}
-
 /** categoricalFocalCrossentropy from logits (Keras 3); probabilities take the composite path. */
-export function fusedCategoricalFocal(yTrue: tf.Tensor, yPred: tf.Tensor, options: CategoricalFocalOptions, composite: Composite): tf.Tensor {
+export function fusedCategoricalFocal(yTrue: tf.Tensor, yPred: tf.Tensor, options: ResolvedOptions<CategoricalFocalCrossentropyOptions>, composite: Composite): tf.Tensor {
   if (!options.fromLogits) return composite(yTrue, yPred);
   const [keep, add] = smoothing(options.labelSmoothing, lastDim(yPred));
   return fusedSoftmax('focal', yTrue, yPred, { p: [keep, add, options.gamma, f32(options.alpha), 0], flags: 0 }, composite);

@@ -7,26 +7,25 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, LossInputError } from '../core/errors.js';
-import { oneOf, integer, optionalInteger, resolveOptions } from '../core/options.js';
-import { reduce, REDUCTIONS, type Reduction } from '../core/reduce.js';
+import { oneOf, integer, optionalInteger, resolveOptions, type BaseLossOptions, type OptionSpecsFor } from '../core/options.js';
+import { reduce, REDUCTIONS } from '../core/reduce.js';
 import { toTensor, type TensorInput } from '../core/validate.js';
 
 const NAME = 'linearCrossentropy';
 
-export interface LinearCrossentropyOptions {
-  /** Rows of `hidden` per chunk (default 1024). Peak extra memory is about 3 · chunkSize · V floats. */
+/** Options of `linearCrossentropy`; its `reduction: 'none'` gives per-row losses shaped like `labels`. */
+export interface LinearCrossentropyOptions extends BaseLossOptions {
+  /** Rows of `hidden` per chunk. Peak extra memory is about 3 · chunkSize · V floats. @defaultValue 1024 */
   chunkSize?: number;
-  /** A label value whose rows have no loss, no gradient, and do not count in `mean` (PyTorch `ignore_index`). */
+  /** A label value whose rows have no loss, no gradient, and do not count in `mean` (PyTorch `ignore_index`). @defaultValue undefined (none) */
   ignoreIndex?: number;
-  /** `'none'` (per-row losses shaped like `labels`), `'sum'`, `'mean'` (default) or `'weightedMean'`. */
-  reduction?: Reduction;
 }
 
-const SPECS = {
+const OPTION_SPECS: OptionSpecsFor<LinearCrossentropyOptions, 'ignoreIndex'> = {
   chunkSize: integer(1024, { min: 1 }),
   ignoreIndex: optionalInteger(),
-  reduction: oneOf(REDUCTIONS, 'mean'),
 };
+const SPECS = { ...OPTION_SPECS, reduction: oneOf(REDUCTIONS, 'mean') };
 
 /** The validated inputs: hidden as [N, H], labels as Int32Array (ignored rows set to −1). */
 interface Inputs {

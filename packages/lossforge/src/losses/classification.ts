@@ -13,6 +13,7 @@ import { LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
 import { clipProbability, logSigmoid, logSoftmax, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions, ResolvedOptions } from '../core/options.js';
 import {
   fusedBinaryCrossentropy,
   fusedBinaryFocal,
@@ -22,6 +23,30 @@ import {
   withFused,
 } from '../kernels/fused.js';
 
+/** `fromLogits`, shared by the classification losses. */
+export interface FromLogitsOption {
+  /** Whether yPred holds logits (any real) rather than probabilities (Keras `from_logits`). @defaultValue false */
+  fromLogits?: boolean;
+}
+
+/** `labelSmoothing`, shared by the cross-entropies. */
+export interface LabelSmoothingOption {
+  /** ε ∈ [0, 1]: targets become y(1 − ε) + ε/k over k outcomes (Keras `label_smoothing`). @defaultValue 0 */
+  labelSmoothing?: number;
+}
+
+/** `axis`, the class axis of the categorical losses. */
+export interface ClassAxisOption {
+  /** The class axis of yPred (negative counts from the last; PyTorch's layout is `axis: 1`). @defaultValue -1 */
+  axis?: number;
+}
+
+/** `classWeight`, per-class weights (PyTorch `weight`). */
+export interface ClassWeightOption {
+  /** One non-negative weight per class; the sample's weight is its target's class weight. @defaultValue undefined (no weights) */
+  classWeight?: number[];
+}
+
 // ───────────────────────────── shared pieces ─────────────────────────────
 
 const fromLogitsOption = () => option.boolean(false);
@@ -29,7 +54,7 @@ const labelSmoothingOption = () => option.number(0, { min: 0, max: 1 });
 const classWeightOption = () => option.optionalNumberArray({ min: 0 });
 
 /** Labels in [0, 1]; yPred probabilities unless `fromLogits`. */
-const labelAndPrediction = ({ fromLogits }: { fromLogits: boolean }): ValueRules => ({
+const labelAndPrediction = ({ fromLogits }: ResolvedOptions<FromLogitsOption>): ValueRules => ({
   yTrue: 'binary',
   yPred: fromLogits ? 'any' : 'probability',
 });
@@ -106,6 +131,15 @@ function ignoredLabels(labels: tf.Tensor, ignoreIndex: number | undefined): { sa
 
 // ───────────────────────────── binary ─────────────────────────────
 
+/** Options of `binaryCrossentropy`. */
+export interface BinaryCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption {
+  /**
+   * w⁺ ≥ 0, the weight of the positive term (PyTorch `pos_weight`): a number, or one weight per entry
+   * of the last axis. @defaultValue undefined (1)
+   */
+  posWeight?: number | number[];
+}
+
 /**
  * Binary cross-entropy, elementwise; the per-sample loss is the mean over the last axis (Keras).
  *
@@ -126,7 +160,7 @@ function ignoredLabels(labels: tf.Tensor, ignoreIndex: number | undefined): { sa
  * const loss = losses.binaryCrossentropy({ fromLogits: true, posWeight: 3 });
  * loss(tf.tensor2d([[1, 0]]), tf.tensor2d([[2.5, -1]])); // mean of 3·softplus(−2.5) and softplus(−1)
  */
-export const binaryCrossentropy = defineLoss({
+export const binaryCrossentropy = defineLoss<BinaryCrossentropyOptions, 'posWeight'>({
   name: 'binaryCrossentropy',
   aliases: ['bce', 'binary_crossentropy', 'binary_cross_entropy', 'BCELoss', { alias: 'BCEWithLogitsLoss', options: { fromLogits: true } }],
   options: {
@@ -142,7 +176,7 @@ export const binaryCrossentropy = defineLoss({
 function binaryCrossentropyValues(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  { fromLogits, labelSmoothing, posWeight }: { fromLogits: boolean; labelSmoothing: number; posWeight?: number | number[] },
+  { fromLogits, labelSmoothing, posWeight }: ResolvedOptions<BinaryCrossentropyOptions, 'posWeight'>,
 ): tf.Tensor {
   const y = smoothLabels(yTrue, labelSmoothing, 2);
   return binaryCrossentropyTerms(y, yPred, fromLogits, positiveWeight(yPred, posWeight));
@@ -163,6 +197,16 @@ function positiveWeight(yPred: tf.Tensor, posWeight: number | number[] | undefin
   return classVector(posWeight);
 }
 
+/** Options of `binaryFocalCrossentropy` (Keras 3 `BinaryFocalCrossentropy`). */
+export interface BinaryFocalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption {
+  /** γ ≥ 0, the focusing parameter: larger down-weights easy examples more. @defaultValue 2 */
+  gamma?: number;
+  /** α ∈ [0, 1], the weight of the positive class; used only with `applyClassBalancing`. @defaultValue 0.25 */
+  alpha?: number;
+  /** Whether to weight the positive class by α and the negative by 1 − α (Keras `apply_class_balancing`). @defaultValue false */
+  applyClassBalancing?: boolean;
+}
+
 /**
  * Binary focal cross-entropy (Lin et al. 2017), elementwise; per-sample = mean over the last axis.
  *
@@ -179,7 +223,7 @@ function positiveWeight(yPred: tf.Tensor, posWeight: number | number[] | undefin
  * const loss = losses.binaryFocalCrossentropy({ gamma: 2, fromLogits: true });
  * loss(tf.tensor2d([[1], [0]]), tf.tensor2d([[3], [-0.5]]));
  */
-export const binaryFocalCrossentropy = defineLoss({
+export const binaryFocalCrossentropy = defineLoss<BinaryFocalCrossentropyOptions>({
   name: 'binaryFocalCrossentropy',
   aliases: ['focal', 'focal_loss', 'binary_focal_crossentropy', 'binary_focal_loss'],
   options: {
@@ -197,7 +241,7 @@ export const binaryFocalCrossentropy = defineLoss({
 function binaryFocalValues(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing }: { gamma: number; alpha: number; applyClassBalancing: boolean; fromLogits: boolean; labelSmoothing: number },
+  { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing }: ResolvedOptions<BinaryFocalCrossentropyOptions>,
 ): tf.Tensor {
   const y = smoothLabels(yTrue, labelSmoothing, 2);
   const bce = binaryCrossentropyTerms(y, yPred, fromLogits);
@@ -207,6 +251,9 @@ function binaryFocalValues(
 }
 
 // ───────────────────────────── categorical ─────────────────────────────
+
+/** Options of `categoricalCrossentropy`. */
+export interface CategoricalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxisOption, ClassWeightOption {}
 
 /**
  * Categorical cross-entropy over the class axis (`axis`, default −1); targets may be soft.
@@ -229,7 +276,7 @@ function binaryFocalValues(
  * const loss = losses.categoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.1 });
  * loss(tf.tensor2d([[0, 1, 0]]), tf.tensor2d([[1, 3, -1]]));
  */
-export const categoricalCrossentropy = defineLoss({
+export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions, 'classWeight'>({
   name: 'categoricalCrossentropy',
   aliases: ['cce', 'categorical_crossentropy', 'categorical_cross_entropy', 'softmax_cross_entropy'],
   options: {
@@ -252,7 +299,7 @@ const categoricalLoss = withFused(fusedCategoricalCrossentropy, categoricalValue
 function categoricalValues(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  { fromLogits, labelSmoothing, classWeight }: { fromLogits: boolean; labelSmoothing: number; classWeight?: number[] },
+  { fromLogits, labelSmoothing, classWeight }: ResolvedOptions<CategoricalCrossentropyOptions, 'classWeight'>,
 ): tf.Tensor {
   const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
   const logP = classLogProbs(yPred, fromLogits);
@@ -260,6 +307,12 @@ function categoricalValues(
   const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(classVector(classWeight), y), logP), -1));
   // The wrapper multiplies the loss by the target's weight: divide here so that the product is −Σ w_c y′_c log p_c.
   return tf.div(weightedLoss, nonZeroDenominator(targetWeight(yTrue, classWeight)));
+}
+
+/** Options of `sparseCategoricalCrossentropy` (PyTorch `cross_entropy(weight, ignore_index)`). */
+export interface SparseCategoricalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxisOption, ClassWeightOption {
+  /** A label value (any integer, e.g. −100 or 255) that gives loss 0 and is left out of `mean`. @defaultValue undefined (none) */
+  ignoreIndex?: number;
 }
 
 /**
@@ -279,7 +332,7 @@ function categoricalValues(
  * const loss = losses.sparseCategoricalCrossentropy({ fromLogits: true, ignoreIndex: -100 });
  * loss(tf.tensor1d([2, -100], 'int32'), tf.tensor2d([[0.1, 0.2, 3], [1, 2, 3]])); // −log softmax(x₀)₂
  */
-export const sparseCategoricalCrossentropy = defineLoss({
+export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossentropyOptions, 'ignoreIndex' | 'classWeight'>({
   name: 'sparseCategoricalCrossentropy',
   aliases: ['scce', 'sparse_categorical_crossentropy', 'sparse_softmax_cross_entropy', { alias: 'CrossEntropyLoss', options: { fromLogits: true } }, 'cross_entropy'],
   options: {
@@ -300,7 +353,7 @@ export const sparseCategoricalCrossentropy = defineLoss({
 /** −log p_y per entry, 0 where the label is ignored. */
 const sparseLoss = withFused(fusedSparseCrossentropy, sparseValues);
 
-function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreIndex }: { fromLogits: boolean; ignoreIndex?: number }): tf.Tensor {
+function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreIndex }: ResolvedOptions<SparseCategoricalCrossentropyOptions, 'ignoreIndex' | 'classWeight'>): tf.Tensor {
   const { safeLabels, valid } = ignoredLabels(labels, ignoreIndex);
   // Picks log p_y with where(), not a product with the one-hot: a −Infinity logit on another class has
   // log p = −Infinity there, and 0 · −Infinity would be NaN (the fused kernel gives the true value).
@@ -308,6 +361,14 @@ function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreI
   const logP = classLogProbs(yPred, fromLogits);
   const nll = tf.neg(tf.sum(tf.where(isTarget, logP, tf.zerosLike(logP)), -1));
   return valid ? tf.mul(nll, valid) : nll;
+}
+
+/** Options of `categoricalFocalCrossentropy` (Keras 3 `CategoricalFocalCrossentropy`). */
+export interface CategoricalFocalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxisOption {
+  /** γ ≥ 0, the focusing parameter. @defaultValue 2 */
+  gamma?: number;
+  /** α ≥ 0, a weight on every class term. @defaultValue 0.25 */
+  alpha?: number;
 }
 
 /**
@@ -325,7 +386,7 @@ function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreI
  * const loss = losses.categoricalFocalCrossentropy({ gamma: 2, fromLogits: true });
  * loss(tf.tensor2d([[0, 0, 1]]), tf.tensor2d([[0.5, 1, 2]]));
  */
-export const categoricalFocalCrossentropy = defineLoss({
+export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentropyOptions>({
   name: 'categoricalFocalCrossentropy',
   aliases: ['categorical_focal_crossentropy', 'categorical_focal', 'categorical_focal_loss'],
   options: {
@@ -343,7 +404,7 @@ export const categoricalFocalCrossentropy = defineLoss({
 function categoricalFocalValues(
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  { gamma, alpha, fromLogits, labelSmoothing }: { gamma: number; alpha: number; fromLogits: boolean; labelSmoothing: number },
+  { gamma, alpha, fromLogits, labelSmoothing }: ResolvedOptions<CategoricalFocalCrossentropyOptions>,
 ): tf.Tensor {
   const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
   const p = fromLogits ? clipProbability(tf.softmax(yPred)) : normalizedProbs(yPred);
@@ -353,6 +414,12 @@ function categoricalFocalValues(
 }
 
 // ───────────────────────────── robust / polynomial ─────────────────────────────
+
+/** Options of `polyCrossentropy`. */
+export interface PolyCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxisOption {
+  /** ε ≥ −1, the weight of the first polynomial term (1 − p_t). @defaultValue 1 */
+  epsilon?: number;
+}
 
 /**
  * Poly-1 cross-entropy (Leng et al. 2022, "PolyLoss"): cross-entropy plus ε times its first
@@ -369,7 +436,7 @@ function categoricalFocalValues(
  * const loss = losses.polyCrossentropy({ epsilon: 1, fromLogits: true });
  * loss(tf.tensor2d([[0, 1]]), tf.tensor2d([[0.2, 1.5]]));
  */
-export const polyCrossentropy = defineLoss({
+export const polyCrossentropy = defineLoss<PolyCrossentropyOptions>({
   name: 'polyCrossentropy',
   aliases: ['poly1', 'poly_loss', 'poly1_cross_entropy', 'poly_crossentropy'],
   options: {
@@ -394,6 +461,12 @@ export const polyCrossentropy = defineLoss({
   },
 });
 
+/** Options of `generalizedCrossentropy`. */
+export interface GeneralizedCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxisOption {
+  /** q ∈ (0, 1]: q → 0 is cross-entropy, q = 1 is MAE on the true class. @defaultValue 0.7 */
+  q?: number;
+}
+
 /**
  * Generalized cross-entropy L_q (Zhang & Sabuncu 2018), robust to noisy labels.
  *
@@ -409,7 +482,7 @@ export const polyCrossentropy = defineLoss({
  * const loss = losses.generalizedCrossentropy({ q: 0.7, fromLogits: true });
  * loss(tf.tensor2d([[1, 0, 0]]), tf.tensor2d([[2, 0.5, -1]]));
  */
-export const generalizedCrossentropy = defineLoss({
+export const generalizedCrossentropy = defineLoss<GeneralizedCrossentropyOptions>({
   name: 'generalizedCrossentropy',
   aliases: ['gce', 'generalized_cross_entropy', 'generalized_crossentropy', 'lq_loss'],
   options: {

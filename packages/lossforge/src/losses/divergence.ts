@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, l2Normalize } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions } from '../core/options.js';
 
 /**
  * Keras clips both distributions to [ε, 1] (not [ε, 1 − ε] like cross-entropy): a probability of
@@ -25,7 +26,7 @@ const clipToUnit = (p: tf.Tensor): tf.Tensor => tf.clipByValue(p, EPSILON, 1);
  * const loss = losses.kullbackLeiblerDivergence();
  * loss(tf.tensor2d([[0.5, 0.5]]), tf.tensor2d([[0.9, 0.1]])); // 0.5·ln(5/9) + 0.5·ln 5 ≈ 0.5108
  */
-export const kullbackLeiblerDivergence = defineLoss({
+export const kullbackLeiblerDivergence = defineLoss<BaseLossOptions>({
   name: 'kullbackLeiblerDivergence',
   aliases: ['kld', 'kl_divergence', 'kullback_leibler_divergence'],
   layout: 'dense',
@@ -36,6 +37,12 @@ export const kullbackLeiblerDivergence = defineLoss({
     return tf.sum(tf.mul(y, tf.sub(tf.log(y), tf.log(p))), -1);
   },
 });
+
+/** Options of `cosineSimilarity`. */
+export interface CosineSimilarityOptions extends BaseLossOptions {
+  /** The axis along which the cosine is taken (negative counts from the last). @defaultValue -1 */
+  axis?: number;
+}
 
 /**
  * Cosine similarity loss: −Σ normalize(y) · normalize(ŷ) over `axis`, with
@@ -49,7 +56,7 @@ export const kullbackLeiblerDivergence = defineLoss({
  * const loss = losses.cosineSimilarity({ axis: -1 });
  * loss(tf.tensor2d([[0, 1]]), tf.tensor2d([[1, 1]])); // −1/√2 ≈ −0.7071
  */
-export const cosineSimilarity = defineLoss({
+export const cosineSimilarity = defineLoss<CosineSimilarityOptions>({
   name: 'cosineSimilarity',
   aliases: ['cosine_similarity', 'cosine'],
   options: { axis: option.axis(-1) },

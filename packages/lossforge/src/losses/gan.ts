@@ -29,11 +29,12 @@ export interface DiscriminatorLossOptions {
   /**
    * One-sided label smoothing (Salimans et al. 2016): the real target becomes 1 − labelSmoothing
    * (fake targets stay 0). In [0, 1); only for 'minimax', 'nonSaturating' and 'leastSquares'.
+   * @defaultValue 0
    */
   labelSmoothing?: number;
 }
 
-const DISCRIMINATOR_OPTIONS = {
+const DISCRIMINATOR_OPTIONS: option.OptionSpecsFor<DiscriminatorLossOptions> = {
   labelSmoothing: option.number(0, { min: 0, max: 1, maxExclusive: true }),
 };
 
@@ -169,17 +170,17 @@ export type Critic =
   | { apply(x: tf.Tensor, kwargs?: Record<string, unknown>): unknown };
 
 export interface GradientPenaltyOptions {
-  /** λ, the penalty weight (default 10, as in the paper). */
+  /** λ ≥ 0, the penalty weight (10 in the paper). @defaultValue 10 */
   lambda?: number;
-  /** The gradient norm aimed at (default 1: a 1-Lipschitz critic). */
+  /** The gradient norm aimed at (1: a 1-Lipschitz critic). @defaultValue 1 */
   target?: number;
-  /** Seed of the interpolation weights ε (reproducible tests; leave unset in training). */
+  /** Seed of the interpolation weights ε (reproducible tests; leave unset in training). @defaultValue undefined (random) */
   seed?: number;
-  /** Explicit interpolation weights ε in [0, 1], one per sample ([B] or [B, 1]); overrides the random draw. */
+  /** Explicit interpolation weights ε in [0, 1], one per sample ([B] or [B, 1]); overrides the random draw. @defaultValue undefined (drawn) */
   interpolation?: TensorInput;
 }
 
-const PENALTY_OPTIONS = {
+const PENALTY_OPTIONS: option.OptionSpecsFor<GradientPenaltyOptions, 'seed' | 'interpolation'> = {
   lambda: option.number(10, { min: 0 }),
   target: option.number(1, { min: 0 }),
   seed: option.optionalNumber(),

@@ -3,6 +3,7 @@
  * least a margin of 1 beyond the wrong ones, and gets no gradient once it does (Keras 3 semantics).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BaseLossOptions } from '../core/options.js';
 import { defineLoss } from '../core/loss.js';
 
 /**
@@ -30,7 +31,7 @@ function hingeMargin(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  * const loss = losses.hinge();
  * loss(tf.tensor2d([[1], [-1]]), tf.tensor2d([[0.3], [-2]])); // (0.7 + 0) / 2 = 0.35
  */
-export const hinge = defineLoss({
+export const hinge = defineLoss<BaseLossOptions>({
   name: 'hinge',
   layout: 'elementwise',
   values: { yTrue: 'signedBinary', yPred: 'any' },
@@ -46,7 +47,7 @@ export const hinge = defineLoss({
  * const loss = losses.squaredHinge();
  * loss(tf.tensor2d([[1], [-1]]), tf.tensor2d([[0.3], [-2]])); // (0.49 + 0) / 2 = 0.245
  */
-export const squaredHinge = defineLoss({
+export const squaredHinge = defineLoss<BaseLossOptions>({
   name: 'squaredHinge',
   aliases: ['squared_hinge'],
   layout: 'elementwise',
@@ -65,7 +66,7 @@ export const squaredHinge = defineLoss({
  * const loss = losses.categoricalHinge();
  * loss(tf.tensor2d([[0, 1, 0]]), tf.tensor2d([[0.5, 1.2, -1]])); // max(0.5 − 1.2 + 1, 0) = 0.3
  */
-export const categoricalHinge = defineLoss({
+export const categoricalHinge = defineLoss<BaseLossOptions>({
   name: 'categoricalHinge',
   aliases: ['categorical_hinge'],
   layout: 'dense',

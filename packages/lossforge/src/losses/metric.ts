@@ -18,6 +18,7 @@ import { formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample } from '../core/loss.js';
 import { l2Normalize, logSoftmax, maxAbsScale, nonZeroDenominator, oneHot } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions, ResolvedOptions } from '../core/options.js';
 
 // ───────────────────────────── inputs ─────────────────────────────
 
@@ -239,11 +240,9 @@ const semiHardNegatives = selection((d, negative) => {
   return oneHot(index, batch);
 });
 
-interface TripletInputs {
+interface TripletInputs extends Pick<ResolvedOptions<TripletMarginOptions>, 'margin' | 'swap'> {
   d: tf.Tensor2D;
   masks: PairMasks;
-  margin: number;
-  swap: boolean;
 }
 
 /** ℓₐ = mean of [d(a,p) − d(a,n) + m]₊ over the triplets (p, n) of anchor a where it is > 0; 0 if none. */
@@ -288,6 +287,18 @@ const MINERS: Record<Mining, (inputs: TripletInputs) => tf.Tensor> = {
 
 // ───────────────────────────── losses ─────────────────────────────
 
+/** Options of `tripletMargin`. */
+export interface TripletMarginOptions extends BaseLossOptions {
+  /** m ≥ 0: the gap asked between d(a, n) and d(a, p). @defaultValue 1 */
+  margin?: number;
+  /** Which triplets of the batch count: the hardest per anchor, every valid one, or the semi-hard ones. @defaultValue 'batchHard' */
+  mining?: 'batchAll' | 'batchHard' | 'semiHard';
+  /** d: ‖a − b‖₂, its square, or 1 − cos. @defaultValue 'euclidean' */
+  distance?: 'euclidean' | 'squaredEuclidean' | 'cosine';
+  /** Replace d(a, n) by min(d(a, n), d(p, n)) (PyTorch `swap`, Balntas et al. 2016). @defaultValue false */
+  swap?: boolean;
+}
+
 /**
  * Triplet margin loss with online mining over the batch: ℓ = [d(a,p) − d(a,n) + margin]₊ for
  * anchor a, positive p (same label) and negative n (different label), with the triplets chosen by
@@ -317,7 +328,7 @@ const MINERS: Record<Mining, (inputs: TripletInputs) => tf.Tensor> = {
  * const loss = losses.tripletMargin({ margin: 0.5, mining: 'batchHard' });
  * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // embeddings: [4, D]
  */
-export const tripletMargin = defineLoss({
+export const tripletMargin = defineLoss<TripletMarginOptions>({
   name: 'tripletMargin',
   aliases: ['triplet', 'tripletLoss', 'TripletMarginLoss'],
   options: {
@@ -338,6 +349,12 @@ export const tripletMargin = defineLoss({
   },
 });
 
+/** Options of `contrastive`. */
+export interface ContrastiveOptions extends BaseLossOptions {
+  /** m ≥ 0: pairs with different labels farther apart than m cost nothing. @defaultValue 1 */
+  margin?: number;
+}
+
 /**
  * Contrastive loss (Hadsell, Chopra & LeCun 2006) over all pairs i ≠ j of the batch, with
  * d = ‖eᵢ − eⱼ‖₂: same label → d², different label → [margin − d]₊². No ½ factor (the TF-Addons
@@ -352,7 +369,7 @@ export const tripletMargin = defineLoss({
  * const loss = losses.contrastive({ margin: 1 });
  * loss(tf.tensor1d([0, 0, 1]), tf.tensor2d([[0, 0], [0.1, 0], [2, 0]]));
  */
-export const contrastive = defineLoss({
+export const contrastive = defineLoss<ContrastiveOptions>({
   name: 'contrastive',
   aliases: ['contrastiveLoss'],
   options: { margin: option.number(1, { min: 0 }) },
@@ -374,6 +391,12 @@ export const contrastive = defineLoss({
   },
 });
 
+/** Options of `ntXent`. */
+export interface NtXentOptions extends BaseLossOptions {
+  /** τ > 0, dividing the cosine similarities; lower focuses on hard negatives. @defaultValue 0.1 */
+  temperature?: number;
+}
+
 /**
  * Supervised contrastive / NT-Xent / InfoNCE loss (Khosla et al. 2020, SupCon "L_out"; Chen et al.
  * 2020 SimCLR). With zᵢ = eᵢ/‖eᵢ‖ and sᵢⱼ = zᵢ·zⱼ / temperature, for anchor i with positives P(i)
@@ -391,7 +414,7 @@ export const contrastive = defineLoss({
  * const loss = losses.ntXent({ temperature: 0.1 });
  * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // views of the same image share a label
  */
-export const ntXent = defineLoss({
+export const ntXent = defineLoss<NtXentOptions>({
   name: 'ntXent',
   aliases: ['supCon', 'supervisedContrastive', 'infoNCE', 'NTXentLoss'],
   options: { temperature: option.number(0.1, { min: 0, minExclusive: true }) },
@@ -423,6 +446,12 @@ function pytorchCosine(x1: tf.Tensor, x2: tf.Tensor): tf.Tensor {
   return tf.div(dot, tf.sqrt(tf.mul(squaredNorm(y1, s1), squaredNorm(y2, s2))));
 }
 
+/** Options of `cosineEmbedding` (PyTorch `CosineEmbeddingLoss`). */
+export interface CosineEmbeddingOptions extends BaseLossOptions {
+  /** m ∈ [−1, 1]: dissimilar pairs cost nothing once cos(x₁, x₂) ≤ m. @defaultValue 0 */
+  margin?: number;
+}
+
 /**
  * Cosine embedding loss: y = 1 → 1 − cos(x₁, x₂); y = −1 → [cos(x₁, x₂) − margin]₊.
  * Matches PyTorch `cosine_embedding_loss(x1, x2, y, margin, reduction='none')` (cos with its
@@ -435,7 +464,7 @@ function pytorchCosine(x1: tf.Tensor, x2: tf.Tensor): tf.Tensor {
  * const loss = losses.cosineEmbedding({ margin: 0.2 });
  * loss(tf.tensor1d([1, -1]), tf.stack([x1, x2], 1)); // x1, x2: [2, D]
  */
-export const cosineEmbedding = defineLoss({
+export const cosineEmbedding = defineLoss<CosineEmbeddingOptions>({
   name: 'cosineEmbedding',
   aliases: ['CosineEmbeddingLoss'],
   options: { margin: option.number(0, { min: -1, max: 1 }) },
@@ -451,6 +480,12 @@ export const cosineEmbedding = defineLoss({
   },
 });
 
+/** Options of `marginRanking` (PyTorch `MarginRankingLoss`). */
+export interface MarginRankingOptions extends BaseLossOptions {
+  /** The gap asked between the score that should rank higher and the other. @defaultValue 0 */
+  margin?: number;
+}
+
 /**
  * Margin ranking loss: [−y·(x₁ − x₂) + margin]₊, y = 1 when x₁ should rank above x₂, −1 otherwise.
  * Matches PyTorch `margin_ranking_loss(x1, x2, y, margin, reduction='none')`. Calling convention:
@@ -462,7 +497,7 @@ export const cosineEmbedding = defineLoss({
  * const loss = losses.marginRanking({ margin: 0.1 });
  * loss(tf.tensor1d([1, -1]), tf.tensor2d([[2.0, 1.0], [0.5, 0.7]]));
  */
-export const marginRanking = defineLoss({
+export const marginRanking = defineLoss<MarginRankingOptions>({
   name: 'marginRanking',
   aliases: ['MarginRankingLoss'],
   options: { margin: option.number(0) },

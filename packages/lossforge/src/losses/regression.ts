@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, softplus } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions, ResolvedOptions } from '../core/options.js';
 import { fusedRegression, withFused } from '../kernels/fused.js';
 
 /**
@@ -16,7 +17,7 @@ import { fusedRegression, withFused } from '../kernels/fused.js';
  * const loss = losses.meanSquaredError();
  * loss(tf.tensor2d([[1], [2]]), tf.tensor2d([[1.5], [2]])); // 0.125
  */
-export const meanSquaredError = defineLoss({
+export const meanSquaredError = defineLoss<BaseLossOptions>({
   name: 'meanSquaredError',
   aliases: ['mse', 'mean_squared_error', 'MSELoss', 'l2'],
   layout: 'elementwise',
@@ -33,7 +34,7 @@ function mseTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  * @example
  * losses.meanAbsoluteError()(tf.tensor2d([[1], [2]]), tf.tensor2d([[1.5], [2]])); // 0.25
  */
-export const meanAbsoluteError = defineLoss({
+export const meanAbsoluteError = defineLoss<BaseLossOptions>({
   name: 'meanAbsoluteError',
   aliases: ['mae', 'mean_absolute_error', 'L1Loss', 'l1'],
   layout: 'elementwise',
@@ -50,7 +51,7 @@ function maeTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  * @example
  * losses.meanAbsolutePercentageError()(tf.tensor2d([[100]]), tf.tensor2d([[90]])); // 10
  */
-export const meanAbsolutePercentageError = defineLoss({
+export const meanAbsolutePercentageError = defineLoss<BaseLossOptions>({
   name: 'meanAbsolutePercentageError',
   aliases: ['mape', 'mean_absolute_percentage_error'],
   layout: 'elementwise',
@@ -65,13 +66,19 @@ export const meanAbsolutePercentageError = defineLoss({
  * @example
  * losses.meanSquaredLogarithmicError()(tf.tensor2d([[3]]), tf.tensor2d([[1]])); // (ln 2 − ln 4)² ≈ 0.48
  */
-export const meanSquaredLogarithmicError = defineLoss({
+export const meanSquaredLogarithmicError = defineLoss<BaseLossOptions>({
   name: 'meanSquaredLogarithmicError',
   aliases: ['msle', 'mean_squared_logarithmic_error'],
   layout: 'elementwise',
   compute: (yTrue, yPred) =>
     tf.squaredDifference(tf.log1p(tf.maximum(yPred, EPSILON)), tf.log1p(tf.maximum(yTrue, EPSILON))),
 });
+
+/** Options of `huber`. */
+export interface HuberOptions extends BaseLossOptions {
+  /** δ > 0: where the loss turns from quadratic to linear, in the units of the target. @defaultValue 1 */
+  delta?: number;
+}
 
 /**
  * Huber loss with threshold δ: ½e² where |e| ≤ δ, else δ(|e| − ½δ), e = y − ŷ.
@@ -80,18 +87,24 @@ export const meanSquaredLogarithmicError = defineLoss({
  * @example
  * losses.huber({ delta: 1 })(tf.tensor2d([[0]]), tf.tensor2d([[3]])); // 2.5
  */
-export const huber = defineLoss({
+export const huber = defineLoss<HuberOptions>({
   name: 'huber',
   aliases: ['huber_loss', 'HuberLoss'],
   options: { delta: option.number(1, { min: 0, minExclusive: true }) },
   layout: 'elementwise',
   compute: withFused(fusedRegression('huber', ({ delta }) => delta), huberTerms),
 });
-function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, { delta }: { delta: number }): tf.Tensor {
+function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, { delta }: ResolvedOptions<HuberOptions>): tf.Tensor {
   const absError = tf.abs(tf.sub(yTrue, yPred));
   const quadratic = tf.minimum(absError, delta);
   // ½q² + δ(|e| − q): equal to the piecewise form, with one smooth expression.
   return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, tf.sub(absError, quadratic)));
+}
+
+/** Options of `smoothL1`. */
+export interface SmoothL1Options extends BaseLossOptions {
+  /** β ≥ 0: where the loss turns from quadratic to linear (0 gives the L1 loss). @defaultValue 1 */
+  beta?: number;
 }
 
 /**
@@ -100,14 +113,14 @@ function huberTerms(yTrue: tf.Tensor, yPred: tf.Tensor, { delta }: { delta: numb
  * @example
  * losses.smoothL1({ beta: 1 })(tf.tensor2d([[0]]), tf.tensor2d([[3]])); // 2.5
  */
-export const smoothL1 = defineLoss({
+export const smoothL1 = defineLoss<SmoothL1Options>({
   name: 'smoothL1',
   aliases: ['smooth_l1', 'SmoothL1Loss'],
   options: { beta: option.number(1, { min: 0 }) },
   layout: 'elementwise',
   compute: withFused(fusedRegression('smoothL1', ({ beta }) => beta), smoothL1Terms),
 });
-function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, { beta }: { beta: number }): tf.Tensor {
+function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, { beta }: ResolvedOptions<SmoothL1Options>): tf.Tensor {
   const absError = tf.abs(tf.sub(yTrue, yPred));
   if (beta === 0) return absError;
   const quadratic = tf.minimum(absError, beta);
@@ -121,7 +134,7 @@ function smoothL1Terms(yTrue: tf.Tensor, yPred: tf.Tensor, { beta }: { beta: num
  * @example
  * losses.logCosh()(tf.tensor2d([[0]]), tf.tensor2d([[1]])); // log(cosh 1) ≈ 0.4338
  */
-export const logCosh = defineLoss({
+export const logCosh = defineLoss<BaseLossOptions>({
   name: 'logCosh',
   aliases: ['logcosh', 'log_cosh'],
   layout: 'elementwise',
@@ -132,6 +145,12 @@ function logCoshTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.sub(tf.add(x, softplus(tf.mul(-2, x))), Math.LN2);
 }
 
+/** Options of `quantile`. */
+export interface QuantileOptions extends BaseLossOptions {
+  /** The quantile q in (0, 1) the prediction estimates (0.5: the median). @defaultValue 0.5 */
+  quantile?: number;
+}
+
 /**
  * Quantile (pinball) loss for quantile q: max(q·e, (q − 1)·e), e = y − ŷ.
  * Minimized by the q-th conditional quantile (Koenker & Bassett 1978); q = 0.5 is half the MAE.
@@ -139,7 +158,7 @@ function logCoshTerms(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  * @example
  * losses.quantile({ quantile: 0.9 })(tf.tensor2d([[10]]), tf.tensor2d([[8]])); // 1.8
  */
-export const quantile = defineLoss({
+export const quantile = defineLoss<QuantileOptions>({
   name: 'quantile',
   aliases: ['pinball', 'quantile_loss', 'pinball_loss'],
   options: { quantile: option.number(0.5, { min: 0, max: 1, minExclusive: true, maxExclusive: true }) },
@@ -150,6 +169,12 @@ export const quantile = defineLoss({
   },
 });
 
+/** Options of `poisson`. */
+export interface PoissonOptions extends BaseLossOptions {
+  /** Whether yPred is a log-rate (PyTorch `log_input=True`) rather than a rate ≥ 0 (Keras). @defaultValue false */
+  logInput?: boolean;
+}
+
 /**
  * Poisson negative log-likelihood (without the log y! constant).
  * - `logInput: false` (Keras `Poisson`): ŷ − y·log(ŷ + ε), ŷ a rate ≥ 0, ε = 1e-7;
@@ -158,7 +183,7 @@ export const quantile = defineLoss({
  * @example
  * losses.poisson({ logInput: true })(tf.tensor2d([[2]]), tf.tensor2d([[0]])); // 1
  */
-export const poisson = defineLoss({
+export const poisson = defineLoss<PoissonOptions>({
   name: 'poisson',
   aliases: ['poisson_nll', 'PoissonNLLLoss'],
   options: { logInput: option.boolean(false) },

@@ -28,6 +28,7 @@ import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss } from '../core/loss.js';
 import { EPSILON, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions, OptionSpecsFor, ResolvedOptions } from '../core/options.js';
 import { checkRank, checkSameShape, checkValues, resolveAxis, sameShape } from '../core/validate.js';
 
 const SEGMENTATION_MODES = ['binary', 'multiclass', 'multilabel'] as const;
@@ -35,17 +36,39 @@ export type SegmentationMode = (typeof SEGMENTATION_MODES)[number];
 const AGGREGATIONS = ['perImage', 'perBatch'] as const;
 export type SegmentationAggregation = (typeof AGGREGATIONS)[number];
 
-/** Options shared by the class-aware losses. */
-const classOptions = {
+/** Options shared by the class-aware segmentation losses. */
+export interface SegmentationClassOptions extends BaseLossOptions {
+  /** Whether yPred holds logits (sigmoid or softmax applied) rather than probabilities. @defaultValue false */
+  fromLogits?: boolean;
+  /** The class axis of yPred (`1` for PyTorch's [B, C, …spatial]). @defaultValue -1 */
+  axis?: number;
+  /** A label value of a multiclass label map whose pixels are left out of every count. @defaultValue undefined (none) */
+  ignoreIndex?: number;
+  /** One non-negative weight per class for the class average (not in mode 'binary'). @defaultValue undefined (equal weights) */
+  classWeight?: number[];
+  /** Counts summed per image (`'perImage'`, one loss each) or over the batch (`'perBatch'`, SMP's default). @defaultValue 'perImage' */
+  aggregation?: SegmentationAggregation;
+}
+
+/** Options shared by the overlap losses (Dice, Tversky, focal Tversky, Jaccard). */
+export interface SegmentationRegionOptions extends SegmentationClassOptions {
+  /** segmentation_models_pytorch's `mode`: one foreground class, C exclusive classes, or C independent masks. @defaultValue 'binary' */
+  mode?: SegmentationMode;
+}
+
+/** The segmentation options without a default. */
+type Unset = 'ignoreIndex' | 'classWeight';
+
+const classOptions: OptionSpecsFor<SegmentationClassOptions, Unset> = {
   fromLogits: option.boolean(false),
   axis: option.axis(-1),
   ignoreIndex: option.optionalInteger(),
   classWeight: option.optionalNumberArray({ min: 0 }),
   aggregation: option.oneOf(AGGREGATIONS, 'perImage'),
 };
-const regionOptions = { mode: option.oneOf(SEGMENTATION_MODES, 'binary'), ...classOptions };
+const regionOptions: OptionSpecsFor<SegmentationRegionOptions, Unset> = { mode: option.oneOf(SEGMENTATION_MODES, 'binary'), ...classOptions };
 
-type ClassOptions = option.OptionValues<typeof regionOptions>;
+type ClassOptions = ResolvedOptions<SegmentationRegionOptions, Unset>;
 
 /** Soft counts per group (image or batch) and class: [G, C] each. */
 interface Counts {
@@ -205,11 +228,17 @@ function tverskyPerClass({ tp, fp, fn }: Counts, alpha: number, beta: number, sm
   return ratio(misses, tf.add(tf.add(tp, misses), smooth));
 }
 
-function valueRules({ fromLogits }: { fromLogits: boolean }) {
+function valueRules({ fromLogits }: ResolvedOptions<SegmentationClassOptions, Unset>) {
   return { yTrue: 'any' as const, yPred: fromLogits ? ('finite' as const) : ('probability' as const) };
 }
 
 // ───────────────────────────── overlap losses ─────────────────────────────
+
+/** Options of `dice`. */
+export interface DiceOptions extends SegmentationRegionOptions {
+  /** s ≥ 0, added to numerator and denominator: 1 − (2TP + s)/(2TP + FP + FN + s). @defaultValue 1 */
+  smooth?: number;
+}
 
 /**
  * Soft Dice loss, per class c: 1 − (2·TPc + s) / (Σp + Σy + s) = (FPc + FNc) / (2·TPc + FPc + FNc + s),
@@ -229,7 +258,7 @@ function valueRules({ fromLogits }: { fromLogits: boolean }) {
  * const multi = losses.dice({ mode: 'multiclass', fromLogits: true, ignoreIndex: 255 }); // label maps [B, H, W]
  * loss(masks, logits);
  */
-export const dice = defineLoss({
+export const dice = defineLoss<DiceOptions, Unset>({
   name: 'dice',
   aliases: ['dice_loss', 'DiceLoss', 'softDice', 'soft_dice'],
   options: { ...regionOptions, smooth: option.number(1, { min: 0 }) },
@@ -242,6 +271,16 @@ export const dice = defineLoss({
       return ratio(misses, tf.add(tf.add(tf.mul(2, tp), misses), o.smooth));
     }),
 });
+
+/** Options of `tversky`. */
+export interface TverskyOptions extends SegmentationRegionOptions {
+  /** α ≥ 0, the weight of false positives. @defaultValue 0.5 */
+  alpha?: number;
+  /** β ≥ 0, the weight of false negatives (β > α favours recall). @defaultValue 0.5 */
+  beta?: number;
+  /** s ≥ 0, added to the denominator (and, through 1 − TI, to the numerator). @defaultValue 1 */
+  smooth?: number;
+}
 
 /**
  * Tversky loss, per class: 1 − TI, TI = (TP + s) / (TP + α·FP + β·FN + s), averaged over classes.
@@ -256,7 +295,7 @@ export const dice = defineLoss({
  * const loss = losses.tversky({ alpha: 0.3, beta: 0.7, fromLogits: true });
  * loss(masks, logits);
  */
-export const tversky = defineLoss({
+export const tversky = defineLoss<TverskyOptions, Unset>({
   name: 'tversky',
   aliases: ['tversky_loss', 'TverskyLoss'],
   options: {
@@ -270,6 +309,12 @@ export const tversky = defineLoss({
   validate: (yTrue, yPred, o) => validateClasses('tversky', yTrue, yPred, o),
   compute: (yTrue, yPred, o) => regionLoss(yTrue, yPred, o, (c) => tverskyPerClass(c, o.alpha, o.beta, o.smooth)),
 });
+
+/** Options of `focalTversky`. */
+export interface FocalTverskyOptions extends TverskyOptions {
+  /** γ > 0, the exponent on each class's Tversky loss (< 1 focuses on hard classes). @defaultValue 0.75 */
+  gamma?: number;
+}
 
 /**
  * Focal Tversky loss, per class: (1 − TIc)^γ with the Tversky index TI above, averaged over classes.
@@ -285,7 +330,7 @@ export const tversky = defineLoss({
  * const loss = losses.focalTversky({ alpha: 0.3, beta: 0.7, gamma: 0.75, fromLogits: true });
  * loss(masks, logits);
  */
-export const focalTversky = defineLoss({
+export const focalTversky = defineLoss<FocalTverskyOptions, Unset>({
   name: 'focalTversky',
   aliases: ['focal_tversky', 'focal_tversky_loss', 'FocalTverskyLoss'],
   options: {
@@ -302,6 +347,12 @@ export const focalTversky = defineLoss({
     regionLoss(yTrue, yPred, o, (c) => safePow(tverskyPerClass(c, o.alpha, o.beta, o.smooth), o.gamma)),
 });
 
+/** Options of `jaccard`. */
+export interface JaccardOptions extends SegmentationRegionOptions {
+  /** s ≥ 0, added to numerator and denominator: 1 − (TP + s)/(TP + FP + FN + s). @defaultValue 1 */
+  smooth?: number;
+}
+
 /**
  * Soft Jaccard (IoU) loss, per class: 1 − (TP + s) / (TP + FP + FN + s), averaged over classes.
  *
@@ -314,7 +365,7 @@ export const focalTversky = defineLoss({
  * const loss = losses.jaccard({ mode: 'multilabel', fromLogits: true });
  * loss(masks, logits); // masks, logits: [B, H, W, C]
  */
-export const jaccard = defineLoss({
+export const jaccard = defineLoss<JaccardOptions, Unset>({
   name: 'jaccard',
   aliases: ['jaccard_loss', 'JaccardLoss', 'softJaccard', 'soft_iou', 'softIou'],
   options: { ...regionOptions, smooth: option.number(1, { min: 0 }) },
@@ -370,6 +421,12 @@ function lovaszExtension(errors: tf.Tensor, gt: tf.Tensor, activate: (e: tf.Tens
   return tf.sum(tf.mul(activate(errors), lovaszWeights(errors, gt)), -1);
 }
 
+/** Options of `lovaszHinge`. */
+export interface LovaszHingeOptions extends BaseLossOptions {
+  /** One loss per image (`'perImage'`) or one over the whole batch (`'perBatch'`). @defaultValue 'perImage' */
+  aggregation?: SegmentationAggregation;
+}
+
 /**
  * Lovász hinge loss for binary masks (Berman, Rannen Triki & Blaschko 2018): with margins
  * eᵢ = 1 − zᵢ·(2yᵢ − 1) for logits z and labels y ∈ {0, 1}, sorted so that e₍₁₎ ≥ e₍₂₎ ≥ …,
@@ -386,7 +443,7 @@ function lovaszExtension(errors: tf.Tensor, gt: tf.Tensor, activate: (e: tf.Tens
  * const loss = losses.lovaszHinge();
  * loss(masks, logits); // masks 0/1, logits of the same shape [B, H, W, 1]
  */
-export const lovaszHinge = defineLoss({
+export const lovaszHinge = defineLoss<LovaszHingeOptions>({
   name: 'lovaszHinge',
   aliases: ['lovasz_hinge', 'LovaszHingeLoss'],
   options: { aggregation: option.oneOf(AGGREGATIONS, 'perImage') },
@@ -406,6 +463,12 @@ export const lovaszHinge = defineLoss({
   },
 });
 
+/** Options of `lovaszSoftmax`. */
+export interface LovaszSoftmaxOptions extends SegmentationClassOptions {
+  /** Average over the classes present in the target (`'present'`) or over all classes. @defaultValue 'present' */
+  classes?: 'present' | 'all';
+}
+
 /**
  * Lovász-softmax loss for class maps (Berman et al. 2018): per class c, with errors
  * eᵢ = |[yᵢ = c] − pᵢ,c| sorted decreasingly, loss_c = Σᵢ e₍ᵢ₎ · gᵢ(c) (the Lovász gradient of the
@@ -424,7 +487,7 @@ export const lovaszHinge = defineLoss({
  * const loss = losses.lovaszSoftmax({ fromLogits: true, ignoreIndex: 255 });
  * loss(labelMap, logits); // labelMap [B, H, W] integers, logits [B, H, W, C]
  */
-export const lovaszSoftmax = defineLoss({
+export const lovaszSoftmax = defineLoss<LovaszSoftmaxOptions, Unset>({
   name: 'lovaszSoftmax',
   aliases: ['lovasz_softmax', 'LovaszSoftmaxLoss'],
   options: { ...classOptions, classes: option.oneOf(['present', 'all'] as const, 'present') },

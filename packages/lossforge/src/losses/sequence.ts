@@ -11,8 +11,9 @@ import { valueChecksEnabled } from '../core/config.js';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type LossCall } from '../core/loss.js';
 import * as option from '../core/options.js';
+import type { BaseLossOptions, OptionSpecsFor, ResolvedOptions } from '../core/options.js';
 import { checkRank, toTensor, type TensorInput } from '../core/validate.js';
-import { fusedCtcBatch, type CtcBatchInput as CtcInputs, type CtcBatchOptions } from '../kernels/ctc.js';
+import { fusedCtcBatch, type CtcBatchInput as CtcInputs } from '../kernels/ctc.js';
 
 // ───────────────────────────── the recursion (pure, typed arrays) ─────────────────────────────
 
@@ -245,7 +246,7 @@ function readTargets(labels: tf.Tensor, C: number, blank: number, padValue: numb
 }
 
 /** Every shape and label check of `ctc`, returning what the recursion needs. */
-function readCtcInputs(labels: tf.Tensor, logits: tf.Tensor, options: { blank: number; padValue: number }, call: LossCall): CtcInputs {
+function readCtcInputs(labels: tf.Tensor, logits: tf.Tensor, options: ResolvedOptions<CtcOptions>, call: LossCall): CtcInputs {
   checkRank('ctc', 'yPred', logits, 3, 3);
   checkRank('ctc', 'yTrue', labels, 2, 2);
   const [B, T, C] = logits.shape as [number, number, number];
@@ -274,7 +275,7 @@ function checkLogProbabilities(owner: string, argument: string, data: ArrayLike<
  * respect to logits (fromLogits), −γ with respect to log-probabilities otherwise; 0 beyond each
  * sample's input length, and 0 for samples whose upstream gradient is 0 (masked out).
  */
-function ctcNll(logits: tf.Tensor, inputs: CtcInputs, options: CtcBatchOptions): tf.Tensor {
+function ctcNll(logits: tf.Tensor, inputs: CtcInputs, options: ResolvedOptions<CtcOptions>): tf.Tensor {
   const { B, T, C, targets, inputLengths } = inputs;
   const block = T * C;
   const forward = (x: tf.Tensor) => {
@@ -307,6 +308,20 @@ function ctcNll(logits: tf.Tensor, inputs: CtcInputs, options: CtcBatchOptions):
   };
   const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   return op(logits);
+}
+
+/** Options of `ctc` (PyTorch `CTCLoss(blank, reduction, zero_infinity)`). */
+export interface CtcOptions extends BaseLossOptions {
+  /** The blank class, in [0, C). @defaultValue 0 */
+  blank?: number;
+  /** The label value that pads each target row at its end (Keras pads with 0: `padValue: 0`). @defaultValue -1 */
+  padValue?: number;
+  /** Whether an impossible alignment costs 0 with a zero gradient instead of +Infinity (PyTorch `zero_infinity`). @defaultValue false */
+  zeroInfinity?: boolean;
+  /** Whether yPred holds logits (a log-softmax is applied) rather than log-probabilities. @defaultValue true */
+  fromLogits?: boolean;
+  /** Whether each sample's loss is divided by its target length (clamped to ≥ 1; PyTorch's `'mean'`). @defaultValue false */
+  normalizeByLength?: boolean;
 }
 
 /**
@@ -348,7 +363,7 @@ function ctcNll(logits: tf.Tensor, inputs: CtcInputs, options: CtcBatchOptions):
  * const labels = tf.tensor2d([[1, 2, -1]], [1, 3], 'int32');         // target "1 2", padded with −1
  * loss(labels, tf.randomNormal([1, 10, 5]), { inputLengths: tf.tensor1d([8], 'int32') });
  */
-export const ctc = defineLoss({
+export const ctc = defineLoss<CtcOptions>({
   name: 'ctc',
   aliases: ['ctc_loss', 'connectionist_temporal_classification'],
   options: {
@@ -407,11 +422,11 @@ function readDecoderInput(owner: string, logitsIn: TensorInput, blank: number, i
 }
 
 export interface CtcGreedyDecodeOptions {
-  /** The blank class (default 0). */
+  /** The blank class. @defaultValue 0 */
   blank?: number;
-  /** int32 [B] frames to decode per sample (default T). */
+  /** int32 [B] frames to decode per sample. @defaultValue undefined (T, every frame) */
   inputLengths?: TensorInput;
-  /** Merge repeated symbols before dropping blanks (default true: the CTC collapse). */
+  /** Merge repeated symbols before dropping blanks (the CTC collapse). @defaultValue true */
   mergeRepeated?: boolean;
 }
 
@@ -426,7 +441,11 @@ export interface CtcGreedyDecodeOptions {
  */
 export function ctcGreedyDecode(logits: TensorInput, options?: CtcGreedyDecodeOptions): number[][] {
   const owner = 'ctcGreedyDecode';
-  const specs = { blank: option.integer(0, { min: 0 }), mergeRepeated: option.boolean(true), inputLengths: option.checkedWhereUsed() };
+  const specs: OptionSpecsFor<CtcGreedyDecodeOptions, 'inputLengths'> = {
+    blank: option.integer(0, { min: 0 }),
+    mergeRepeated: option.boolean(true),
+    inputLengths: option.checkedWhereUsed(),
+  };
   const { blank, mergeRepeated, inputLengths } = option.resolveOptions(owner, specs, options as Record<string, unknown> | undefined);
   const { logProbs, lengths, C } = readDecoderInput(owner, logits, blank, inputLengths);
   return logProbs.map((lp, b) => {
@@ -443,13 +462,13 @@ export function ctcGreedyDecode(logits: TensorInput, options?: CtcGreedyDecodeOp
 }
 
 export interface CtcBeamSearchDecodeOptions {
-  /** Prefixes kept after each frame (default 8). */
+  /** Prefixes kept after each frame. @defaultValue 8 */
   beamWidth?: number;
-  /** The blank class (default 0). */
+  /** The blank class. @defaultValue 0 */
   blank?: number;
-  /** int32 [B] frames to decode per sample (default T). */
+  /** int32 [B] frames to decode per sample. @defaultValue undefined (T, every frame) */
   inputLengths?: TensorInput;
-  /** Labellings returned per sample, best first (default 1; at most beamWidth). */
+  /** Labellings returned per sample, best first (at most beamWidth). @defaultValue 1 */
   topPaths?: number;
 }
 
@@ -519,7 +538,7 @@ function prefixBeamSearch(lp: Float64Array, T: number, C: number, blank: number,
  */
 export function ctcBeamSearchDecode(logits: TensorInput, options?: CtcBeamSearchDecodeOptions): CtcBeamSearchResult {
   const owner = 'ctcBeamSearchDecode';
-  const specs = {
+  const specs: OptionSpecsFor<CtcBeamSearchDecodeOptions, 'inputLengths'> = {
     beamWidth: option.integer(8, { min: 1 }),
     blank: option.integer(0, { min: 0 }),
     topPaths: option.integer(1, { min: 1 }),

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
 import * as option from '../core/options.js';
-import type { OptionSpec } from '../core/options.js';
+import type { OptionSpecsFor } from '../core/options.js';
 import { definePenalty, shapeText, type WeightEntry } from './penalty.js';
 
 export { collectWeights, fromConfig, isPenalty } from './penalty.js';
@@ -25,6 +25,50 @@ export { withPenalties, type PenalizedLossConfig } from './withPenalties.js';
 const scale = (defaultValue: number) => option.number(defaultValue, { min: 0 });
 const includeBiases = option.boolean(false);
 
+/** `includeBiases`, shared by the penalties that apply to a model's weights by rank. */
+export interface IncludeBiasesOption {
+  /** Whether a model's rank < 2 weights (biases, normalization scales) are penalized too. @defaultValue false */
+  includeBiases?: boolean;
+}
+
+/** Options of `l1`. */
+export interface L1Options extends IncludeBiasesOption {
+  /** The coefficient, ≥ 0 (Keras `l1`). @defaultValue 0.01 */
+  scale?: number;
+}
+
+/** Options of `l2`. */
+export interface L2Options extends IncludeBiasesOption {
+  /** The coefficient, ≥ 0 (Keras `l2`). @defaultValue 0.01 */
+  scale?: number;
+}
+
+/** Options of `elasticNet`. */
+export interface ElasticNetOptions extends IncludeBiasesOption {
+  /** The coefficient of Σ|w|, ≥ 0. @defaultValue 0.01 */
+  l1?: number;
+  /** The coefficient of ½Σw², ≥ 0. @defaultValue 0.01 */
+  l2?: number;
+}
+
+/** Options of `normPenalty`. */
+export interface NormPenaltyOptions extends IncludeBiasesOption {
+  /** The norm allowed before the penalty starts, ≥ 0 (Keras MaxNorm `max_value`). @defaultValue 2 */
+  maxNorm?: number;
+  /** The axes each norm is taken over (Keras MaxNorm `axis`). @defaultValue undefined (the whole tensor) */
+  axis?: number | number[];
+  /** The coefficient, ≥ 0. @defaultValue 1 */
+  scale?: number;
+}
+
+/** Options of `orthogonal`. */
+export interface OrthogonalOptions {
+  /** The coefficient, ≥ 0. @defaultValue 0.01 */
+  scale?: number;
+  /** Orthonormal columns (‖WᵀW − I‖²) or rows (‖WWᵀ − I‖²). @defaultValue 'columns' */
+  mode?: 'columns' | 'rows';
+}
+
 /**
  * L1 penalty: scale · Σ|w|. Matches Keras `regularizers.L1(l1=scale)` and tfjs-layers `l1`.
  * Drives weights to exactly zero (sparse weights, feature selection); its gradient is scale·sign(w)
@@ -32,7 +76,7 @@ const includeBiases = option.boolean(false);
  * @example
  * const loss = withPenalties(losses.meanSquaredError(), model, penalties.l1({ scale: 1e-4 }));
  */
-export const l1 = definePenalty({
+export const l1 = definePenalty<L1Options>({
   name: 'l1',
   options: { scale: scale(0.01), includeBiases },
   compute: (w, { scale: s }) => tf.mul(s, tf.sum(tf.abs(w))),
@@ -45,7 +89,7 @@ export const l1 = definePenalty({
  * @example
  * penalties.l2({ scale: 1e-3 })(model); // a scalar
  */
-export const l2 = definePenalty({
+export const l2 = definePenalty<L2Options>({
   name: 'l2',
   options: { scale: scale(0.01), includeBiases },
   compute: (w, { scale: s }) => tf.mul(s, tf.sum(tf.square(w))),
@@ -59,13 +103,13 @@ export const l2 = definePenalty({
  * @example
  * penalties.elasticNet({ l1: 1e-4, l2: 1e-3 })(model);
  */
-export const elasticNet = definePenalty({
+export const elasticNet = definePenalty<ElasticNetOptions>({
   name: 'elasticNet',
   options: { l1: scale(0.01), l2: scale(0.01), includeBiases },
   compute: (w, { l1: a, l2: b }) => tf.add(tf.mul(a, tf.sum(tf.abs(w))), tf.mul(0.5 * b, tf.sum(tf.square(w)))),
 });
 
-const axisOption: OptionSpec<number | number[] | undefined> = {
+const axisOption: OptionSpecsFor<NormPenaltyOptions, 'axis'>['axis'] = {
   default: undefined,
   expected: 'an integer axis, a non-empty array of distinct integer axes, or undefined (the whole tensor)',
   accepts: (v) =>
@@ -95,7 +139,7 @@ function resolveAxes(fn: string, axis: number | number[], entry: WeightEntry): n
  * @example
  * penalties.normPenalty({ maxNorm: 3, axis: 0 })(model);
  */
-export const normPenalty = definePenalty({
+export const normPenalty = definePenalty<NormPenaltyOptions, 'axis'>({
   name: 'normPenalty',
   options: { maxNorm: option.number(2, { min: 0 }), axis: axisOption, scale: scale(1), includeBiases },
   compute: (w, { maxNorm, axis, scale: s }, entry, fn) => {
@@ -116,7 +160,7 @@ export const normPenalty = definePenalty({
  * @example
  * penalties.orthogonal({ scale: 1e-4 })(model);
  */
-export const orthogonal = definePenalty({
+export const orthogonal = definePenalty<OrthogonalOptions>({
   name: 'orthogonal',
   options: { scale: scale(0.01), mode: option.oneOf(['columns', 'rows'], 'columns') },
   appliesTo: (entry) => !entry.fromModel || entry.tensor.rank >= 2,

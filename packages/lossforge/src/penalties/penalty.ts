@@ -6,7 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, LossInputError } from '../core/errors.js';
-import { resolveOptions, toConfig, type NamedConfig, type OptionSpecs, type OptionValue, type OptionValues } from '../core/options.js';
+import {
+  resolveOptions,
+  toConfig,
+  type NamedConfig,
+  type OptionSpecs,
+  type OptionSpecsFor,
+  type OptionValue,
+  type OptionValues,
+  type ResolvedOptions,
+  type UnsetOptions,
+} from '../core/options.js';
 
 /** Anything with `read()` returning a tensor: a tfjs-layers `LayerVariable`. */
 export interface Readable {
@@ -33,8 +43,12 @@ export interface Penalty<O = Record<string, OptionValue>> {
   getConfig(): PenaltyConfig;
 }
 
-export interface PenaltyFactory<S extends OptionSpecs> {
-  (options?: { [K in keyof S]?: S[K]['default'] }): Penalty<OptionValues<S>>;
+/**
+ * A penalty factory, `(options?: O) => Penalty`: `O` is the penalty's options interface (`L2Options`),
+ * whose fields carry their docs and defaults; `Unset` names its options without a default.
+ */
+export interface PenaltyFactory<O extends object = Record<string, OptionValue>, Unset extends keyof O = never> {
+  (options?: O): Penalty<ResolvedOptions<O, Unset>>;
   readonly penaltyName: string;
 }
 
@@ -47,7 +61,8 @@ export interface WeightEntry {
   fromModel: boolean;
 }
 
-export interface PenaltyDefinition<S extends OptionSpecs> {
+/** What `definePenalty` takes: `S` the type of the option specs, `R` the resolved options the math receives. */
+export interface PenaltyDefinition<S extends OptionSpecs, R = OptionValues<S>> {
   name: string;
   options: S;
   /**
@@ -55,14 +70,14 @@ export interface PenaltyDefinition<S extends OptionSpecs> {
    * by default those of rank ≥ 2 (kernels, embeddings), plus rank < 2 ones (biases, norm scales)
    * when the resolved options have `includeBiases: true`.
    */
-  appliesTo?: (entry: WeightEntry, options: OptionValues<S>) => boolean;
+  appliesTo?: (entry: WeightEntry, options: R) => boolean;
   /** Extra checks of an explicitly given tensor (throw LossInputError). */
-  check?: (entry: WeightEntry, options: OptionValues<S>, fn: string) => void;
+  check?: (entry: WeightEntry, options: R, fn: string) => void;
   /** The penalty of one tensor, a scalar. */
-  compute(w: tf.Tensor, options: OptionValues<S>, entry: WeightEntry, fn: string): tf.Tensor;
+  compute(w: tf.Tensor, options: R, entry: WeightEntry, fn: string): tf.Tensor;
 }
 
-const factories = new Map<string, PenaltyFactory<OptionSpecs>>();
+const factories = new Map<string, PenaltyFactory>();
 
 const isReadable = (x: unknown): x is Readable =>
   typeof x === 'object' && x !== null && !(x instanceof tf.Tensor) && typeof (x as Readable).read === 'function';
@@ -104,8 +119,16 @@ function collectModelWeights(fn: string, model: HasTrainableWeights): WeightEntr
 const defaultAppliesTo = (entry: WeightEntry, options: Record<string, unknown>): boolean =>
   !entry.fromModel || entry.tensor.rank >= 2 || options['includeBiases'] === true;
 
-/** Builds and registers a penalty factory. */
-export function definePenalty<S extends OptionSpecs>(definition: PenaltyDefinition<S>): PenaltyFactory<S> {
+/**
+ * Builds and registers a penalty factory. As with `defineLoss`, the options are declared by specs
+ * alone (types read off them) or by an interface: `definePenalty<L2Options>({ … })` checks the specs
+ * against it (`OptionSpecsFor<L2Options>`) and types the factory `PenaltyFactory<L2Options>`.
+ */
+export function definePenalty<S extends OptionSpecs>(definition: PenaltyDefinition<S>): PenaltyFactory<{ [K in keyof S]?: S[K]['default'] }, UnsetOptions<S>>;
+export function definePenalty<O extends object, Unset extends keyof O = never>(
+  definition: PenaltyDefinition<OptionSpecsFor<O, Unset>, ResolvedOptions<O, Unset>>,
+): PenaltyFactory<O, Unset>;
+export function definePenalty<S extends OptionSpecs>(definition: PenaltyDefinition<S>): PenaltyFactory<{ [K in keyof S]?: S[K]['default'] }, UnsetOptions<S>> {
   const fn = `penalties.${definition.name}`;
   const appliesTo = definition.appliesTo ?? defaultAppliesTo;
   const factory = ((given?: Record<string, unknown>) => {
@@ -124,10 +147,10 @@ export function definePenalty<S extends OptionSpecs>(definition: PenaltyDefiniti
     Object.defineProperty(penalty, 'options', { value: options, enumerable: true });
     Object.defineProperty(penalty, 'getConfig', { value: () => toConfig(definition.name, options), enumerable: true });
     return penalty as Penalty<OptionValues<S>>;
-  }) as PenaltyFactory<S>;
+  }) as unknown as PenaltyFactory<{ [K in keyof S]?: S[K]['default'] }, UnsetOptions<S>>;
   Object.defineProperty(factory, 'name', { value: definition.name });
   Object.defineProperty(factory, 'penaltyName', { value: definition.name, enumerable: true });
-  factories.set(definition.name, factory as unknown as PenaltyFactory<OptionSpecs>);
+  factories.set(definition.name, factory as unknown as PenaltyFactory);
   return factory;
 }
 
