@@ -2,7 +2,7 @@
  * The `lossforge` command line: compare | advise | tune. `runCli(argv)` returns the exit code
  * (0 ok, 1 failure, 2 usage error) instead of exiting, so tests can call it in-process.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { defaultCandidates, parseLossList, type CandidateInput } from '../candidates.js';
@@ -10,6 +10,7 @@ import { COMPARE_DEFAULTS, modelText, parseModel, runCompare, type CompareProgre
 import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../advise.js';
 import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../data.js';
 import { UsageError, WorkbenchError } from '../errors.js';
+import { ensureOutputDir, writeAtomic } from '../files.js';
 import { formatCompare, formatNumber, formatTune } from '../format.js';
 import { metricsFor } from '../metrics.js';
 import { defaultWorkers } from '../pool.js';
@@ -99,13 +100,13 @@ interface TrainingFlags {
   workers: number;
 }
 
-/** Writes results.json (the result, indented) and report.html into `out`; returns their paths. */
+/** Writes results.json (the result, indented) and report.html into `out`, each atomically; returns their paths. */
 function writeOutputs(out: string, result: unknown, reportHtml: string): { json: string; html: string } {
-  mkdirSync(out, { recursive: true });
+  ensureOutputDir(out);
   const json = join(out, 'results.json');
   const html = join(out, 'report.html');
-  writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(html, reportHtml);
+  writeAtomic(json, `${JSON.stringify(result, null, 2)}\n`);
+  writeAtomic(html, reportHtml);
   return { json, html };
 }
 
@@ -141,6 +142,7 @@ function compareProgress(progress: Progress): CompareProgress {
 }
 
 async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
+  ensureOutputDir(resolve(opts.out));
   const result = await runCompare(
     { ...trainingSettings(opts), losses: opts.losses ? parseLossList(opts.losses) : undefined, alpha: opts.alpha },
     compareProgress(progressFor(opts, io, 'compare')),
@@ -165,6 +167,7 @@ async function adviseCommand(
   let verify: CompareResult | undefined;
   let paths: { json: string; html: string } | undefined;
   if (opts.verify) {
+    ensureOutputDir(resolve(opts.out));
     verify = await runCompare(
       {
         ...trainingSettings({ ...opts, data: opts.data }),
@@ -197,6 +200,7 @@ async function tuneCommand(
   process.once('SIGTERM', onSignal);
   const progress = progressFor(opts, io, 'tune');
   const out = resolve(opts.out);
+  ensureOutputDir(out);
   let result;
   try {
     result = await runTune(
@@ -331,7 +335,9 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       io.stderr(`lossforge: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr(`lossforge: ${(error as Error)?.stack ?? String(error)}\n`);
+    // One line, never a stack trace (LOSSFORGE_DEBUG=1 shows it, for bug reports).
+    const e = error as Error;
+    io.stderr(`lossforge: unexpected error: ${process.env.LOSSFORGE_DEBUG ? e?.stack : (e?.message ?? String(error)).split('\n')[0]}\n`);
     return 1;
   }
 }
