@@ -10,7 +10,7 @@ import { UsageError } from './errors.js';
 import { ensureOutputDir } from './files.js';
 import { checkSameStudy, Journal, type StudyHeader, type TrialRecord } from './journal.js';
 import { METRICS, type Task } from './metrics.js';
-import { createRunner } from './pool.js';
+import { capWorkers, createRunner } from './pool.js';
 import { deriveSeed, makeRng } from './random.js';
 import { gridSampler, randomSampler, tpeSampler, type Observation, type Sampler } from './samplers.js';
 import { parseSpace, type Params, type Space } from './space.js';
@@ -226,7 +226,12 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
   const todo = Array.from({ length: total }, (_, t) => t).filter((t) => !done.has(t));
   const running = new Map<number, Params>();
   const objective = (r: TrialRecord) => (higherIsBetter ? -r.score : r.score);
-  const runner = createRunner(settings.workers);
+  if (total < settings.trials) {
+    warnings.push(`--trials ${settings.trials}: the grid has ${total} points, so ${total} trials run (one per point)`);
+  }
+  const workers = capWorkers(settings.workers, Math.max(1, todo.length));
+  if (workers.note) warnings.push(workers.note);
+  const runner = createRunner(workers.workers);
   let interrupted = false;
   const aborted = new Promise<'aborted'>((resolve) => {
     if (settings.signal?.aborted) resolve('aborted');
@@ -262,7 +267,7 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, settings.workers) }, loop));
+    await Promise.all(Array.from({ length: workers.workers }, loop));
   } finally {
     interrupted = Boolean(settings.signal?.aborted) && records.length < total;
     progress?.stop();
@@ -279,6 +284,6 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
     interrupted,
     warnings,
     journal: journal.path,
-    timing: { seconds: (performance.now() - started) / 1000, workers: settings.workers },
+    timing: { seconds: (performance.now() - started) / 1000, workers: workers.workers },
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, defaultCandidates } from '../src/candidates.js';
-import { parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
+import { foldsWarning, parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
 import { loadDataset } from '../src/data.js';
 import { UsageError } from '../src/errors.js';
 import { repeatedKFold } from '../src/folds.js';
@@ -145,4 +145,11 @@ test('parseModel reads mlp:SIZES and linear', () => {
   assert.deepEqual(parseModel('linear'), []);
   assert.throws(() => parseModel('cnn:3'), /--model/);
   assert.throws(() => parseModel('mlp:0'), /--model/);
+});
+
+test('folds vs class counts: more folds than rows of a class is warned, naming ROC-AUC n/a', async () => {
+  assert.equal(foldsWarning(5, ['0', '1'], [212, 357]), null);
+  assert.match(foldsWarning(50, ['0', '1'], [543, 26])!, /^--folds 50: class '1' has only 26 rows, so some test folds hold none of it; ROC-AUC is undefined .* n\/a\. Use --folds 26 or fewer/);
+  const r = await runCompare({ ...tiny, data: 'builtin:iris', folds: 51, losses: ['categoricalCrossentropy'], epochs: 1 });
+  assert.ok(r.dataset.warnings.some((w) => /--folds 51: class '.+' has only 50 rows/.test(w)), r.dataset.warnings.join('; '));
 });

@@ -166,6 +166,9 @@ async function adviseCommand(
   const recommendations = recommend(diagnostics);
   let verify: CompareResult | undefined;
   let paths: { json: string; html: string } | undefined;
+  const parts = ['Diagnostics', formatDiagnostics(diagnostics), '', 'Recommended losses (best first)', formatRecommendations(recommendations)];
+  // The diagnostics come first, before a --verify run trains anything.
+  if (!opts.json) io.stdout(`${parts.join('\n')}\n`);
   if (opts.verify) {
     ensureOutputDir(resolve(opts.out));
     verify = await runCompare(
@@ -183,10 +186,10 @@ async function adviseCommand(
     io.stdout(`${JSON.stringify({ command: 'advise', diagnostics, recommendations, ...(verify ? { verify } : {}) })}\n`);
     return 0;
   }
-  const parts = ['Diagnostics', formatDiagnostics(diagnostics), '', 'Recommended losses (best first)', formatRecommendations(recommendations)];
-  if (verify) parts.push('', 'Quick check of the top three', formatCompare(verify), '', `Report: ${paths!.html}`);
-  else parts.push('', 'Check them on your data: lossforge advise ... --verify, or lossforge compare --losses <names>');
-  io.stdout(`${parts.join('\n')}\n`);
+  const rest = verify
+    ? ['', 'Quick check of the top three', formatCompare(verify), '', `Report: ${paths!.html}`]
+    : ['', 'Check them on your data: lossforge advise ... --verify, or lossforge compare --losses <names>'];
+  io.stdout(`${rest.join('\n')}\n`);
   return 0;
 }
 

@@ -136,3 +136,27 @@ test('tune: --help with examples, bad space is a usage error, a tiny study print
   const again = await cli(['tune', '--loss', 'binaryFocalCrossentropy', '--space', 'gamma=0:5,lr=1e-3:1e-1:log', '--trials', '3', '--sampler', 'random', ...TINY, '--out', out]);
   assert.equal(again.code, 2, 'an existing journal needs --resume');
 });
+
+test('advise --verify prints its diagnostics before anything trains', async () => {
+  const events: { at: number; text: string }[] = [];
+  const code = await runCli(['advise', '--data', 'builtin:iris', '--verify', ...TINY, '--out', join(dir, 'advise-order')], {
+    stdout: (text) => events.push({ at: performance.now(), text }),
+    stderr: (text) => events.push({ at: performance.now(), text }),
+    interactive: false,
+  });
+  assert.equal(code, 0, events.map((e) => e.text).join(''));
+  assert.match(events[0]!.text, /^Diagnostics\n/, 'the diagnostics come first');
+  assert.doesNotMatch(events[0]!.text, /Quick check/);
+  const check = events.find((e) => /Quick check of the top three/.test(e.text))!;
+  const seconds = Number(/trainings in ([\d.]+) s/.exec(check.text)![1]);
+  assert.ok(check.at - events[0]!.at >= seconds * 1000 * 0.9, 'the diagnostics were printed before the trainings ran, not after');
+});
+
+test('tune says what it tunes, how many grid points it runs, and caps --workers', async () => {
+  const r = await cli(['tune', '--data', 'builtin:iris', '--loss', 'categoricalCrossentropy', '--space', 'lr=1e-3:1e-1:log,epochs=1:2:int',
+    '--sampler', 'grid', '--trials', '6', '--folds', '2', '--repeats', '1', '--model', 'mlp:4', '--quiet', '--workers', '64', '--out', join(dir, 'tune-grid')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /grid sampler, 1×2-fold CV, mlp:4, epochs tuned, batch 32, lr tuned, seed/);
+  assert.match(r.out, /warning: --trials 6: the grid has 4 points, so 4 trials run/);
+  assert.match(r.out, /warning: --workers 64: using [1-4], since/);
+});
