@@ -12,7 +12,7 @@ import { checkCandidateTargets, type ClassPredictions, type FoldOutcome, type Re
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
-import { createRunner } from './pool.js';
+import { capWorkers, createRunner } from './pool.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
 import { MAX_EPOCHS, type TrainingKnobs } from './train.js';
 
@@ -202,6 +202,10 @@ export function prepareStudy(settings: TrainingSettings): Study {
     throw new UsageError(`--metric: '${metric}' is not a ${data.task} metric (choose from ${metricNames.join(', ')})`);
   }
   const folds = repeatedKFold(data.n, settings.folds, settings.repeats, settings.seed, data.task === 'regression' ? undefined : data.y);
+  if (data.task !== 'regression') {
+    const warning = foldsWarning(settings.folds, data.classes, classCounts(data));
+    if (warning) data.warnings.push(warning);
+  }
   const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task, drop: settings.drop, features: settings.features };
   primeDataset(dataRef, data);
   return { data, metric, folds, dataRef, knobs: trainingKnobs(settings) };
@@ -280,6 +284,20 @@ function summarize(data: Dataset, candidate: LossCandidate, outcomes: FoldOutcom
   return summary;
 }
 
+/**
+ * The warning when a class has fewer rows than there are folds: stratified k-fold then leaves it out of
+ * some test folds, where one-vs-rest ROC-AUC (which needs both classes) is undefined, so its mean is n/a.
+ */
+export function foldsWarning(folds: number, classes: readonly string[], counts: readonly number[]): string | null {
+  const smallest = counts.reduce((a, c, i) => (c < counts[a]! ? i : a), 0);
+  const n = counts[smallest]!;
+  if (n >= folds || n <= 1) return null;
+  return (
+    `--folds ${folds}: class '${classes[smallest]}' has only ${n} rows, so some test folds hold none of it; ` +
+    `ROC-AUC is undefined on those folds and shows n/a. Use --folds ${n} or fewer (and --repeats for more splits)`
+  );
+}
+
 /** Runs the comparison. `progress` sees every finished training. */
 export async function runCompare(settings: CompareSettings, progress?: CompareProgress): Promise<CompareResult> {
   const started = performance.now();
@@ -288,8 +306,10 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task, { counts: data.counts }), data.task, data.classes.length);
   for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
-  const runner = createRunner(settings.workers);
   const total = folds.length * candidates.length;
+  const workers = capWorkers(settings.workers, total);
+  if (workers.note) data.warnings.push(workers.note);
+  const runner = createRunner(workers.workers);
   progress?.start(total);
   let outcomes: FoldOutcome[][];
   try {
@@ -357,6 +377,6 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
     losses: ranked,
     verdict: answer,
     splits: outcomes.flat().map((o) => ({ label: o.label, repeat: o.repeat, fold: o.fold, metrics: o.metrics, lossConfig: o.lossConfig, imputed: o.imputed, epochs: o.epochs, bestEpoch: o.bestEpoch, stillImproving: o.stillImproving, seconds: o.seconds })),
-    timing: { seconds: (performance.now() - started) / 1000, trainings: total, workers: settings.workers },
+    timing: { seconds: (performance.now() - started) / 1000, trainings: total, workers: workers.workers },
   };
 }

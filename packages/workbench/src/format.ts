@@ -98,7 +98,13 @@ export function formatTune(result: TuneResult, limit = 10): string {
   const s = result.study;
   const names = parseSpace(s.space).map((d) => d.name);
   const label = METRICS[s.metric]!.label;
-  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, seed ${s.seed}`];
+  const tuned = (...keys: string[]) => keys.some((k) => names.includes(k));
+  const training = [
+    tuned('epochs') ? 'epochs tuned' : s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`,
+    tuned('batchSize') ? 'batch tuned' : `batch ${s.batchSize}`,
+    tuned('lr', 'learningRate') ? 'lr tuned' : `lr ${s.learningRate}`,
+  ].join(', ');
+  const lines = [`${s.data} → ${s.target} (${s.task}): tuning ${JSON.stringify(s.loss)} over ${s.space}`, `${s.sampler} sampler, ${s.repeats}×${s.folds}-fold CV, ${s.model}, ${training}, seed ${s.seed}`];
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   if (result.resumed > 0) lines.push(`resumed: ${result.resumed} trials read from ${result.journal}`);
   lines.push('');

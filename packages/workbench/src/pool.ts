@@ -21,6 +21,17 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
+/**
+ * The worker threads worth starting: at most one per job (training or trial) and one per available core
+ * (each thread holds its own TensorFlow.js and copy of the data); `note` says why when fewer than asked.
+ */
+export function capWorkers(requested: number, jobs: number, cores = availableParallelism()): { workers: number; note?: string } {
+  const workers = Math.max(1, Math.min(requested, jobs, cores));
+  if (workers === requested) return { workers };
+  const why = workers === jobs ? `there ${jobs === 1 ? 'is only 1 job' : `are only ${jobs} jobs`} to run` : `this machine has ${cores} cores`;
+  return { workers, note: `--workers ${requested}: using ${workers}, since ${why}` };
+}
+
 /** Lets the event loop breathe (progress output, signals) between synchronous jobs. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -19,39 +19,62 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
+/** Units to finish before an ETA is shown: the first ones carry the start-up (workers, tfjs warm-up). */
+export const ETA_AFTER = 3;
+
+/**
+ * Seconds left, from the pace since the first unit finished (so start-up time does not inflate it):
+ * `(now − first) / (done − 1) × (total − done)`; NaN (shown as `?`) until ETA_AFTER units are done.
+ */
+export function etaSeconds(sinceFirst: number, done: number, total: number): number {
+  if (done < ETA_AFTER || done < 2) return NaN;
+  return (sinceFirst / (done - 1)) * (total - done);
+}
+
 /** The progress output for a command (see the module comment); `label` starts each line. */
 export function createProgress(options: { quiet: boolean; label: string; interactive?: boolean; stream?: NodeJS.WritableStream }): Progress {
   if (options.quiet) return { start() {}, tick() {}, stop() {} };
   const interactive = options.interactive ?? Boolean(process.stdout.isTTY && process.stderr.isTTY);
+  let total = 0;
+  let done = 0;
+  let started = 0;
+  let first = 0;
+  const eta = (now: number) => etaSeconds((now - first) / 1000, done, total);
   if (interactive) {
     const bar = new cliProgress.SingleBar(
-      { format: `${options.label} [{bar}] {value}/{total} | {percentage}% | ETA {eta_formatted} | {detail}`, hideCursor: true, clearOnComplete: true },
+      { format: `${options.label} [{bar}] {value}/{total} | {percentage}% | ETA {eta} | {detail}`, hideCursor: true, clearOnComplete: true },
       cliProgress.Presets.shades_classic,
     );
     return {
-      start: (total) => bar.start(total, 0, { detail: '' }),
-      tick: (detail) => bar.increment(1, { detail }),
+      start: (t) => {
+        total = t;
+        done = 0;
+        bar.start(t, 0, { detail: '', eta: '?' });
+      },
+      tick: (detail) => {
+        const now = performance.now();
+        if (++done === 1) first = now;
+        bar.increment(1, { detail, eta: formatSeconds(eta(now)) });
+      },
       stop: () => bar.stop(),
     };
   }
   const stream = options.stream ?? process.stderr;
-  let total = 0;
-  let done = 0;
-  let started = 0;
   let lastPrint = 0;
   return {
     start(t) {
       total = t;
+      done = 0;
       started = performance.now();
     },
     tick(detail) {
       done++;
       const now = performance.now();
+      if (done === 1) first = now;
       if (done === total || now - lastPrint > 2000 || done === 1) {
         lastPrint = now;
         const elapsed = (now - started) / 1000;
-        const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
-        stream.write(`${options.label} ${done}/${total} (${Math.round((100 * done) / total)}%) elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta)}: ${detail}\n`);
+        stream.write(`${options.label} ${done}/${total} (${Math.round((100 * done) / total)}%) elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta(now))}: ${detail}\n`);
       }
     },
     stop() {},

@@ -73,9 +73,13 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
 .meta { color: #555; } table { border-collapse: collapse; margin: 1rem 0; font-variant-numeric: tabular-nums; }
-th, td { padding: .3rem .6rem; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; } th { background: #f6f6f6; }
+th, td { padding: .3rem .5rem; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; } th { background: #f6f6f6; white-space: normal; } td.l { white-space: normal; }
 td.l, th.l { text-align: left; } tr.best td { font-weight: 600; } .sig { color: #b00020; } .note { color: #666; font-size: .9rem; }
-.chart { margin: .5rem 0 1.5rem; overflow-x: auto; } .warn { color: #8a5a00; }
+.chart, .chart.vega-embed { display: block; max-width: 100%; margin: .5rem 0 1.5rem; overflow-x: auto; } .warn { color: #8a5a00; }
+/* Wide tables scroll inside their own box, so the page never scrolls sideways (checked at 420 px). */
+.table-wrap { overflow-x: auto; max-width: 100%; margin: 1rem 0; } .table-wrap table { margin: 0; }
+p { overflow-wrap: anywhere; }
+@media (max-width: 600px) { body { margin: 1rem auto; padding: 0 .5rem; } th, td { padding: .25rem .4rem; } }
 `;
 
 /** Builds the page. */
@@ -119,7 +123,15 @@ ${charts}
 `;
 }
 
-const lossColor = (labels: string[]) => ({ field: 'loss', type: 'nominal', title: 'loss', scale: { domain: labels } });
+/** Loss colours; the legend shows whole labels (vega's default cuts them at 160 px). */
+const lossColor = (labels: string[]) => ({ field: 'loss', type: 'nominal', title: 'loss', scale: { domain: labels }, legend: { labelLimit: 420 } });
+
+/**
+ * Axes of wrapped facets (one panel per loss, 3 per row): every panel draws its own axes. With shared
+ * axes vega-lite draws the x axis under each column's bottom cell, so a short last row shows an axis
+ * under an empty cell — which reads as an empty panel.
+ */
+const FACET_AXES = { axis: { x: 'independent', y: 'independent' } };
 
 function compareCharts(result: CompareResult): Chart[] {
   const labels = result.losses.map((l) => l.label);
@@ -160,8 +172,8 @@ function compareCharts(result: CompareResult): Chart[] {
       },
       facet: { field: 'loss', type: 'nominal', sort: labels, title: null },
       columns: 3,
+      resolve: { ...FACET_AXES, scale: { y: 'independent' } },
       spec: { width: 220, height: 140, mark: { type: 'line', point: false }, encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'value', type: 'quantitative', title: 'loss', scale: { zero: false } }, color: { field: 'split', type: 'nominal', scale: { domain: ['train', 'validation'] } }, tooltip: [{ field: 'split' }, { field: 'epoch' }, { field: 'value', format: '.4f' }] } },
-      resolve: { scale: { y: 'independent' } },
     },
   });
 
@@ -184,6 +196,7 @@ function compareCharts(result: CompareResult): Chart[] {
         },
         facet: { field: 'loss', type: 'nominal', sort: labels, title: null },
         columns: 3,
+        resolve: FACET_AXES,
         spec: {
           width: Math.min(260, 40 + 22 * classes.length),
           height: Math.min(260, 40 + 22 * classes.length),
@@ -231,6 +244,7 @@ function compareCharts(result: CompareResult): Chart[] {
         data: { values: result.losses.flatMap((l) => (l.residuals ?? []).map((r) => ({ loss: l.label, predicted: r.yHat, residual: r.y - r.yHat, actual: r.y }))) },
         facet: { field: 'loss', type: 'nominal', sort: labels, title: null },
         columns: 3,
+        resolve: FACET_AXES,
         spec: {
           width: 220,
           height: 160,
@@ -257,10 +271,10 @@ function compareTable(result: CompareResult): string {
     })
     .join('\n');
   return `<h2>Ranking</h2>
-<table id="ranking">
+<div class="table-wrap"><table id="ranking">
 ${head}
 ${rows}
-</table>
+</table></div>
 <p class="note">Ranked by ${escapeHtml(METRICS[metric]!.label)}: mean ± standard deviation over ${result.settings.folds * result.settings.repeats} test folds.
 p: Nadeau–Bengio corrected resampled t-test of each loss against the best on the ranking metric (df = ${result.settings.folds * result.settings.repeats - 1},
 variance inflated by n_test/n_train = ${result.settings.testTrainRatio.toFixed(3)} for the overlap of training sets), Holm-adjusted;
@@ -373,7 +387,7 @@ function tuneTable(result: TuneResult): string {
       return `<tr class="${t === result.best ? 'best' : ''}"><td>${t.trial}</td>${cells}<td>${formatNumber(t.score)}</td><td>${t.foldScores.length}</td><td class="l">${t.pruned ? 'pruned' : 'complete'}</td><td>${t.seconds.toFixed(1)}</td></tr>`;
     })
     .join('\n');
-  return `<h2>Trials</h2>\n<table id="trials">\n${head}\n${rows}\n</table>`;
+  return `<h2>Trials</h2>\n<div class="table-wrap"><table id="trials">\n${head}\n${rows}\n</table></div>`;
 }
 
 /** report.html of a tuning study: summary with the best trial, the trials table, optimization history and parallel coordinates. */

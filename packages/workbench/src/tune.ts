@@ -3,15 +3,15 @@
  * sampling. Each trial trains on the same k-fold splits; median pruning stops hopeless trials early;
  * trials run in parallel on worker threads; every finished trial is journaled so `--resume` continues.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
 import { modelText, prepareStudy, type TrainingSettings } from './compare.js';
 import { UsageError } from './errors.js';
 import { checkCandidateTargets } from './evaluate.js';
-import { checkSameStudy, Journal, readJournal, type StudyHeader, type TrialRecord } from './journal.js';
+import { ensureOutputDir } from './files.js';
+import { checkSameStudy, Journal, type StudyHeader, type TrialRecord } from './journal.js';
 import { METRICS, type Task } from './metrics.js';
-import { createRunner } from './pool.js';
+import { capWorkers, createRunner } from './pool.js';
 import { deriveSeed, makeRng } from './random.js';
 import { gridSampler, randomSampler, tpeSampler, type Observation, type Sampler } from './samplers.js';
 import { parseSpace, type Params, type Space } from './space.js';
@@ -119,6 +119,21 @@ function makeSampler(name: SamplerName, space: Space, trials: number, seed: numb
   return tpeSampler(space, { startup: tpeStartup ?? Math.max(2, Math.min(10, Math.floor(trials / 3))) });
 }
 
+/** What runStudy needs from the preparation in runTune. */
+interface StudyContext {
+  header: StudyHeader;
+  journal: Journal;
+  space: Space;
+  base: CandidateInput;
+  data: ReturnType<typeof prepareStudy>['data'];
+  metric: string;
+  folds: ReturnType<typeof prepareStudy>['folds'];
+  dataRef: ReturnType<typeof prepareStudy>['dataRef'];
+  knobs: TrainingKnobs;
+  higherIsBetter: boolean;
+  started: number;
+}
+
 /** Median-pruning thresholds per fold step from the finished trials (null until `startup` trials finished). */
 export function pruneThresholds(records: readonly TrialRecord[], steps: number, startup: number): (number | null)[] {
   return Array.from({ length: steps }, (_, i) => {
@@ -179,15 +194,26 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     pruning: settings.pruning,
   };
 
-  mkdirSync(settings.out, { recursive: true });
+  ensureOutputDir(settings.out);
   const journal = new Journal(join(settings.out, 'journal.jsonl'));
+  journal.lock();
+  try {
+    return await runStudy(settings, { header, journal, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started }, progress);
+  } finally {
+    journal.unlock();
+  }
+}
+
+/** The study itself, under the journal's lock: load or start the journal, then run the missing trials. */
+async function runStudy(settings: TuneSettings, study: StudyContext, progress?: TuneProgress): Promise<TuneResult> {
+  const { header, journal, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started } = study;
   const warnings: string[] = [...data.warnings];
   let records: TrialRecord[] = [];
-  if (journal.exists()) {
+  const saved = journal.load();
+  if (saved) {
     if (!settings.resume) {
       throw new UsageError(`--out: ${journal.path} already holds a study: pass --resume to continue it, or choose another --out`);
     }
-    const saved = readJournal(journal.path);
     checkSameStudy(journal.path, saved.header, header);
     records = saved.trials.filter((r) => r.trial < settings.trials);
     warnings.push(...saved.warnings);
@@ -202,7 +228,12 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
   const todo = Array.from({ length: total }, (_, t) => t).filter((t) => !done.has(t));
   const running = new Map<number, Params>();
   const objective = (r: TrialRecord) => (higherIsBetter ? -r.score : r.score);
-  const runner = createRunner(settings.workers);
+  if (total < settings.trials) {
+    warnings.push(`--trials ${settings.trials}: the grid has ${total} points, so ${total} trials run (one per point)`);
+  }
+  const workers = capWorkers(settings.workers, Math.max(1, todo.length));
+  if (workers.note) warnings.push(workers.note);
+  const runner = createRunner(workers.workers);
   let interrupted = false;
   const aborted = new Promise<'aborted'>((resolve) => {
     if (settings.signal?.aborted) resolve('aborted');
@@ -238,7 +269,7 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, settings.workers) }, loop));
+    await Promise.all(Array.from({ length: workers.workers }, loop));
   } finally {
     interrupted = Boolean(settings.signal?.aborted) && records.length < total;
     progress?.stop();
@@ -255,6 +286,6 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     interrupted,
     warnings,
     journal: journal.path,
-    timing: { seconds: (performance.now() - started) / 1000, workers: settings.workers },
+    timing: { seconds: (performance.now() - started) / 1000, workers: workers.workers },
   };
 }

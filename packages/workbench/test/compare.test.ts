@@ -4,7 +4,7 @@ import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, def
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_EPOCHS, parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
+import { foldsWarning, MAX_EPOCHS, parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
 import { loadDataset } from '../src/data.js';
 import { TrainingError, UsageError } from '../src/errors.js';
 import { PATIENCE } from '../src/train.js';
@@ -218,4 +218,11 @@ test('every candidate diverging is a TrainingError (exit 1) with the reason, not
     runCompare({ ...tiny, learningRate: 1e30, losses: ['categoricalCrossentropy', 'categoricalHinge'] }),
     (e: unknown) => e instanceof TrainingError && e.exitCode === 1 && /Every candidate failed: no loss has a finite balanced acc\..*diverged/.test(e.message),
   );
+});
+
+test('folds vs class counts: more folds than rows of a class is warned, naming ROC-AUC n/a', async () => {
+  assert.equal(foldsWarning(5, ['0', '1'], [212, 357]), null);
+  assert.match(foldsWarning(50, ['0', '1'], [543, 26])!, /^--folds 50: class '1' has only 26 rows, so some test folds hold none of it; ROC-AUC is undefined .* n\/a\. Use --folds 26 or fewer/);
+  const r = await runCompare({ ...tiny, data: 'builtin:iris', folds: 51, losses: ['categoricalCrossentropy'], epochs: 1 });
+  assert.ok(r.dataset.warnings.some((w) => /--folds 51: class '.+' has only 50 rows/.test(w)), r.dataset.warnings.join('; '));
 });

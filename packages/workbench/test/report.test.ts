@@ -101,3 +101,53 @@ test('tune report renders the optimization history and parallel coordinates', { 
   assert.ok(r.marks['chart-history']! >= 5 + 1, 'a point per trial and the best-so-far line');
   assert.ok(r.marks['chart-parallel']! >= 5 * 4, 'a point per trial and axis');
 });
+
+/**
+ * Opens a report at a viewport width, waits for the charts, saves a full-page screenshot next to the
+ * report, and measures: page width vs viewport, and facet cells (one per loss) that drew nothing, or
+ * axes drawn under a cell with no panel (vega's shared axes under a short last row).
+ */
+async function layout(html: string, name: string, width: number) {
+  const path = join(dir, `${name}.html`);
+  writeFileSync(path, html);
+  const page = await browser!.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`file://${path}`);
+  await page.evaluate('window.__lossforgeReport');
+  const measured = (await page.evaluate(`({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    cells: Object.fromEntries(Array.from(document.querySelectorAll('.chart')).map((c) => [c.id,
+      Array.from(c.querySelectorAll('g.cell > g')).map((g) => g.querySelectorAll('g.role-mark > *').length)])),
+    footers: Array.from(document.querySelectorAll('.chart g.column_footer, .chart g.row_footer')).length,
+    legendLabels: Array.from(document.querySelectorAll('#chart-calibration g.role-legend-label text')).map((t) => t.textContent),
+  })`)) as { scrollWidth: number; innerWidth: number; cells: Record<string, number[]>; footers: number; legendLabels: string[] };
+  await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });
+  await page.close();
+  return measured;
+}
+
+test('the report fits its page at 1,400 and 420 px: no sideways scroll, no empty facet panel, whole legend labels', { skip }, async () => {
+  const result = await runCompare(tiny);
+  const html = renderCompareReport(result);
+  const labels = result.losses.map((l) => l.label);
+  for (const width of [1400, 420]) {
+    const m = await layout(html, 'fit', width);
+    assert.ok(m.scrollWidth <= m.innerWidth, `${width} px: the page is ${m.scrollWidth} px wide`);
+    for (const id of ['chart-curves', 'chart-confusion']) {
+      assert.equal(m.cells[id]!.length, labels.length, `${id}: one panel per loss`);
+      assert.ok(m.cells[id]!.every((marks) => marks > 0), `${id}: a panel drew nothing: ${m.cells[id]}`);
+    }
+    assert.equal(m.footers, 0, 'no axis under an empty cell (each panel has its own axes)');
+    assert.deepEqual(m.legendLabels, labels, 'calibration legend labels are not cut');
+  }
+  console.log(`# screenshots: ${join(dir, 'fit-1400.png')}, ${join(dir, 'fit-420.png')}`);
+});
+
+test('regression report at 420 px: residual panels all drawn, no sideways scroll', { skip }, async () => {
+  const result = await runCompare({ ...tiny, data: 'builtin:penguins', target: 'body_mass_g', losses: ['mse', 'mae', 'huber', 'logCosh'] });
+  const m = await layout(renderCompareReport(result), 'fit-regression', 420);
+  assert.ok(m.scrollWidth <= m.innerWidth, `the page is ${m.scrollWidth} px wide`);
+  assert.equal(m.cells['chart-residuals']!.length, 4);
+  assert.ok(m.cells['chart-residuals']!.every((marks) => marks > 0), `${m.cells['chart-residuals']}`);
+  assert.equal(m.footers, 0);
+});

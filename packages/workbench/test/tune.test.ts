@@ -158,7 +158,7 @@ test('the space is checked against the loss options before any training', async 
   await assert.rejects(runTune(tiny(fresh(), { metric: 'rmse' })), (e: unknown) => e instanceof UsageError && /'rmse' is not a multiclass metric/.test(e.message));
 });
 
-test('readJournal: a cut-short last line is skipped with a warning; other damage is a DataError', () => {
+test('readJournal: a cut-short last line is reported as a damaged tail; other damage is a DataError', () => {
   const out = fresh();
   mkdirSync(out);
   const path = join(out, 'journal.jsonl');
@@ -169,10 +169,12 @@ test('readJournal: a cut-short last line is skipped with a warning; other damage
   assert.deepEqual(read.trials.map((t) => [t.trial, t.score]), [[0, 0.7], [1, 0.5]], 'sorted by trial, the first record of a repeated trial kept');
   assert.equal(read.warnings.length, 2);
   assert.match(read.warnings.join('\n'), /trial 1 appears twice/);
-  assert.match(read.warnings.join('\n'), /line 5 is incomplete/);
+  assert.match(read.warnings.join('\n'), /line 5, 12 bytes\) is not valid JSON.*cut away/);
   writeFileSync(path, `${header}\n{oops\n${trial(0, 0.7)}\n`);
   assert.throws(() => readJournal(path), (e: unknown) => e instanceof DataError && /line 2 is not valid JSON/.test(e.message));
   writeFileSync(path, `${trial(0, 0.7)}\n`);
+  assert.throws(() => readJournal(path), (e: unknown) => e instanceof DataError && /a trial before the study header/.test(e.message));
+  writeFileSync(path, '');
   assert.throws(() => readJournal(path), (e: unknown) => e instanceof DataError && /no study header/.test(e.message));
   writeFileSync(path, `${header}\n${header}\n`);
   assert.throws(() => readJournal(path), /a second study header/);

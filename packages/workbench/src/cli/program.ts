@@ -2,7 +2,7 @@
  * The `lossforge` command line: compare | advise | tune. `runCli(argv)` returns the exit code
  * (0 ok, 1 failure, 2 usage error) instead of exiting, so tests can call it in-process.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { defaultCandidates, parseLossList, type CandidateInput } from '../candidates.js';
@@ -10,6 +10,7 @@ import { COMPARE_DEFAULTS, MAX_EPOCHS, modelText, parseModel, runCompare, type C
 import { diagnose, formatDiagnostics, formatRecommendations, recommend } from '../advise.js';
 import { BUILTIN_DATASETS, loadDataset, type TaskOption } from '../data.js';
 import { UsageError, WorkbenchError } from '../errors.js';
+import { ensureOutputDir, writeAtomic } from '../files.js';
 import { formatCompare, formatNumber, formatTune } from '../format.js';
 import { metricsFor } from '../metrics.js';
 import { defaultWorkers } from '../pool.js';
@@ -113,13 +114,13 @@ interface TrainingFlags {
   workers: number;
 }
 
-/** Writes results.json (the result, indented) and report.html into `out`; returns their paths. */
+/** Writes results.json (the result, indented) and report.html into `out`, each atomically; returns their paths. */
 function writeOutputs(out: string, result: unknown, reportHtml: string): { json: string; html: string } {
-  mkdirSync(out, { recursive: true });
+  ensureOutputDir(out);
   const json = join(out, 'results.json');
   const html = join(out, 'report.html');
-  writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(html, reportHtml);
+  writeAtomic(json, `${JSON.stringify(result, null, 2)}\n`);
+  writeAtomic(html, reportHtml);
   return { json, html };
 }
 
@@ -157,6 +158,7 @@ function compareProgress(progress: Progress): CompareProgress {
 }
 
 async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
+  ensureOutputDir(resolve(opts.out));
   const result = await runCompare(
     { ...trainingSettings(opts), losses: opts.losses ? parseLossList(opts.losses) : undefined, alpha: opts.alpha },
     compareProgress(progressFor(opts, io, 'compare')),
@@ -180,7 +182,11 @@ async function adviseCommand(
   const recommendations = recommend(diagnostics);
   let verify: CompareResult | undefined;
   let paths: { json: string; html: string } | undefined;
+  const parts = ['Diagnostics', formatDiagnostics(diagnostics), '', 'Recommended losses (best first)', formatRecommendations(recommendations)];
+  // The diagnostics come first, before a --verify run trains anything.
+  if (!opts.json) io.stdout(`${parts.join('\n')}\n`);
   if (opts.verify) {
+    ensureOutputDir(resolve(opts.out));
     verify = await runCompare(
       {
         ...trainingSettings({ ...opts, data: opts.data }),
@@ -196,10 +202,10 @@ async function adviseCommand(
     io.stdout(`${JSON.stringify({ command: 'advise', diagnostics, recommendations, ...(verify ? { verify } : {}) })}\n`);
     return 0;
   }
-  const parts = ['Diagnostics', formatDiagnostics(diagnostics), '', 'Recommended losses (best first)', formatRecommendations(recommendations)];
-  if (verify) parts.push('', 'Quick check of the top three', formatCompare(verify), '', `Report: ${paths!.html}`);
-  else parts.push('', 'Check them on your data: lossforge advise ... --verify, or lossforge compare --losses <names>');
-  io.stdout(`${parts.join('\n')}\n`);
+  const rest = verify
+    ? ['', 'Quick check of the top three', formatCompare(verify), '', `Report: ${paths!.html}`]
+    : ['', 'Check them on your data: lossforge advise ... --verify, or lossforge compare --losses <names>'];
+  io.stdout(`${rest.join('\n')}\n`);
   return 0;
 }
 
@@ -213,6 +219,7 @@ async function tuneCommand(
   process.once('SIGTERM', onSignal);
   const progress = progressFor(opts, io, 'tune');
   const out = resolve(opts.out);
+  ensureOutputDir(out);
   let result;
   try {
     result = await runTune(
@@ -391,7 +398,9 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
       io.stderr(`lossforge: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr(`lossforge: ${(error as Error)?.stack ?? String(error)}\n`);
+    // One line, never a stack trace (LOSSFORGE_DEBUG=1 shows it, for bug reports).
+    const e = error as Error;
+    io.stderr(`lossforge: unexpected error: ${process.env.LOSSFORGE_DEBUG ? e?.stack : (e?.message ?? String(error)).split('\n')[0]}\n`);
     return 1;
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -157,7 +157,8 @@ test('unsuitable losses exit 2 and every candidate diverging exits 1, each with 
   const ctc = await cli(['compare', '--data', 'builtin:iris', '--losses', 'ctc', ...TINY, '--out', join(dir, 'ctc')]);
   assert.equal(ctc.code, 2);
   assert.match(ctc.err, /^lossforge: --losses: ctc cannot be compared on a table: a sequence loss/);
-  assert.ok(!existsSync(join(dir, 'ctc')), 'nothing written');
+  // --out is checked (created and probed) before anything else; nothing is written into it.
+  assert.deepEqual(existsSync(join(dir, 'ctc')) ? readdirSync(join(dir, 'ctc')) : [], [], 'nothing written');
   const diverged = await cli(['compare', '--data', 'builtin:iris', '--losses', 'categoricalCrossentropy', '--lr', '1e30', ...TINY, '--out', join(dir, 'lr')]);
   assert.equal(diverged.code, 1);
   assert.match(diverged.err, /^lossforge: Every candidate failed: no loss has a finite balanced acc\. \(categoricalCrossentropy: 2 of 2 splits diverged\)/);
@@ -213,4 +214,28 @@ test('the real bin, default budget: a count CSV stops on its own, poisson among 
   const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   assert.equal(saved.dataset.counts, true);
   for (const s of saved.splits) assert.ok(s.epochs < 300, `stopped at ${s.epochs}`);
+});
+
+test('advise --verify prints its diagnostics before anything trains', async () => {
+  const events: { at: number; text: string }[] = [];
+  const code = await runCli(['advise', '--data', 'builtin:iris', '--verify', ...TINY, '--out', join(dir, 'advise-order')], {
+    stdout: (text) => events.push({ at: performance.now(), text }),
+    stderr: (text) => events.push({ at: performance.now(), text }),
+    interactive: false,
+  });
+  assert.equal(code, 0, events.map((e) => e.text).join(''));
+  assert.match(events[0]!.text, /^Diagnostics\n/, 'the diagnostics come first');
+  assert.doesNotMatch(events[0]!.text, /Quick check/);
+  const check = events.find((e) => /Quick check of the top three/.test(e.text))!;
+  const seconds = Number(/trainings in ([\d.]+) s/.exec(check.text)![1]);
+  assert.ok(check.at - events[0]!.at >= seconds * 1000 * 0.9, 'the diagnostics were printed before the trainings ran, not after');
+});
+
+test('tune says what it tunes, how many grid points it runs, and caps --workers', async () => {
+  const r = await cli(['tune', '--data', 'builtin:iris', '--loss', 'categoricalCrossentropy', '--space', 'lr=1e-3:1e-1:log,epochs=1:2:int',
+    '--sampler', 'grid', '--trials', '6', '--folds', '2', '--repeats', '1', '--model', 'mlp:4', '--quiet', '--workers', '64', '--out', join(dir, 'tune-grid')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /grid sampler, 1×2-fold CV, mlp:4, epochs tuned, batch 32, lr tuned, seed/);
+  assert.match(r.out, /warning: --trials 6: the grid has 4 points, so 4 trials run/);
+  assert.match(r.out, /warning: --workers 64: using [1-4], since/);
 });
