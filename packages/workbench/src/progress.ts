@@ -32,7 +32,7 @@ export function etaSeconds(sinceFirst: number, done: number, total: number): num
 }
 
 /** The progress output for a command (see the module comment); `label` starts each line. */
-export function createProgress(options: { quiet: boolean; label: string; interactive?: boolean; stream?: NodeJS.WritableStream }): Progress {
+export function createProgress(options: { quiet: boolean; label: string; interactive?: boolean; write?: (line: string) => void }): Progress {
   if (options.quiet) return { start() {}, tick() {}, stop() {} };
   const interactive = options.interactive ?? Boolean(process.stdout.isTTY && process.stderr.isTTY);
   let total = 0;
@@ -59,7 +59,7 @@ export function createProgress(options: { quiet: boolean; label: string; interac
       stop: () => bar.stop(),
     };
   }
-  const stream = options.stream ?? process.stderr;
+  const write = options.write ?? ((line: string) => process.stderr.write(line));
   let lastPrint = 0;
   return {
     start(t) {
@@ -74,7 +74,7 @@ export function createProgress(options: { quiet: boolean; label: string; interac
       if (done === total || now - lastPrint > 2000 || done === 1) {
         lastPrint = now;
         const elapsed = (now - started) / 1000;
-        stream.write(`${options.label} ${done}/${total} (${Math.round((100 * done) / total)}%) elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta(now))}: ${detail}\n`);
+        write(`${options.label} ${done}/${total} (${Math.round((100 * done) / total)}%) elapsed ${formatSeconds(elapsed)}, ETA ${formatSeconds(eta(now))}: ${detail}\n`);
       }
     },
     stop() {},

@@ -145,7 +145,7 @@ function trainingSettings(opts: CommonOptions & TrainingFlags): TrainingSettings
 }
 
 function progressFor(opts: CommonOptions, io: CliIo, label: string): Progress {
-  return createProgress({ quiet: Boolean(opts.quiet), label, interactive: io.interactive });
+  return createProgress({ quiet: Boolean(opts.quiet), label, interactive: io.interactive, write: io.stderr });
 }
 
 /** Progress hooks of a comparison: one tick per training, named by loss, repeat and fold. */
