@@ -34,6 +34,13 @@ function tally(out: string): { lost: number; duplicated: number } {
   return { lost: Array.from({ length: TRIALS }, (_, t) => t).filter((t) => !unique.has(t)).length, duplicated: numbers.length - unique.size };
 }
 
+/** Whole trial records in the journal so far (0 when it does not exist yet); a line being written is not counted. */
+function recordedTrials(out: string): number {
+  if (!existsSync(join(out, 'journal.jsonl'))) return 0;
+  const lines = readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n');
+  return lines.slice(0, -1).filter((l) => l.includes('"type":"trial"')).length;
+}
+
 const resume = (out: string) => spawnSync(process.execPath, [...tuneArgs(out), '--resume'], { cwd: root, encoding: 'utf8' });
 
 test('kill -9 at random moments, then --resume: 0 trials lost, 0 duplicated, the journal stays readable', { timeout: 240_000 }, async () => {
@@ -42,14 +49,23 @@ test('kill -9 at random moments, then --resume: 0 trials lost, 0 duplicated, the
   let killed = 0;
   for (let i = 0; i < tries; i++) {
     const out = fresh();
-    // Two kills at random moments (startup, header write, mid-trial, mid-append), then a resume to the end.
+    // Two kills at random moments, then a resume to the end. A moment is "after the journal holds k
+    // trial records (k random, below what is left), plus 0–60 ms": mid-trial or mid-append, whatever the
+    // machine's speed (a fixed delay missed every run on an idle machine, where a study ends in ~1 s).
     for (let k = 0; k < 2; k++) {
       const child = spawn(process.execPath, [...tuneArgs(out), '--resume'], { cwd: root, stdio: 'ignore' });
-      const delay = 1500 + rng() * 4000;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const recorded = recordedTrials(out);
+      const target = recorded + Math.floor(rng() * (TRIALS - recorded));
+      const extra = rng() * 60;
+      const poll = setInterval(() => {
+        if (recordedTrials(out) >= target) {
+          clearInterval(poll);
+          setTimeout(() => child.kill('SIGKILL'), extra);
+        }
+      }, 5);
       const code = await exited;
-      clearTimeout(timer);
+      clearInterval(poll);
       if (code === null) killed++;
     }
     const done = resume(out);
