@@ -19,8 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lossforge-journal-'));
 let n = 0;
 const fresh = () => join(dir, `study-${n++}`);
 const TRIALS = 6;
-const tuneArgs = (out: string) => ['--import', 'tsx', 'src/cli/main.ts', 'tune', '--data', 'builtin:iris', '--loss', 'categoricalFocalCrossentropy',
-  '--space', 'gamma=0:4', '--trials', String(TRIALS), '--sampler', 'random', '--folds', '2', '--repeats', '1', '--epochs', '1',
+const tuneArgs = (out: string, trials = TRIALS) => ['--import', 'tsx', 'src/cli/main.ts', 'tune', '--data', 'builtin:iris', '--loss', 'categoricalFocalCrossentropy',
+  '--space', 'gamma=0:4', '--trials', String(trials), '--sampler', 'random', '--folds', '2', '--repeats', '1', '--epochs', '1',
   '--model', 'mlp:4', '--workers', '1', '--quiet', '--out', out];
 
 /** The trial numbers of every trial record in the journal file, in file order. */
@@ -28,10 +28,10 @@ const trialNumbers = (out: string) =>
   readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"trial"')).map((l) => (JSON.parse(l) as TrialRecord).trial);
 
 /** Lost = trials missing, duplicated = records beyond the first of a trial. */
-function tally(out: string): { lost: number; duplicated: number } {
+function tally(out: string, trials = TRIALS): { lost: number; duplicated: number } {
   const numbers = trialNumbers(out);
   const unique = new Set(numbers);
-  return { lost: Array.from({ length: TRIALS }, (_, t) => t).filter((t) => !unique.has(t)).length, duplicated: numbers.length - unique.size };
+  return { lost: Array.from({ length: trials }, (_, t) => t).filter((t) => !unique.has(t)).length, duplicated: numbers.length - unique.size };
 }
 
 /** Whole trial records in the journal so far (0 when it does not exist yet); a line being written is not counted. */
@@ -79,12 +79,14 @@ test('kill -9 at random moments, then --resume: 0 trials lost, 0 duplicated, the
 });
 
 test('two concurrent tune --resume on one --out: one runs, the other is refused with a clear line; 0 lost, 0 duplicated', { timeout: 240_000 }, async () => {
+  // A study long enough (40 trials, a few seconds) that the two processes overlap on an idle machine too.
   const tries = 2;
+  const trials = 40;
   for (let i = 0; i < tries; i++) {
     const out = fresh();
     const run = () =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [...tuneArgs(out), '--resume'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(process.execPath, [...tuneArgs(out, trials), '--resume'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (d) => (stderr += d));
         child.on('exit', (code) => resolve({ code, stderr }));
@@ -95,7 +97,7 @@ test('two concurrent tune --resume on one --out: one runs, the other is refused 
     const refused = both.find((b) => b.code === 2)!;
     assert.match(refused.stderr, /^lossforge: --out: the study in .* is being run by another lossforge tune \(pid \d+\)/);
     assert.equal(refused.stderr.trim().split('\n').length, 1, 'one line');
-    assert.deepEqual(tally(out), { lost: 0, duplicated: 0 }, `try ${i}`);
+    assert.deepEqual(tally(out, trials), { lost: 0, duplicated: 0 }, `try ${i}`);
   }
 });
 
