@@ -148,14 +148,8 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       await each(callbacks, (cb) => cb.onEpochBegin?.(epoch, {}));
       const order = shuffle ? permutation(train.n, random) : [...Array(train.n).keys()];
       const logs = await runEpoch(model, compiled, train, order, batchSize, callbacks);
-      if (validation) {
-        const val = await evaluateSet(model, compiled, validation, batchSize);
-        for (const [key, value] of Object.entries(val)) logs[`val_${key}`] = value;
-      }
-      await each(callbacks, (cb) => cb.onEpochEnd?.(epoch, logs));
-      history.epoch.push(epoch);
-      for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
-      if (verbose === 1) console.log(epochLine(epoch, epochs, Date.now() - started, logs));
+      const val = validation && (await evaluateSet(model, compiled, validation, batchSize));
+      await endEpoch({ history, callbacks, epoch, epochs, started, verbose }, logs, val);
     }
     await each(callbacks, (cb) => cb.onTrainEnd?.({}));
     return history;
@@ -188,6 +182,7 @@ export async function evaluate(model: TrainableModel, x: TensorOrList, y: Tensor
   }
 }
 
+/** The `callbacks` option as a list (one callback or an array), each checked to be an object; `tool` names the caller in errors. */
 export function callbackList(tool: string, value: unknown): TrainingCallback[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
@@ -197,6 +192,30 @@ export function callbackList(tool: string, value: unknown): TrainingCallback[] {
   return list as TrainingCallback[];
 }
 
+/** Where an epoch ends, for `fit` and `fitDataset`. */
+export interface EpochEnd {
+  history: History;
+  callbacks: TrainingCallback[];
+  epoch: number;
+  epochs: number;
+  /** `Date.now()` when the epoch began. */
+  started: number;
+  verbose: number;
+}
+
+/**
+ * Ends an epoch as tfjs' `fit` does: the validation logs join `logs` as `val_<name>`, the callbacks'
+ * `onEpochEnd` runs, the history records every log, and `verbose: 1` prints the epoch line.
+ */
+export async function endEpoch(at: EpochEnd, logs: Logs, validation: Logs | undefined): Promise<void> {
+  for (const [key, value] of Object.entries(validation ?? {})) logs[`val_${key}`] = value;
+  await each(at.callbacks, (cb) => cb.onEpochEnd?.(at.epoch, logs));
+  at.history.epoch.push(at.epoch);
+  for (const [key, value] of Object.entries(logs)) (at.history.history[key] ??= []).push(value);
+  if (at.verbose === 1) console.log(epochLine(at.epoch, at.epochs, Date.now() - at.started, logs));
+}
+
+/** Runs `fn` for each callback in order, awaiting each (tfjs' callback order). */
 export async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) => void | Promise<void>): Promise<void> {
   for (const cb of callbacks) await fn(cb);
 }
@@ -271,6 +290,7 @@ export interface Compiled {
   metrics: Array<[LossFn, number]>;
 }
 
+/** The loss and metric functions of a compiled model, one loss per output, checked; `tool` names the caller in errors. */
 export function compiledFunctions(tool: string, model: TrainableModel): Compiled {
   return { losses: outputLosses(tool, model), metrics: metricFunctions(model) };
 }
@@ -371,6 +391,7 @@ async function evaluateSet(model: TrainableModel, compiled: Compiled, data: Data
   return logs;
 }
 
+/** The `verbose: 1` line of an epoch: `Epoch 3/10 - 120ms - loss: 0.41 - val_loss: 0.45`. */
 export function epochLine(epoch: number, epochs: number, ms: number, logs: Logs): string {
   const values = Object.entries(logs).map(([k, v]) => `${k}: ${Number(v.toPrecision(5))}`);
   return [`Epoch ${epoch + 1}/${epochs}`, `${ms}ms`, ...values].join(' - ');

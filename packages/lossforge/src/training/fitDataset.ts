@@ -13,7 +13,7 @@ import {
   callbackList,
   compiledFunctions,
   each,
-  epochLine,
+  endEpoch,
   evaluate,
   evaluateBatch,
   prepare,
@@ -148,16 +148,13 @@ export async function fitDataset(model: TrainableModel, dataset: DatasetLike, op
       if (seen === 0) throw new LossInputError(tool, 'dataset', 'at least one batch per epoch', 'an empty dataset');
       const logs: Logs = {};
       model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / seen));
-      if (validation !== undefined) {
-        const val = isDataset(validation)
-          ? await evaluateDatasetWith(tool, model, compiled, validation as DatasetLike, validationBatches)
-          : await evaluate(model, validation[0], validation[1], { sampleWeight: validation[2] });
-        for (const [key, value] of Object.entries(val)) logs[`val_${key}`] = value;
-      }
-      await each(callbacks, (cb) => cb.onEpochEnd?.(epoch, logs));
-      history.epoch.push(epoch);
-      for (const [key, value] of Object.entries(logs)) (history.history[key] ??= []).push(value);
-      if (verbose === 1) console.log(epochLine(epoch, epochs, Date.now() - started, logs));
+      const val =
+        validation === undefined
+          ? undefined
+          : isDataset(validation)
+            ? await evaluateDatasetWith(tool, model, compiled, validation as DatasetLike, validationBatches)
+            : await evaluate(model, validation[0], validation[1], { sampleWeight: validation[2] });
+      await endEpoch({ history, callbacks, epoch, epochs, started, verbose }, logs, val);
     }
     await each(callbacks, (cb) => cb.onTrainEnd?.({}));
     return history;

@@ -10,7 +10,8 @@ import { assertClose, assertNoLeak } from '../helpers/assert.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { seeded } from '../helpers/random.js';
 import { losses, LossInputError, setValueChecks, type LossCall } from '../../src/index.js';
-import { fusedAvailable, fusedKernelsReady, setFusedKernels, setFusedThreshold } from '../../src/kernels/index.js';
+import { fusedAvailable, fusedKernelsReady, setFusedThreshold } from '../../src/kernels/index.js';
+import { withFused } from '../helpers/fused.js';
 import type { GoldenCase } from '../losses/golden.test.js';
 
 type Nested = number | Nested[];
@@ -29,15 +30,6 @@ const FUSED = new Set([
   'logCosh',
 ]);
 
-/** Runs `fn` with the fused kernels on or off. */
-function withFused<T>(on: boolean, fn: () => T): T {
-  const previous = setFusedKernels(on);
-  try {
-    return fn();
-  } finally {
-    setFusedKernels(previous);
-  }
-}
 
 /** Max |x| of the reference, so gradient tolerances scale with the gradient (cancellation in the composite). */
 const scaleOf = (values: ArrayLike<number>): number => Array.from(values).reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);

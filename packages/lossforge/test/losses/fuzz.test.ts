@@ -27,7 +27,8 @@ import { BACKENDS, useBackend, type BackendName } from '../helpers/backends.js';
 import { seeded } from '../helpers/random.js';
 import { generateCase, REFERENCES, reduceReference, type Nested } from '../helpers/lossInputs.js';
 import { losses, LossInputError, REDUCTIONS, setValueChecks } from '../../src/index.js';
-import { fusedKernelsReady, setFusedKernels, setFusedThreshold } from '../../src/kernels/index.js';
+import { fusedKernelsReady, setFusedThreshold } from '../../src/kernels/index.js';
+import { withFused } from '../helpers/fused.js';
 
 /** Losses that take inputs of any rank ≥ 2 ([B, …spatial]): every input is a batch, there is no unbatched example (docs/inputs.md). */
 const NO_UNBATCHED_FORM = new Set(['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax']);
@@ -118,14 +119,6 @@ function evaluate(p: Params, options: Record<string, unknown>, yTrue: unknown, y
   }
 }
 
-function withFused<T>(on: boolean, fn: () => T): T {
-  const previous = setFusedKernels(on);
-  try {
-    return fn();
-  } finally {
-    setFusedKernels(previous);
-  }
-}
 
 const finite = (xs: number[]) => xs.every(Number.isFinite);
 /** |a − b| ≤ rtol·|b| + atol, atol = 1e-6 (float32 noise, as in test/helpers/assert.ts) + rtol/10 of the largest |b|. */
