@@ -4,8 +4,10 @@ import type { Loss, LossConfig } from '../core/loss.js';
 import type { LossDescription } from '../core/registry.js';
 import * as classification from './classification.js';
 import * as divergence from './divergence.js';
+import * as fenchelYoung from './fenchelYoung.js';
 import * as margin from './margin.js';
 import * as metric from './metric.js';
+import * as ranking from './ranking.js';
 import * as regression from './regression.js';
 import * as segmentation from './segmentation.js';
 import * as sequence from './sequence.js';
@@ -18,8 +20,10 @@ export * from './classification.js';
 export { ctc, ctcGreedyDecode, ctcBeamSearchDecode, type CtcOptions, type CtcGreedyDecodeOptions, type CtcBeamSearchDecodeOptions, type CtcBeamSearchResult } from './sequence.js';
 export * from './segmentation.js';
 export * from './metric.js';
+export * from './fenchelYoung.js';
+export * from './ranking.js';
 
-const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric];
+const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, fenchelYoung, ranking];
 let builtInCount = 0;
 
 /**
