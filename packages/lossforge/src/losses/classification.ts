@@ -9,7 +9,9 @@
  *   of ±1e4 give finite values and gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { LossInputError } from '../core/errors.js';
+import { describeValue, formatShape, LossInputError } from '../core/errors.js';
+import { valueChecksEnabled } from '../core/config.js';
+import { checkRank, checkValues, toTensor, type TensorInput } from '../core/validate.js';
 import { defineLoss, type PerSample, type ValueRules } from '../core/loss.js';
 import { clipProbability, logSigmoid, logSoftmax, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
@@ -60,8 +62,32 @@ const labelAndPrediction = ({ fromLogits }: ResolvedOptions<FromLogitsOption>): 
 });
 
 /** Keras label smoothing toward the uniform distribution over k outcomes: y(1 − ε) + ε/k. */
-function smoothLabels(y: tf.Tensor, epsilon: number, k: number): tf.Tensor {
+function smoothTargets(y: tf.Tensor, epsilon: number, k: number): tf.Tensor {
   return epsilon === 0 ? y : tf.add(tf.mul(y, 1 - epsilon), epsilon / k);
+}
+
+/**
+ * Label smoothing as a standalone function: (1 − α)·y + α/K over the last axis (K its size), which
+ * moves one-hot (or soft) targets toward the uniform distribution. Matches Optax
+ * `smooth_labels(labels, alpha)`, and what the cross-entropies' `labelSmoothing` option does inside
+ * the loss (Keras `label_smoothing`). Use it to smooth targets once, outside a loss: for a loss
+ * without the option (`fenchelYoung`, `kullbackLeiblerDivergence`…), or to inspect the targets.
+ * The result is a new tensor (the caller disposes it); `labels` is left as is.
+ * @example
+ * losses.smoothLabels(tf.tensor2d([[0, 1]]), 0.2).arraySync(); // [[0.1, 0.9]]
+ */
+export function smoothLabels(labels: TensorInput, alpha: number): tf.Tensor {
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
+    throw new LossInputError('smoothLabels', 'alpha', 'a number in [0, 1]', describeValue(alpha));
+  }
+  return tf.tidy(() => {
+    const y = toTensor('smoothLabels', 'labels', labels);
+    checkRank('smoothLabels', 'labels', y, 1);
+    if (lastDim(y) === 0) throw new LossInputError('smoothLabels', 'labels', 'a last (class) axis of size ≥ 1', `shape ${formatShape(y.shape)}`);
+    checkValues('smoothLabels', 'labels', y, 'finite');
+    // A copy when α = 0 too, so that the caller owns (and may dispose) what it gets.
+    return alpha === 0 ? tf.clone(y) : smoothTargets(y, alpha, lastDim(y));
+  });
 }
 
 /** Size of the last axis (the class axis once the wrapper has moved it last). */
@@ -178,7 +204,7 @@ function binaryCrossentropyValues(
   yPred: tf.Tensor,
   { fromLogits, labelSmoothing, posWeight }: ResolvedOptions<BinaryCrossentropyOptions, 'posWeight'>,
 ): tf.Tensor {
-  const y = smoothLabels(yTrue, labelSmoothing, 2);
+  const y = smoothTargets(yTrue, labelSmoothing, 2);
   return binaryCrossentropyTerms(y, yPred, fromLogits, positiveWeight(yPred, posWeight));
 }
 
@@ -243,7 +269,7 @@ function binaryFocalValues(
   yPred: tf.Tensor,
   { gamma, alpha, applyClassBalancing, fromLogits, labelSmoothing }: ResolvedOptions<BinaryFocalCrossentropyOptions>,
 ): tf.Tensor {
-  const y = smoothLabels(yTrue, labelSmoothing, 2);
+  const y = smoothTargets(yTrue, labelSmoothing, 2);
   const bce = binaryCrossentropyTerms(y, yPred, fromLogits);
   const focal = tf.mul(safePow(binaryOneMinusPt(y, yPred, fromLogits), gamma), bce);
   if (!applyClassBalancing) return focal;
@@ -301,7 +327,7 @@ function categoricalValues(
   yPred: tf.Tensor,
   { fromLogits, labelSmoothing, classWeight }: ResolvedOptions<CategoricalCrossentropyOptions, 'classWeight'>,
 ): tf.Tensor {
-  const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
+  const y = smoothTargets(yTrue, labelSmoothing, lastDim(yPred));
   const logP = classLogProbs(yPred, fromLogits);
   if (classWeight === undefined) return tf.neg(tf.sum(tf.mul(y, logP), -1));
   const weightedLoss = tf.neg(tf.sum(tf.mul(tf.mul(classVector(classWeight), y), logP), -1));
@@ -406,7 +432,7 @@ function categoricalFocalValues(
   yPred: tf.Tensor,
   { gamma, alpha, fromLogits, labelSmoothing }: ResolvedOptions<CategoricalFocalCrossentropyOptions>,
 ): tf.Tensor {
-  const y = smoothLabels(yTrue, labelSmoothing, lastDim(yPred));
+  const y = smoothTargets(yTrue, labelSmoothing, lastDim(yPred));
   const p = fromLogits ? clipProbability(tf.softmax(yPred)) : normalizedProbs(yPred);
   const logP = fromLogits ? logSoftmax(yPred) : tf.log(p);
   const modulating = tf.mul(alpha, safePow(tf.sub(1, p), gamma));
@@ -501,3 +527,60 @@ export const generalizedCrossentropy = defineLoss<GeneralizedCrossentropyOptions
     return tf.sum(tf.mul(yTrue, lq(classLogProbs(yPred, fromLogits))), -1);
   },
 });
+
+// ───────────────────────────── masked classes ─────────────────────────────
+
+/** Options of `safeSoftmaxCrossentropy`. */
+export interface SafeSoftmaxCrossentropyOptions extends BaseLossOptions, ClassAxisOption {}
+
+/**
+ * Softmax cross-entropy whose logits may be −Infinity (masked classes: excluded from the softmax):
+ *
+ *   ℓ = −Σ_{c : y_c ≠ 0} y_c · logSoftmax(x)_c
+ *
+ * A −Infinity logit gives its class probability 0, and, where the target puts no mass on it, a term
+ * of 0 (0 · log 0 = 0) instead of NaN, and a zero gradient. Matches Optax
+ * `safe_softmax_cross_entropy(logits, labels)`. yTrue are target distributions (one-hot or soft) over
+ * the class axis (`axis`); yPred are logits, finite or −Infinity (+Infinity and NaN are rejected).
+ * A row whose logits are all −Infinity, or whose target puts mass on a −Infinity logit, has no finite
+ * loss: a LossInputError naming yPred (with value checks on).
+ * Choose it when some classes are invalid for some samples (legal moves, a vocabulary restricted per
+ * example, padding classes) and are masked by setting their logit to −Infinity.
+ * @example
+ * const loss = losses.safeSoftmaxCrossentropy();
+ * loss(tf.tensor2d([[1, 0, 0]]), tf.tensor2d([[0, 0, -Infinity]])); // −log ½ ≈ 0.6931
+ */
+export const safeSoftmaxCrossentropy = defineLoss<SafeSoftmaxCrossentropyOptions>({
+  name: 'safeSoftmaxCrossentropy',
+  aliases: ['safe_softmax_cross_entropy', 'masked_softmax_cross_entropy'],
+  options: { axis: option.axis(-1) },
+  layout: 'dense',
+  values: { yTrue: 'binary', yPred: 'logProbability' },
+  compute: (yTrue, yPred) => {
+    checkMaskedLogits(yTrue, yPred);
+    const logP = tf.logSoftmax(yPred, -1);
+    const terms = tf.where(tf.equal(yTrue, 0), tf.zerosLike(logP), tf.mul(yTrue, logP));
+    return tf.neg(tf.sum(terms, -1));
+  },
+});
+
+/**
+ * With value checks on: every row (class axis last) has a finite logit, and no target mass sits on a
+ * −Infinity logit (both would make the loss infinite or NaN).
+ */
+function checkMaskedLogits(yTrue: tf.Tensor, yPred: tf.Tensor): void {
+  if (!valueChecksEnabled()) return;
+  const x = yPred.dataSync();
+  const y = yTrue.dataSync();
+  const C = lastDim(yPred);
+  for (let row = 0; row * C < x.length; row++) {
+    let finite = false;
+    for (let c = row * C; c < (row + 1) * C; c++) {
+      if (x[c] === -Infinity && y[c]! > 0) {
+        throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'a finite logit wherever yTrue has mass (−Infinity masks a class)', `−Infinity under target ${y[c]} (row ${row}, class ${c - row * C})`);
+      }
+      finite ||= x[c] !== -Infinity;
+    }
+    if (!finite) throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'at least one finite logit per row (−Infinity masks a class)', `row ${row} all −Infinity`);
+  }
+}

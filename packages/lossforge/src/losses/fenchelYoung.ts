@@ -212,7 +212,7 @@ export interface FenchelYoungLossOptions extends FenchelYoungOptions {
  */
 export const fenchelYoung = defineLoss<FenchelYoungLossOptions>({
   name: 'fenchelYoung',
-  aliases: ['fenchel_young', 'fenchel_young_loss'],
+  aliases: ['fenchel_young_loss'],
   options: { regularizer: option.oneOf(['sparsemax', 'softmax', 'argmax'] as const, 'sparsemax'), axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'binary', yPred: 'any' },
@@ -248,7 +248,7 @@ const sparseFenchelYoung =
  */
 export const multiclassSparsemax = defineLoss<MulticlassScoresOptions>({
   name: 'multiclassSparsemax',
-  aliases: ['multiclass_sparsemax_loss', 'multiclass_sparsemax', 'sparsemax_loss_multiclass'],
+  aliases: ['multiclass_sparsemax_loss'],
   options: { axis: option.axis(-1) },
   layout: 'sparse',
   values: { yPred: 'any' },
@@ -266,7 +266,7 @@ export const multiclassSparsemax = defineLoss<MulticlassScoresOptions>({
  */
 export const multiclassPerceptron = defineLoss<MulticlassScoresOptions>({
   name: 'multiclassPerceptron',
-  aliases: ['multiclass_perceptron_loss', 'multiclass_perceptron'],
+  aliases: ['multiclass_perceptron_loss'],
   options: { axis: option.axis(-1) },
   layout: 'sparse',
   values: { yPred: 'any' },

@@ -59,7 +59,7 @@ export interface PairwiseHingeOptions extends BaseLossOptions, ListAxisOption {
  */
 export const pairwiseHinge = defineLoss<PairwiseHingeOptions>({
   name: 'pairwiseHinge',
-  aliases: ['pairwise_hinge', 'pairwise_hinge_loss', 'PairwiseHingeLoss'],
+  aliases: ['pairwise_hinge_loss', 'ranksvm'],
   options: { margin: option.number(1, { min: 0 }), axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'finite', yPred: 'any' },
@@ -84,7 +84,7 @@ export interface PairwiseLogisticOptions extends BaseLossOptions, ListAxisOption
  */
 export const pairwiseLogistic = defineLoss<PairwiseLogisticOptions>({
   name: 'pairwiseLogistic',
-  aliases: ['pairwise_logistic', 'pairwise_logistic_loss', 'PairwiseLogisticLoss', 'ranknet'],
+  aliases: ['pairwise_logistic_loss', 'ranknet'],
   options: { axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'finite', yPred: 'any' },
@@ -110,7 +110,7 @@ export interface ListwiseSoftmaxOptions extends BaseLossOptions, ListAxisOption 
  */
 export const listwiseSoftmax = defineLoss<ListwiseSoftmaxOptions>({
   name: 'listwiseSoftmax',
-  aliases: ['listwise_softmax', 'ranking_softmax_loss', 'ranking_softmax', 'SoftmaxLoss'],
+  aliases: ['ranking_softmax_loss', 'ranking_softmax', 'listnet'],
   options: { axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'nonNegative', yPred: 'any' },
@@ -142,7 +142,7 @@ export interface SmoothApOptions extends BaseLossOptions, ListAxisOption {
  */
 export const smoothAp = defineLoss<SmoothApOptions>({
   name: 'smoothAp',
-  aliases: ['smooth_ap', 'SmoothAP', 'smooth_ap_loss'],
+  aliases: ['smooth_ap_loss'],
   options: { temperature: option.number(0.01, { min: 0, minExclusive: true }), axis: option.axis(-1) },
   layout: 'dense',
   values: { yTrue: 'binary', yPred: 'any' },
