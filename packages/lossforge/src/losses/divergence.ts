@@ -33,8 +33,8 @@ export interface KullbackLeiblerDivergenceOptions extends BaseLossOptions {
  *   Optax `kl_divergence(log_predictions, targets)`; nothing is clipped and 0 · log 0 = 0;
  * - `logTargets: true` too: yTrue is log y, as PyTorch `KLDivLoss(log_target=True)` and Optax
  *   `kl_divergence_with_log_targets`: Σ exp(log y) · (log y − log ŷ). Log inputs may be −Infinity
- *   (probability 0): a class with y = 0 contributes 0, one with ŷ = 0 < y makes the loss infinite
- *   (a LossInputError naming yPred).
+ *   (probability 0): a class with y = 0 contributes 0 (PyTorch and Optax give NaN for a −Infinity
+ *   log target), one with ŷ = 0 < y makes the loss infinite (a LossInputError naming yPred).
  * Choose it for distillation and for matching soft target distributions; with one-hot targets it
  * equals categorical cross-entropy. The log-space options keep tiny probabilities exact (no
  * underflow, no clipping): use them with a logSoftmax output.
