@@ -133,6 +133,28 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
       for (const row of labels as number[][]) for (let s = 1; s < row.length; s++) if (row[s - 1] === -1) row[s] = -1;
       return { options: {}, yTrue: labels, yPred: rows(B, () => rows(T, () => rows(classes, () => real(rand, scale)))), yTrueDtype: 'int32' };
     }
+    case 'fenchelYoung': {
+      const regularizer = pick(rand, ['sparsemax', 'softmax', 'argmax']);
+      return f32({ regularizer }, rows(B, () => (rand() < 0.5 ? softmaxRow(rand, C) : oneHotRow(C, Math.floor(rand() * C)))), rows(B, () => rows(C, () => real(rand, scale))));
+    }
+    case 'multiclassSparsemax':
+    case 'multiclassPerceptron':
+      return { options: {}, yTrue: rows(B, () => Math.floor(rand() * C)), yPred: rows(B, () => rows(C, () => real(rand, scale))), yTrueDtype: 'int32' };
+    case 'binarySparsemax':
+    case 'perceptron':
+      return f32({}, rows(B, () => rows(K, () => (rand() < 0.5 ? 0 : 1))), realRows());
+    case 'safeSoftmaxCrossentropy':
+      return f32({}, rows(B, () => oneHotRow(C, Math.floor(rand() * C))), rows(B, () => rows(C, () => real(rand, scale))));
+    case 'generalizedKullbackLeibler': {
+      const logPredictions = rand() < 0.5;
+      return f32({ logPredictions }, rows(B, () => rows(C, () => rand() * scale)), logPredictions ? rows(B, () => rows(C, () => real(rand, 3))) : rows(B, () => rows(C, () => rand() * scale)));
+    }
+    case 'pairwiseHinge':
+    case 'pairwiseLogistic':
+    case 'listwiseSoftmax':
+      return f32({}, rows(B, () => rows(K, () => Math.floor(rand() * 3))), realRows());
+    case 'smoothAp':
+      return f32({ temperature: pick(rand, [0.01, 0.1, 1]) }, rows(B, () => rows(K, () => (rand() < 0.5 ? 0 : 1))), realRows());
     default:
       throw new Error(`no input generator for loss '${name}': add it to test/helpers/lossInputs.ts`);
   }

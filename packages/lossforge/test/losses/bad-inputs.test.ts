@@ -43,6 +43,8 @@ const KINDS: Record<string, Kind> = {
   squaredHinge: 'signed',
   categoricalHinge: 'categorical',
   kullbackLeiblerDivergence: 'distribution',
+  generalizedKullbackLeibler: 'distribution',
+  safeSoftmaxCrossentropy: 'categorical',
   cosineSimilarity: 'vector',
 };
 
@@ -258,7 +260,11 @@ const SPECIFIC: Specific[] = [
   { what: 'classWeight of the wrong length', loss: 'sparseCategoricalCrossentropy', argument: 'options.classWeight', structural: true, run: call('sparseCategoricalCrossentropy', { classWeight: [1, 2, 3, 4] }, [0, 1], P) },
   { what: 'ignoreIndex 1.5', loss: 'sparseCategoricalCrossentropy', argument: 'options.ignoreIndex', structural: true, run: build('sparseCategoricalCrossentropy', { ignoreIndex: 1.5 }) },
   { what: 'axis 0.5', loss: 'cosineSimilarity', argument: 'options.axis', structural: true, run: build('cosineSimilarity', { axis: 0.5 }) },
-  { what: 'axis on a loss without one', loss: 'kullbackLeiblerDivergence', argument: 'options.axis', structural: true, run: build('kullbackLeiblerDivergence', { axis: 1 }) },
+  { what: 'axis on a loss without one', loss: 'hinge', argument: 'options.axis', structural: true, run: build('hinge', { axis: 1 }) },
+  { what: 'axis 3 for yPred of rank 2', loss: 'kullbackLeiblerDivergence', argument: 'options.axis', structural: true, run: call('kullbackLeiblerDivergence', { axis: 3 }, P, P) },
+  { what: 'logTargets "yes"', loss: 'kullbackLeiblerDivergence', argument: 'options.logTargets', structural: true, run: build('kullbackLeiblerDivergence', { logTargets: 'yes' }) },
+  { what: 'a negative prediction', loss: 'generalizedKullbackLeibler', argument: 'yPred', structural: false, run: call('generalizedKullbackLeibler', {}, P, [[0.5, -0.1, 1], [1, 1, 1]]) },
+  { what: '+Infinity logit', loss: 'safeSoftmaxCrossentropy', argument: 'yPred', structural: false, run: call('safeSoftmaxCrossentropy', {}, Y, [[0, Infinity, 1], [1, 1, 1]]) },
   { what: 'options that are not an object', loss: 'meanSquaredError', argument: 'options', structural: true, run: () => (losses.meanSquaredError as (o: unknown) => Loss)(5) },
   { what: 'mask of a wrong [B,L] shape', loss: 'cosineSimilarity', argument: 'call.mask', structural: true, run: () => tf.tidy(() => get('cosineSimilarity', { axis: 1 })(tf.ones([2, 3, 4]), tf.ones([2, 3, 4]), { mask: tf.ones([2, 3]) })) },
 ];

@@ -341,6 +341,8 @@ const TABLE: Entry[] = [
   categoricalHingeEntry,
 
   klEntry,
+  { ...klEntry, loss: 'generalizedKullbackLeibler' },
+  categorical('safeSoftmaxCrossentropy', {}, { perfect: false }),
   cosineEntry(),
   cosineEntry({ axis: 1 }),
 ];
