@@ -574,13 +574,14 @@ function checkMaskedLogits(yTrue: tf.Tensor, yPred: tf.Tensor): void {
   const y = yTrue.dataSync();
   const C = lastDim(yPred);
   for (let row = 0; row * C < x.length; row++) {
-    let finite = false;
-    for (let c = row * C; c < (row + 1) * C; c++) {
-      if (x[c] === -Infinity && y[c]! > 0) {
-        throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'a finite logit wherever yTrue has mass (−Infinity masks a class)', `−Infinity under target ${y[c]} (row ${row}, class ${c - row * C})`);
-      }
-      finite ||= x[c] !== -Infinity;
+    const start = row * C;
+    if (x.subarray(start, start + C).every((v) => v === -Infinity)) {
+      throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'at least one finite logit per row (−Infinity masks a class)', `row ${row} all −Infinity`);
     }
-    if (!finite) throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'at least one finite logit per row (−Infinity masks a class)', `row ${row} all −Infinity`);
+    for (let c = start; c < start + C; c++) {
+      if (x[c] === -Infinity && y[c]! > 0) {
+        throw new LossInputError('safeSoftmaxCrossentropy', 'yPred', 'a finite logit wherever yTrue has mass (−Infinity masks a class)', `−Infinity under target ${y[c]} (row ${row}, class ${c - start})`);
+      }
+    }
   }
 }

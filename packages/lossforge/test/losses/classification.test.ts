@@ -7,7 +7,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../helpers/backends.js';
+import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { loadFixture } from '../helpers/fixtures.js';
+import { formatErrors, goldenErrors } from '../helpers/goldenErrors.js';
 import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
 import { gradCheck, losses, LossInputError, type Loss, type LossCall } from '../../src/index.js';
 
@@ -462,5 +464,69 @@ describe('no leaks', () => {
     assert.throws(() => losses.binaryCrossentropy({ posWeight: [1, 2] })(yTrue, yPred), LossInputError);
     assert.throws(() => losses.sparseCategoricalCrossentropy()([5], yPred), LossInputError);
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+// ───────────────────────────── smoothLabels and safeSoftmaxCrossentropy ─────────────────────────────
+
+describe('smoothLabels', () => {
+  type Nested = number | Nested[];
+  const flatten = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flatten) : [x]);
+  const { smoothLabels: cases } = loadFixture<{ smoothLabels: { labels: Nested; alpha: number; value: Nested }[] }>('catalog-classification2');
+
+  test('matches Optax smooth_labels: (1 − α)·y + α/K over the last axis', () => {
+    for (const c of cases) {
+      const labels = tf.tensor(c.labels as number[]);
+      assertNoLeak(() => {
+        const out = losses.smoothLabels(labels, c.alpha);
+        assertClose(out, flatten(c.value), { rtol: 1e-6 }, `alpha ${c.alpha}`);
+        return out;
+      });
+      assert.ok(!labels.isDisposed);
+      labels.dispose();
+    }
+  });
+
+  test('bad alpha or labels are LossInputErrors', () => {
+    assertLossInputError(() => losses.smoothLabels([[0, 1]], 1.5), 'alpha');
+    assertLossInputError(() => losses.smoothLabels([[0, 1]], NaN), 'alpha');
+    assertLossInputError(() => losses.smoothLabels('labels' as never, 0.1), 'labels');
+    assertLossInputError(() => losses.smoothLabels(3 as never, 0.1), 'labels', /rank/);
+    assertLossInputError(() => losses.smoothLabels([[0, NaN]], 0.1), 'labels', /finite/);
+  });
+});
+
+describe('safeSoftmaxCrossentropy', () => {
+  for (const backend of BACKENDS) {
+    test(`largest errors against the references on ${backend} (diagnostic)`, async (t) => {
+      await useBackend(backend);
+      for (const line of formatErrors(goldenErrors('catalog-classification2', ['safeSoftmaxCrossentropy']))) t.diagnostic(line);
+      await useBackend('cpu');
+    });
+  }
+
+  test('−Infinity logits: finite loss, zero gradient there, the softmax over the other classes', () => {
+    const y = tf.tensor2d([[0.25, 0.75, 0], [0, 1, 0]]);
+    const x = tf.tensor2d([[0.5, -1, -Infinity], [-Infinity, 2, 1]]);
+    const loss = losses.safeSoftmaxCrossentropy({ reduction: 'sum' });
+    const expected = losses.categoricalCrossentropy({ fromLogits: true, reduction: 'none' });
+    const v1 = expected(tf.tensor2d([[0.25, 0.75]]), tf.tensor2d([[0.5, -1]])).dataSync()[0]!;
+    const v2 = expected(tf.tensor2d([[1, 0]]), tf.tensor2d([[2, 1]])).dataSync()[0]!;
+    assertClose(loss(y, x), v1 + v2);
+    const g = tf.grad((p: tf.Tensor) => loss(y, p) as tf.Scalar)(x).arraySync() as number[][];
+    assert.ok(g[0]![2] === 0 && g[1]![0] === 0, `${g}`);
+    assert.ok(g.flat().every(Number.isFinite), `${g}`);
+    assert.ok(gradCheck(losses.safeSoftmaxCrossentropy(), tf.tensor2d([[0.2, 0.8, 0]]), tf.tensor2d([[0.3, -0.4, 0.9]])).passed);
+  });
+
+  test('rows with no finite logit, or target mass on a −Infinity logit, are LossInputErrors naming yPred', () => {
+    const loss = losses.safeSoftmaxCrossentropy();
+    const allMasked = tf.tensor2d([[1, 0], [-Infinity, -Infinity]]);
+    const targets = tf.tensor2d([[1, 0], [0, 1]]);
+    assertNoLeak(() => assertLossInputError(() => loss(targets, allMasked), 'yPred', /row 1 all −Infinity/));
+    assertLossInputError(() => loss(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, -Infinity]])), 'yPred', /−Infinity under target 1/);
+    assertLossInputError(() => loss(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, Infinity]])), 'yPred');
+    assertLossInputError(() => loss(tf.tensor2d([[0, 1.5]]), tf.tensor2d([[0, 1]])), 'yTrue');
+    tf.dispose([allMasked, targets]);
   });
 });

@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../helpers/backends.js';
-import { assertClose, assertNoLeak } from '../helpers/assert.js';
+import { BACKENDS, useBackend } from '../helpers/backends.js';
+import { formatErrors, goldenErrors } from '../helpers/goldenErrors.js';
+import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
 import { gradCheck, losses, LossInputError, setValueChecks } from '../../src/index.js';
 
 await useBackend('cpu');
@@ -88,7 +89,7 @@ test('cosine: options.axis picks the feature axis; per-sample shape drops it', (
   assertClose(last, [-Math.SQRT1_2, -1, 0]);
   assert.throws(() => losses.cosineSimilarity({ axis: 3 })(y, p), /cosineSimilarity: options\.axis: expected an axis in \[-3, 2\]/);
   assert.throws(() => losses.cosineSimilarity({ axis: 0.5 }), /cosineSimilarity: options\.axis: expected an integer axis/);
-  assert.throws(() => losses.kullbackLeiblerDivergence({ axis: 1 } as never), LossInputError);
+  assert.throws(() => losses.kullbackLeiblerDivergence({ axis: 0.5 }), LossInputError);
 });
 
 test('gradCheck passes at interior points', () => {
@@ -110,4 +111,52 @@ test('config round trip and no leaks', () => {
     tf.dispose([y, p]);
   }
   assert.deepEqual(losses.cosineSimilarity().getConfig(), { name: 'cosineSimilarity', axis: -1, reduction: 'mean' });
+});
+
+// ───────────────────────────── KL in log space, generalized KL ─────────────────────────────
+
+for (const backend of BACKENDS) {
+  test(`KL (log space) and generalized KL: largest errors against the references on ${backend} (diagnostic)`, async (t) => {
+    await useBackend(backend);
+    for (const line of formatErrors(goldenErrors('catalog-classification2', ['kullbackLeiblerDivergence', 'generalizedKullbackLeibler']))) t.diagnostic(line);
+    await useBackend('cpu');
+  });
+}
+
+test('KL: the three input forms agree on the same distributions; −Infinity log inputs give 0 and a zero gradient', () => {
+  const y = tf.tensor2d([[0.2, 0.3, 0.5], [0.6, 0.4, 0]]);
+  const p = tf.tensor2d([[0.25, 0.25, 0.5], [0.5, 0.3, 0.2]]);
+  const keras = losses.kullbackLeiblerDivergence(none)(y, p).dataSync();
+  const logPred = losses.kullbackLeiblerDivergence({ logPredictions: true, ...none })(y, tf.log(p));
+  const bothLog = losses.get('kl_divergence_with_log_targets')(tf.log(y), tf.log(p), {});
+  assertClose(logPred, [keras[0]!, 0.6 * Math.log(0.6 / 0.5) + 0.4 * Math.log(0.4 / 0.3)], { rtol: 1e-5 });
+  assertClose(bothLog, (logPred.dataSync()[0]! + logPred.dataSync()[1]!) / 2, { rtol: 1e-5 });
+  const g = tf.grad((x: tf.Tensor) => losses.kullbackLeiblerDivergence({ logPredictions: true, logTargets: true })(tf.log(y), x) as tf.Scalar)(
+    tf.tensor2d([[-1, -1, -1], [-1, -1, -Infinity]]),
+  ).arraySync() as number[][];
+  assert.ok(g[1]![2] === 0, `${g[1]![2]}`);
+  assert.ok(g.flat().every(Number.isFinite));
+  assert.ok(gradCheck(losses.kullbackLeiblerDivergence({ logPredictions: true }), y, tf.log(p)).passed);
+});
+
+test('KL: a zero log-prediction under target mass is a LossInputError naming yPred; +Infinity is rejected', () => {
+  const loss = losses.kullbackLeiblerDivergence({ logPredictions: true });
+  assertLossInputError(() => loss(tf.tensor2d([[0.5, 0.5]]), tf.tensor2d([[0, -Infinity]])), 'yPred');
+  assertLossInputError(() => loss(tf.tensor2d([[0.5, 0.5]]), tf.tensor2d([[0, Infinity]])), 'yPred');
+  assertLossInputError(() => losses.kullbackLeiblerDivergence({ logTargets: true })(tf.tensor2d([[0.5, NaN]]), tf.tensor2d([[0.5, 0.5]])), 'yTrue');
+});
+
+test('generalized KL: zero at ŷ = y, equals KL for distributions, counts a mass difference', () => {
+  const y = tf.tensor2d([[2, 0, 1], [0.2, 0.3, 0.5]]);
+  const loss = losses.generalizedKullbackLeibler(none);
+  assertClose(loss(y, y), [0, 0], { atol: 1e-6 });
+  const p = tf.tensor2d([[1, 1, 1], [0.25, 0.25, 0.5]]);
+  const v = loss(y, p).dataSync();
+  assertClose(v[1]!, losses.kullbackLeiblerDivergence(none)(tf.tensor2d([[0.2, 0.3, 0.5]]), tf.tensor2d([[0.25, 0.25, 0.5]])).dataSync()[0]!, { rtol: 1e-5 });
+  assertClose(v[0]!, 2 * Math.log(2) - 3 + 3, { rtol: 1e-5 });
+  assertClose(losses.generalizedKullbackLeibler({ logPredictions: true, ...none })(y, tf.log(p)), v, { rtol: 1e-5 });
+  assert.ok(gradCheck(losses.generalizedKullbackLeibler(), y, tf.tensor2d([[1.5, 0.5, 0.8], [0.3, 0.2, 0.6]])).passed);
+  assertLossInputError(() => loss(tf.tensor2d([[-1, 1]]), tf.tensor2d([[1, 1]])), 'yTrue', /non-negative/);
+  assertLossInputError(() => losses.generalizedKullbackLeibler({ axis: 2 })(y, p), 'options.axis');
+  assertNoLeak(() => tf.grad((x: tf.Tensor) => losses.generalizedKullbackLeibler()(y, x) as tf.Scalar)(p));
 });
