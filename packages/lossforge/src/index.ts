@@ -40,6 +40,20 @@ export type {
   NtXentOptions,
   CosineEmbeddingOptions,
   MarginRankingOptions,
+  KullbackLeiblerDivergenceOptions,
+  GeneralizedKullbackLeiblerOptions,
+  SafeSoftmaxCrossentropyOptions,
+  FenchelYoungOptions,
+  FenchelYoungLossOptions,
+  FenchelYoungDefinition,
+  FenchelYoungRegularizer,
+  FenchelYoungRegularizerName,
+  MulticlassScoresOptions,
+  ListAxisOption,
+  PairwiseHingeOptions,
+  PairwiseLogisticOptions,
+  ListwiseSoftmaxOptions,
+  SmoothApOptions,
 } from './losses/index.js';
 export type { DiscriminatorLossOptions, GradientPenaltyOptions } from './losses/gan.js';
 export type { IncludeBiasesOption, L1Options, L2Options, ElasticNetOptions, NormPenaltyOptions, OrthogonalOptions } from './penalties/index.js';

@@ -127,7 +127,7 @@ function conjugateOf(regularizer: FenchelYoungRegularizer): (theta: tf.Tensor) =
  * simplex) without the cancellation of two large terms when y is a distribution.
  * @example
  * const y = tf.tensor2d([[0, 1, 0]]);
- * losses.fenchelYoungLoss(losses.FENCHEL_YOUNG_REGULARIZERS.argmax, y, tf.tensor2d([[2, 1, 0]])); // max θ − θ₁ = 1
+ * losses.fenchelYoungLoss(losses.FENCHEL_YOUNG_REGULARIZERS.argmax, y, tf.tensor2d([[2, 1, 0]])); // per row: max θ − θ₁ = [1]
  */
 export function fenchelYoungLoss(regularizer: FenchelYoungRegularizer, yTrue: tf.Tensor, theta: tf.Tensor): tf.Tensor {
   const top = tf.max(theta, -1, true);
@@ -165,7 +165,7 @@ export interface FenchelYoungDefinition {
  * into a convex loss with the right gradient.
  * @example
  * const gini = losses.defineFenchelYoungLoss({ name: 'myGini', regularizer: losses.FENCHEL_YOUNG_REGULARIZERS.sparsemax, replace: true });
- * gini()(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, 3]])); // 0 (sparsemax([0, 3]) = [0, 1])
+ * gini()(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, 3]])); // sparsemax([0, 3]) is the target [0, 1]: loss = 0
  */
 export function defineFenchelYoungLoss(definition: FenchelYoungDefinition): LossFactory<FenchelYoungOptions> {
   const regularizer = definition?.regularizer;
