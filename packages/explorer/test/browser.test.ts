@@ -303,6 +303,18 @@ test('a malformed CSV gives a clear message in the page', { skip, timeout: 60_00
   await page.click('#compare-run');
   assert.match((await page.textContent('#compare-error'))!, /^--data: choose a built-in dataset or a CSV file first$/);
   await page.screenshot({ path: join(shots, 'compare-malformed-420.png'), fullPage: true });
+
+  // Back to a built-in; a long run stops on Stop (its Web Workers terminated) with a message, not an error.
+  await page.selectOption('#compare-dataset', 'builtin:iris');
+  await page.waitForSelector('#compare-data-info:has-text("builtin:iris: 150 rows")');
+  assert.equal(await page.textContent('#compare-error'), '');
+  await page.fill('#compare-epochs', '300');
+  await page.click('#compare-run');
+  await page.waitForFunction(() => document.getElementById('panel-compare')!.dataset['state'] === 'running');
+  await page.click('#compare-stop');
+  await page.waitForFunction(() => document.getElementById('panel-compare')!.dataset['state'] === 'idle');
+  assert.match((await page.textContent('#compare-count'))!, /^Stopped after \d+ of 50 trainings\.$/);
+  assert.equal(await page.textContent('#compare-error'), '');
   assert.deepEqual(problems, []);
   await page.context().close();
 });

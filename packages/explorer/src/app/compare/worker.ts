@@ -4,7 +4,8 @@
  * numbers in the page and in the terminal. The view sends the study's dataset once, then one job at a
  * time (protocol.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// The workbench trains with the full @tensorflow/tfjs (layers, the cpu backend), which this registers.
 import { runFold, type Dataset } from '@lossforge/workbench/core';
 import type { FromWorker, ToWorker } from './protocol.js';
 

@@ -68,7 +68,7 @@ function field(id: string, label: string, control: HTMLInputElement | HTMLSelect
   return box;
 }
 
-const numberInput = (value: number | '', props: Partial<HTMLInputElement> = {}): HTMLInputElement =>
+const numberInput = (value: number | '', props: { min?: string; max?: string; step: string; placeholder?: string }): HTMLInputElement =>
   el('input', { type: 'number', value: String(value), ...props });
 
 const seconds = (s: number): string => (s < 60 ? `${s.toFixed(0)} s` : `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s`);
