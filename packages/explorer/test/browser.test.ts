@@ -202,8 +202,15 @@ async function openCompare(width: number): Promise<{ page: Page; problems: strin
   return opened;
 }
 
-/** Per loss, its scores on every split (metric → values in split order). */
-const scores = (r: CompareResult) => r.losses.map((l) => ({ label: l.label, metrics: Object.fromEntries(Object.entries(l.metrics).map(([m, s]) => [m, s.values])) }));
+/** The largest relative difference |a − b| / max(1, |b|) between the numbers of two like-shaped values (Infinity if their shapes differ). */
+function relativeDifference(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b)) ? 0 : Math.abs(a - b) / Math.max(1, Math.abs(b));
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return Math.max(0, ...[...keys].map((k) => relativeDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])));
+  }
+  return a === b ? 0 : Infinity;
+}
 
 for (const width of [1400, 420]) {
   test(`explorer at ${width} px: compare on built-in iris in Web Workers, the verdict and the report`, { skip, timeout: 180_000 }, async (t) => {
@@ -247,7 +254,8 @@ test('the same CSV, seed and settings give the same numbers in the page (Web Wor
   writeFileSync(file, csv);
   await page.setInputFiles('#compare-file', file);
   await page.waitForSelector("#compare-data-info:has-text(\"penguins-copy.csv: 344 rows\")");
-  const settings = { losses: 'categoricalCrossentropy, {"name": "categoricalCrossentropy", "labelSmoothing": 0.1}, polyCrossentropy', folds: 3, repeats: 1, epochs: 6, seed: 7 };
+  // categoricalHinge: margin scores, turned into probabilities by temperature scaling fitted per fold.
+  const settings = { losses: 'categoricalCrossentropy, {"name": "categoricalCrossentropy", "labelSmoothing": 0.1}, categoricalHinge', folds: 3, repeats: 1, epochs: 6, seed: 7 };
   await page.fill('#compare-losses', settings.losses);
   await page.fill('#compare-folds', String(settings.folds));
   await page.fill('#compare-repeats', String(settings.repeats));
@@ -262,30 +270,28 @@ test('the same CSV, seed and settings give the same numbers in the page (Web Wor
   const inNode = await runCompare({ ...COMPARE_DEFAULTS, data: file, losses: parseLossList(settings.losses), folds: settings.folds, repeats: settings.repeats, epochs: settings.epochs, seed: settings.seed, workers: 1 });
   // The trainings are identical: the same code on tfjs's float32 cpu backend, seeded per split, gives the
   // same learning curves, epochs, predictions (confusion matrices) and prediction counts (accuracies, F1).
-  const trained = (r: CompareResult) => r.losses.map((l) => ({ label: l.label, curve: l.curve, epochs: l.epochs, confusion: l.confusion, calibration: l.calibration }));
+  const trained = (r: CompareResult) => r.losses.map((l) => ({ label: l.label, curve: l.curve, epochs: l.epochs, confusion: l.confusion }));
   assert.deepEqual(trained(inPage), trained(inNode));
   for (const metric of ['accuracy', 'balancedAccuracy', 'macroF1']) {
     assert.deepEqual(inPage.splits.map((s) => s.metrics[metric]), inNode.splits.map((s) => s.metrics[metric]), metric);
   }
-  // Every score agrees to 1e-12 (relative): log loss sums Math.log over the test rows in float64, and
-  // ECMAScript leaves Math.log/Math.exp implementation-approximated — Node 20's V8 and Chromium's may
-  // differ in the last bit (observed: one split's log loss, 1 ulp), far below float32's 6e-8.
-  const pageScores = scores(inPage);
-  const nodeScores = scores(inNode);
-  assert.deepEqual(pageScores.map((l) => l.label), nodeScores.map((l) => l.label), 'the same ranking');
-  let worst = 0;
-  pageScores.forEach((l, i) => {
-    for (const [metric, values] of Object.entries(l.metrics)) {
-      values.forEach((v, k) => {
-        const w = nodeScores[i]!.metrics[metric]![k]!;
-        const difference = Math.abs(v - w) / Math.max(1, Math.abs(w));
-        worst = Math.max(worst, difference);
-        assert.ok(difference <= 1e-12, `${l.label} ${metric} split ${k}: ${v} (page) vs ${w} (Node)`);
-      });
-    }
+  // The scores are computed from those outputs in float64 with Math.log and Math.exp, which ECMAScript
+  // leaves implementation-approximated: Node 20's V8 and Chromium's differ in the last bit now and then
+  // (observed: one log loss, 1 ulp = 2e-16). Scores of probability heads agree to 1e-12 (relative). A
+  // margin head's log loss goes through temperature scaling, a golden-section search whose comparisons
+  // near the flat optimum can turn on that last bit: it agrees to 1e-6, the float32 resolution of the
+  // outputs it is computed from (observed: 2e-8 here, 2.4e-9 on iris).
+  assert.deepEqual(inPage.losses.map((l) => l.label), inNode.losses.map((l) => l.label), 'the same ranking');
+  const worst = { probabilities: 0, margins: 0 };
+  inPage.losses.forEach((l, i) => {
+    const head = l.head === 'margin' ? 'margins' : 'probabilities';
+    const node = inNode.losses[i]!;
+    const difference = relativeDifference({ scores: l.metrics, calibration: l.calibration }, { scores: node.metrics, calibration: node.calibration });
+    worst[head] = Math.max(worst[head], difference);
+    assert.ok(difference <= (head === 'margins' ? 1e-6 : 1e-12), `${l.label}: scores and calibration differ by ${difference} (relative)`);
   });
   assert.equal(inPage.verdict.text, inNode.verdict.text);
-  t.diagnostic(`largest relative difference of a score, page vs Node: ${worst.toExponential(2)}`);
+  t.diagnostic(`largest relative difference of a score, page vs Node: ${worst.probabilities.toExponential(2)} (probability heads), ${worst.margins.toExponential(2)} (margin head, temperature-scaled)`);
   assert.ok(inPage.timing.workers > 1 || inPage.timing.workers === Math.min(3 * 3, await page.evaluate(() => navigator.hardwareConcurrency)), 'one worker per core, at most one per training');
   t.diagnostic(`penguins, 3 losses × 3 folds × 6 epochs: page ${inPage.timing.seconds.toFixed(1)} s on ${inPage.timing.workers} Web Workers, Node ${inNode.timing.seconds.toFixed(1)} s in one thread`);
   for (const loss of inPage.losses) t.diagnostic(`${loss.label}: balanced accuracy ${loss.metrics['balancedAccuracy']!.mean} (page) = ${inNode.losses.find((l) => l.label === loss.label)!.metrics['balancedAccuracy']!.mean} (Node)`);
