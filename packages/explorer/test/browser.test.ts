@@ -236,6 +236,14 @@ for (const width of [1400, 420]) {
     assert.ok(charts.length >= 4 && charts.every((c) => c.ok), `every report chart rendered: ${JSON.stringify(charts)}`);
     assert.equal(await page.frameLocator('#compare-report').locator('#verdict').textContent().then((v) => v?.includes(result.verdict.text)), true, 'the report shows the verdict');
     t.diagnostic(`${width} px: in-browser compare (6 trainings, ${result.timing.workers} workers) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (width === 1400) {
+      // The download is the CLI's self-contained report.html: vega inlined, nothing to fetch.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#compare-download-report')]);
+      assert.equal(download.suggestedFilename(), 'report.html');
+      const html = readFileSync((await download.path())!, 'utf8');
+      assert.ok(html.startsWith('<!doctype html>') && html.includes('id="verdict"') && html.includes('/* vega-embed */'), 'a whole report');
+      assert.ok(!/<script src=/.test(html), 'no script to fetch');
+    }
 
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scrolling at ${width} px (${overflow} px too wide)`);
