@@ -64,7 +64,7 @@ const tableRows = (page: Page, panel: string) =>
 const counter = (page: Page, panel: string, key: string) => page.$eval(`#panel-${panel}`, (p, k) => Number((p as HTMLElement).dataset[k] ?? 0), key);
 
 for (const width of [1400, 420]) {
-  test(`explorer at ${width} px: curves, your own loss, live fit`, { skip, timeout: 60_000 }, async (t) => {
+  test(`explorer at ${width} px: curves, your own loss, live fit`, { skip, timeout: 150_000 }, async (t) => {
     const { page, problems } = await openPage(width);
     await page.goto(`${server!.url}#view=curves`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
@@ -313,6 +313,7 @@ test('a malformed CSV gives a clear message in the page', { skip, timeout: 60_00
   await page.waitForSelector('#compare-error:not(:empty)');
   assert.match((await page.textContent('#compare-error'))!, /^broken\.csv: line \d+: malformed CSV \(read with delimiter ','\): /);
   assert.equal(await page.textContent('#compare-data-info'), '', 'the broken file is not described as data');
+  assert.equal(await page.isVisible('#compare-download-report'), false, 'nothing to download before a run');
   // Running without data says so instead of training.
   await page.click('#compare-run');
   assert.match((await page.textContent('#compare-error'))!, /^--data: choose a built-in dataset or a CSV file first$/);

@@ -82,7 +82,7 @@ export function compareView(root: HTMLElement): void {
   const fileInput = el('input', { type: 'file', accept: '.csv,.tsv,.txt,text/csv,text/tab-separated-values' });
   const drop = el('div', { className: 'dropzone', id: 'compare-drop' },
     el('p', { textContent: 'Drop a CSV file here, or choose one:' }),
-    field('compare-file', 'CSV file (one header row; , ; or tab)', fileInput),
+    field('compare-file', 'CSV file (a header row; columns separated by commas, semicolons or tabs)', fileInput),
   );
   const dataInfo = el('p', { className: 'hint', id: 'compare-data-info' });
   dataInfo.setAttribute('aria-live', 'polite');
@@ -207,6 +207,8 @@ export function compareView(root: HTMLElement): void {
     table = undefined;
     dataInfo.textContent = '';
     targetSelect.replaceChildren();
+    metricSelect.replaceChildren();
+    lossesInput.placeholder = '';
     datasetSelect.value = UPLOAD;
     try {
       useTable(parseCsv(await file.text(), file.name));
