@@ -3,16 +3,20 @@
  * with the same initial weights per split, scored on the test folds, ranked by the mean of one
  * metric, each loss tested against the best with the Nadeau–Bengio corrected resampled t-test
  * (Holm-adjusted across the comparisons).
+ *
+ * Browser-safe: the data comes in as a parsed table and the trainings run on the runner a `StudyHost`
+ * gives; `runCompare` (node.ts) is this with files and worker threads, the explorer's Compare view is
+ * this with a dropped CSV and Web Workers.
  */
-import { classCounts, loadDataset, type Dataset, type TaskOption } from './data.js';
+import { classCounts, tableDataset, type Dataset, type RawTable, type TaskOption } from './data.js';
 import { defaultCandidates, resolveCandidates, type CandidateInput, type LossCandidate } from './candidates.js';
 import { TrainingError, UsageError } from './errors.js';
 import { verdict, type Verdict } from './verdict.js';
 import { checkCandidateTargets, type ClassPredictions, type FoldOutcome, type RegressionPredictions } from './evaluate.js';
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
-import { primeDataset, type DataRef } from './jobs.js';
+import type { DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
-import { capWorkers, createRunner } from './pool.js';
+import { capWorkers, type FoldRunner } from './runner.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
 import { MAX_EPOCHS, type TrainingKnobs } from './train.js';
 
@@ -184,18 +188,19 @@ export interface Study {
   metric: string;
   /** The repeated k-fold splits: stratified for classification. */
   folds: Fold[];
-  /** How jobs (in this thread or a worker) find the data; primed with `data` in this thread. */
+  /** How jobs (in this thread or a worker) name the data. */
   dataRef: DataRef;
   knobs: TrainingKnobs;
 }
 
 /**
- * Checks the settings, loads the data, resolves the ranking metric (UsageError if it does not fit
- * the task) and draws the splits: every loss (compare) and every trial (tune) uses the same ones.
+ * Checks the settings, builds the dataset from `table` (the CSV that `settings.data` names), resolves
+ * the ranking metric (UsageError if it does not fit the task) and draws the splits: every loss
+ * (compare) and every trial (tune) uses the same ones. (`prepareStudy` in node.ts reads the table.)
  */
-export function prepareStudy(settings: TrainingSettings): Study {
+export function planStudy(settings: TrainingSettings, table: RawTable): Study {
   checkSettings(settings);
-  const data = loadDataset(settings.data, { target: settings.target || undefined, task: settings.task, drop: settings.drop, features: settings.features });
+  const data = tableDataset(table, { target: settings.target || undefined, task: settings.task, drop: settings.drop, features: settings.features });
   const metric = settings.metric ?? defaultMetric(data.task);
   const metricNames = metricsFor(data.task);
   if (!metricNames.includes(metric)) {
@@ -207,7 +212,6 @@ export function prepareStudy(settings: TrainingSettings): Study {
     if (warning) data.warnings.push(warning);
   }
   const dataRef: DataRef = { data: settings.data, target: data.target, task: settings.task, drop: settings.drop, features: settings.features };
-  primeDataset(dataRef, data);
   return { data, metric, folds, dataRef, knobs: trainingKnobs(settings) };
 }
 
@@ -298,18 +302,31 @@ export function foldsWarning(folds: number, classes: readonly string[], counts: 
   );
 }
 
-/** Runs the comparison. `progress` sees every finished training. */
-export async function runCompare(settings: CompareSettings, progress?: CompareProgress): Promise<CompareResult> {
+/** What a comparison needs from where it runs: node.ts (worker threads) or the explorer (Web Workers). */
+export interface StudyHost {
+  /** The cores trainings may use at once (`settings.workers` is capped at it). */
+  cores: number;
+  /** A runner with `workers` workers for the study's jobs (they name their data by `study.dataRef`). */
+  createRunner(workers: number, study: Study): FoldRunner;
+}
+
+/**
+ * Runs the comparison on `table` (the CSV that `settings.data` names), its trainings on the host's
+ * runner. `progress` sees every finished training. `runCompare` (node.ts) reads the table and runs
+ * this on worker threads.
+ */
+export async function compareOn(host: StudyHost, table: RawTable, settings: CompareSettings, progress?: CompareProgress): Promise<CompareResult> {
   const started = performance.now();
-  const { data, metric, folds, dataRef, knobs } = prepareStudy(settings);
+  const study = planStudy(settings, table);
+  const { data, metric, folds, dataRef, knobs } = study;
   const metricNames = metricsFor(data.task);
   const candidates = resolveCandidates(settings.losses ?? defaultCandidates(data.task, { counts: data.counts }), data.task, data.classes.length);
   for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const total = folds.length * candidates.length;
-  const workers = capWorkers(settings.workers, total);
+  const workers = capWorkers(settings.workers, total, host.cores);
   if (workers.note) data.warnings.push(workers.note);
-  const runner = createRunner(workers.workers);
+  const runner = host.createRunner(workers.workers, study);
   progress?.start(total);
   let outcomes: FoldOutcome[][];
   try {

@@ -1,12 +1,12 @@
 /**
- * Loading a dataset: CSV files (parsed by csv-parse) or the built-in demo datasets shipped in the
- * package's datasets/ folder; column types, the target and the task. Nothing here is fitted to the
+ * Building a dataset from CSV text (parsed by csv-parse): column types, the target and the task.
+ * Browser-safe: reading files (`--data` paths and the built-in datasets in the package's datasets/
+ * folder) is the Node edge's job (node.ts: `readTable`, `loadDataset`). Nothing here is fitted to the
  * data in a way that could leak between folds: imputation, one-hot levels and scaling live in
  * preprocess.ts and are fitted per training fold.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
+// csv-parse's browser build (its own Buffer polyfill inside): the same parser in Node and in the page.
+import { parse } from 'csv-parse/browser/esm/sync';
 import { DataError, UsageError } from './errors.js';
 import type { Task } from './metrics.js';
 
@@ -100,24 +100,6 @@ export interface RawTable {
   lines: number[];
 }
 
-/** The absolute path of a built-in dataset's CSV (datasets/ at the package root, from src/ or dist/). */
-export function builtinPath(name: string): string {
-  return fileURLToPath(new URL(`../datasets/${name}.csv`, import.meta.url));
-}
-
-/** Resolves `--data`: `builtin:NAME` or a path to a CSV file. */
-export function resolveDataPath(spec: string): { path: string; source: string; builtin?: string } {
-  if (spec.startsWith('builtin:')) {
-    const name = spec.slice('builtin:'.length);
-    if (!(name in BUILTIN_DATASETS)) {
-      throw new UsageError(`--data: unknown built-in dataset '${name}' (available: ${Object.keys(BUILTIN_DATASETS).map((n) => `builtin:${n}`).join(', ')})`);
-    }
-    return { path: builtinPath(name), source: spec, builtin: name };
-  }
-  if (!existsSync(spec)) throw new UsageError(`--data: file not found: ${spec}`);
-  return { path: spec, source: spec };
-}
-
 /** The delimiters `sniffDelimiter` recognizes. */
 export const DELIMITERS = [',', ';', '\t'] as const;
 
@@ -169,18 +151,6 @@ export function parseCsv(text: string, source: string): RawTable {
     rows: records.slice(1).map((r) => r.record),
     lines: records.slice(1).map((r) => r.info.lines),
   };
-}
-
-/** Reads and parses the CSV that `--data` names (UsageError if it cannot be read). */
-export function readTable(spec: string): RawTable {
-  const { path, source } = resolveDataPath(spec);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--data: cannot read ${source}: ${(error as Error).message}`);
-  }
-  return parseCsv(text, source);
 }
 
 /** The default target: the built-in dataset's documented target, or the last column. */
@@ -362,10 +332,16 @@ export function buildDataset(table: RawTable, target: string, taskOption: TaskOp
   return { source, target, task, classes, y, features, n: kept.length, missingCells, droppedRows, droppedColumns, warnings, counts, taskReason };
 }
 
-/** Reads `--data` and builds the dataset (target defaulting to the built-in's target or the last column). */
-export function loadDataset(spec: string, options: { target?: string; task?: TaskOption } & ColumnChoice = {}): Dataset {
-  const table = readTable(spec);
-  return buildDataset(table, options.target ?? defaultTarget(spec, table), options.task ?? 'auto', { drop: options.drop, features: options.features });
+/** The column choices and task of a dataset (`--target`, `--task`, `--drop`, `--features`). */
+export interface DatasetOptions extends ColumnChoice {
+  /** Default: the built-in dataset's target (when `table.source` is `builtin:NAME`), else the last column. */
+  target?: string;
+  task?: TaskOption;
+}
+
+/** Builds the dataset of a parsed table, its target defaulting to the built-in's target or the last column. */
+export function tableDataset(table: RawTable, options: DatasetOptions = {}): Dataset {
+  return buildDataset(table, options.target ?? defaultTarget(table.source, table), options.task ?? 'auto', { drop: options.drop, features: options.features });
 }
 
 /** Class counts of a classification dataset (index-aligned with `classes`), over `rows` (default: all rows). */

@@ -8,15 +8,16 @@
  * console.log(formatCompare(result));
  * ```
  */
-export { runCompare, COMPARE_DEFAULTS, parseModel, modelText } from './compare.js';
+export { runCompare, renderCompareReport, renderTuneReport } from './node.js';
+export { COMPARE_DEFAULTS, parseModel, modelText } from './compare.js';
 export type { CompareSettings, CompareResult, CompareProgress, TrainingSettings, LossSummary, MetricSummary, Significance } from './compare.js';
 export { runTune, TUNE_DEFAULTS } from './tune.js';
 export type { TuneSettings, TuneResult, TuneProgress, SamplerName } from './tune.js';
 export { diagnose, recommend, formatDiagnostics, formatRecommendations } from './advise.js';
 export type { Diagnostics, Recommendation } from './advise.js';
-export { renderCompareReport, renderTuneReport } from './report.js';
 export { formatCompare, formatTune } from './format.js';
-export { loadDataset, parseCsv, buildDataset, BUILTIN_DATASETS } from './data.js';
+export { loadDataset } from './dataFiles.js';
+export { parseCsv, buildDataset, BUILTIN_DATASETS } from './data.js';
 export type { Dataset, RawTable, TaskOption } from './data.js';
 export { defaultCandidates, parseLossList, resolveCandidates } from './candidates.js';
 export type { CandidateInput, LossCandidate } from './candidates.js';

@@ -2,7 +2,8 @@
  * Jobs that can run in the main thread or in a worker thread (worker.ts): each names its dataset
  * by reference (the worker loads and caches it) so only small messages cross threads.
  */
-import { loadDataset, type ColumnChoice, type Dataset, type TaskOption } from './data.js';
+import type { ColumnChoice, Dataset, TaskOption } from './data.js';
+import { loadDataset } from './dataFiles.js';
 import type { LossCandidate } from './candidates.js';
 import { runFold, type FoldOutcome } from './evaluate.js';
 import type { Fold } from './folds.js';

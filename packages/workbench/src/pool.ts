@@ -8,12 +8,10 @@ import { Piscina } from 'piscina';
 import { runFoldJob, type FoldJob } from './jobs.js';
 import { runTrialJob, type TrialJob, type TrialOutcome } from './tuneJob.js';
 import type { FoldOutcome } from './evaluate.js';
+import { capWorkers as capWorkersTo, type FoldRunner } from './runner.js';
 
-export interface Runner {
-  readonly workers: number;
-  runFold(job: FoldJob): Promise<FoldOutcome>;
+export interface Runner extends FoldRunner {
   runTrial(job: TrialJob): Promise<TrialOutcome>;
-  close(): Promise<void>;
 }
 
 /** The default number of worker threads: the CPU count, at most 4. */
@@ -21,15 +19,9 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-/**
- * The worker threads worth starting: at most one per job (training or trial) and one per available core
- * (each thread holds its own TensorFlow.js and copy of the data); `note` says why when fewer than asked.
- */
+/** `capWorkers` (runner.ts) with this machine's core count as the default. */
 export function capWorkers(requested: number, jobs: number, cores = availableParallelism()): { workers: number; note?: string } {
-  const workers = Math.max(1, Math.min(requested, jobs, cores));
-  if (workers === requested) return { workers };
-  const why = workers === jobs ? `there ${jobs === 1 ? 'is only 1 job' : `are only ${jobs} jobs`} to run` : `this machine has ${cores} cores`;
-  return { workers, note: `--workers ${requested}: using ${workers}, since ${why}` };
+  return capWorkersTo(requested, jobs, cores);
 }
 
 /** Lets the event loop breathe (progress output, signals) between synchronous jobs. */

@@ -1,11 +1,10 @@
 /**
- * report.html: one self-contained file that works offline. The vega, vega-lite and vega-embed
- * browser builds are inlined from node_modules (no CDN); charts render with the SVG renderer.
- * `window.__lossforgeReport` resolves when every chart has rendered (the browser test waits on it).
+ * report.html: one page, charts drawn by vega-embed with the SVG renderer. Browser-safe: the vega,
+ * vega-lite and vega-embed builds come in as `scripts` (<script> elements) — inlined from node_modules
+ * by the Node edge (node.ts: `vegaScripts`, `renderCompareReport`), so that the file works offline; the
+ * explorer links its own copies. `window.__lossforgeReport` resolves when every chart has rendered
+ * (the browser tests wait on it).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, parse as parsePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CompareResult } from './compare.js';
 import { epochsText, formatNumber, formatP, formatParam, lossEpochsText, trialsBestFirst } from './format.js';
 import { METRICS } from './metrics.js';
@@ -13,33 +12,16 @@ import { MAX_EPOCHS } from './train.js';
 import { parseSpace } from './space.js';
 import type { TuneResult } from './tune.js';
 
-/** Finds `node_modules/<pkg>/<file>` walking up from this module (works from src/, dist/ and installs). */
-export function findPackageFile(pkg: string, file: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  const { root } = parsePath(dir);
-  for (;;) {
-    const candidate = join(dir, 'node_modules', pkg, file);
-    if (existsSync(candidate)) return candidate;
-    if (dir === root) break;
-    dir = dirname(dir);
-  }
-  throw new Error(`report: cannot find ${pkg}/${file} in any node_modules above ${dirname(fileURLToPath(import.meta.url))}`);
-}
+/** The browser builds a report loads, in order: [package, file inside the package]. */
+export const VEGA_BUILDS = [
+  ['vega', 'build/vega.min.js'],
+  ['vega-lite', 'build/vega-lite.min.js'],
+  ['vega-embed', 'build/vega-embed.min.js'],
+] as const;
 
-let scriptsCache: string | undefined;
-
-/** The three browser builds as inline <script> elements. */
-export function vegaScripts(): string {
-  if (!scriptsCache) {
-    scriptsCache = [
-      ['vega', 'build/vega.min.js'],
-      ['vega-lite', 'build/vega-lite.min.js'],
-      ['vega-embed', 'build/vega-embed.min.js'],
-    ]
-      .map(([pkg, file]) => `<script>/* ${pkg} */\n${readFileSync(findPackageFile(pkg!, file!), 'utf8').replace(/<\/(script)/gi, '<\\/$1')}\n</script>`)
-      .join('\n');
-  }
-  return scriptsCache;
+/** A script's source as an inline <script> element (a `</script` inside it escaped). */
+export function inlineScript(name: string, source: string): string {
+  return `<script>/* ${name} */\n${source.replace(/<\/(script)/gi, '<\\/$1')}\n</script>`;
 }
 
 /** Escapes the five HTML special characters. */
@@ -82,8 +64,8 @@ p { overflow-wrap: anywhere; }
 @media (max-width: 600px) { body { margin: 1rem auto; padding: 0 .5rem; } th, td { padding: .25rem .4rem; } }
 `;
 
-/** Builds the page. */
-export function renderPage(page: ReportPage): string {
+/** Builds the page; `scripts` are the vega, vega-lite and vega-embed builds as <script> elements. */
+export function renderPage(page: ReportPage, scripts: string): string {
   const charts = page.charts
     .map((c) => `<h2>${escapeHtml(c.title)}</h2>\n<p class="note">${escapeHtml(c.description)}</p>\n<div class="chart" id="chart-${c.id}"></div>`)
     .join('\n');
@@ -95,7 +77,7 @@ export function renderPage(page: ReportPage): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(page.title)}</title>
 <style>${STYLE}</style>
-${vegaScripts()}
+${scripts}
 </head>
 <body>
 <h1>${escapeHtml(page.title)}</h1>
@@ -288,8 +270,11 @@ function verdictHtml(result: CompareResult): string {
 ${v.caveats.map((c) => `<p class="warn">Caveat: ${escapeHtml(c)}</p>`).join('\n')}</div>`;
 }
 
-/** report.html of a comparison: summary, ranking table, metric distributions, learning curves, confusion and calibration (classification) or residuals (regression). */
-export function renderCompareReport(result: CompareResult): string {
+/**
+ * report.html of a comparison: summary, ranking table, metric distributions, learning curves, confusion
+ * and calibration (classification) or residuals (regression). `scripts`: see `renderPage`.
+ */
+export function compareReportHtml(result: CompareResult, scripts: string): string {
   const d = result.dataset;
   const s = result.settings;
   const classes = d.task === 'regression' ? '' : ` Classes: ${d.classes.map((c, i) => `${escapeHtml(c)} (${d.classCounts[i]})`).join(', ')}.`;
@@ -305,7 +290,7 @@ ${verdictHtml(result)}`;
     tableHtml: compareTable(result),
     charts: compareCharts(result),
     data: result,
-  });
+  }, scripts);
 }
 
 // ───────────────────────────── tune ─────────────────────────────
@@ -390,8 +375,8 @@ function tuneTable(result: TuneResult): string {
   return `<h2>Trials</h2>\n<div class="table-wrap"><table id="trials">\n${head}\n${rows}\n</table></div>`;
 }
 
-/** report.html of a tuning study: summary with the best trial, the trials table, optimization history and parallel coordinates. */
-export function renderTuneReport(result: TuneResult): string {
+/** report.html of a tuning study: summary with the best trial, the trials table, optimization history and parallel coordinates. `scripts`: see `renderPage`. */
+export function tuneReportHtml(result: TuneResult, scripts: string): string {
   const s = result.study;
   const best = result.best;
   const bestText = best
@@ -403,5 +388,5 @@ export function renderTuneReport(result: TuneResult): string {
 search space <code>${escapeHtml(s.space)}</code>; ${escapeHtml(s.sampler)} sampler, ${result.trials.length} trials (${result.trials.filter((t) => t.pruned).length} pruned${s.pruning ? ' by the median rule' : ''}).
 ${s.repeats}×${s.folds}-fold CV, ${escapeHtml(s.model)}, ${s.epochs === null ? `early stopping (at most ${MAX_EPOCHS} epochs)` : `${s.epochs} epochs`}, batch ${s.batchSize}, lr ${s.learningRate}, seed ${s.seed}.</p>
 <p>${bestText}</p>`;
-  return renderPage({ title: `lossforge tune — ${String(s.loss['name'])}`, summaryHtml: summary, tableHtml: tuneTable(result), charts: tuneCharts(result), data: result });
+  return renderPage({ title: `lossforge tune — ${String(s.loss['name'])}`, summaryHtml: summary, tableHtml: tuneTable(result), charts: tuneCharts(result), data: result }, scripts);
 }

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { parseLossList, resolveCandidate, type CandidateInput, type LossCandidate } from './candidates.js';
-import { modelText, prepareStudy, type TrainingSettings } from './compare.js';
+import { modelText, type TrainingSettings } from './compare.js';
+import { prepareStudy } from './node.js';
 import { UsageError } from './errors.js';
 import { checkCandidateTargets } from './evaluate.js';
 import { ensureOutputDir } from './files.js';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnose, duplicates, iqrOutlierShare, recommend } from '../src/advise.js';
 import { resolveCandidate } from '../src/candidates.js';
-import { buildDataset, loadDataset, parseCsv } from '../src/data.js';
+import { buildDataset, parseCsv } from '../src/data.js';
+import { loadDataset } from '../src/dataFiles.js';
 import { makeRng, normal } from '../src/random.js';
 
 function dataset(header: string, rows: string[], target = 'y') {

@@ -4,8 +4,9 @@ import { concreteConfig, parseLossList, resolveCandidate, resolveCandidates, def
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { foldsWarning, MAX_EPOCHS, parseModel, rankAndTest, runCompare, type CompareResult, type CompareSettings } from '../src/compare.js';
-import { loadDataset } from '../src/data.js';
+import { foldsWarning, MAX_EPOCHS, parseModel, rankAndTest, type CompareResult, type CompareSettings } from '../src/compare.js';
+import { runCompare } from '../src/node.js';
+import { loadDataset } from '../src/dataFiles.js';
 import { TrainingError, UsageError } from '../src/errors.js';
 import { PATIENCE } from '../src/train.js';
 import { repeatedKFold } from '../src/folds.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { runCompare, type CompareSettings } from '../src/compare.js';
-import { renderCompareReport, renderTuneReport } from '../src/report.js';
+import type { CompareSettings } from '../src/compare.js';
+import { renderCompareReport, renderTuneReport, runCompare } from '../src/node.js';
 import { runTune } from '../src/tune.js';
 import { useBackend } from '../../lossforge/test/helpers/backends.js';
 

@@ -1,8 +1,6 @@
 /**
  * The loss explorer: lossforge and tfjs (wasm backend, lossforge's fused kernels) in the page, offline.
- * Views: Curves, Live fit, Your own loss. (Compare in the browser — the CLI's compare in Web
- * Workers — is to be added as a fourth view once the workbench's study logic is browser-safe: see
- * VIEWS below.)
+ * Views: Curves, Live fit, Your own loss, Compare (the CLI's compare, in Web Workers).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -27,9 +25,8 @@ const VIEWS: View[] = [
   { id: 'curves', title: 'Curves', render: curvesView },
   { id: 'fit', title: 'Live fit', render: fitView },
   { id: 'custom', title: 'Your own loss', render: customView },
-  // VIEW 4 GOES HERE — { id: 'compare', title: 'Compare', render: compareView }: issue #16's in-browser
-  // compare (drop a CSV or pick a built-in dataset; the CLI's folds, statistics, verdict and report, in Web
-  // Workers). It waits for @lossforge/workbench's study logic to be browser-safe; not listed until it works.
+  // Loaded when first shown: the workbench's study logic and the full tfjs it trains with.
+  { id: 'compare', title: 'Compare', render: (root) => void import('./views/compare.js').then((m) => m.compareView(root)) },
 ];
 
 /** tfjs on WebAssembly, binaries from our own origin (wasm/); the cpu backend if wasm cannot start. */
