@@ -151,9 +151,10 @@ export interface DwaOptions {
  * Lₖ the task's mean loss over an epoch; λₖ = 1 for the first two epochs. A task whose loss falls more
  * slowly gets more weight. Needs only the losses (no gradient information), so it is the cheapest;
  * choose it when tasks learn at different speeds.
+ * `fit(model, x, ys, { multiTask: multiTask.dwa() })` (docs/multi-task.md runs one); the weights after
+ * two epochs whose mean losses were [2, 1], then [1, 1]:
  * @example
- * // not run: needs a multi-output model (docs/multi-task.md runs one)
- * await fit(model, x, { value: yValue, label: yLabel }, { epochs: 20, multiTask: multiTask.dwa({ temperature: 2 }) });
+ * multiTask.dwaWeights([[2, 1], [1, 1]], 2, 2); // ≈ [0.8756, 1.1244]
  */
 export function dwa(options: DwaOptions = {}): MultiTaskStrategy {
   const { temperature } = option.resolveOptions('dwa', { temperature: option.number(2, { min: 0, minExclusive: true }) }, options as Record<string, unknown>);
@@ -200,9 +201,10 @@ export interface GradNormOptions {
  * inverse training rate (Lᵢ(t)/Lᵢ(0) over its mean; see `gradNormUpdate`). W here is every weight
  * all tasks depend on (the paper uses the last shared layer to save computation; the rule is the same).
  * Choose it when one task's gradients dominate the shared layers.
+ * `fit(model, x, ys, { multiTask: multiTask.gradNorm() })` (docs/multi-task.md runs one); one update
+ * of the weights when task 0's gradient norm is twice task 1's and both train at the same rate:
  * @example
- * // not run: needs a multi-output model (docs/multi-task.md runs one)
- * await fit(model, x, [yA, yB], { epochs: 20, multiTask: multiTask.gradNorm({ alpha: 1.5 }) });
+ * multiTask.gradNormUpdate({ weights: [1, 1], losses: [1, 1], initialLosses: [1, 1], gradNorms: [2, 1], alpha: 1.5, learningRate: 0.1 }).weights; // ≈ [0.8421, 1.1579]
  */
 export function gradNorm(options: GradNormOptions = {}): MultiTaskStrategy {
   const { alpha, learningRate } = option.resolveOptions(
@@ -243,9 +245,10 @@ export interface PcgradOptions {
  * the update is the sum of the projected gradients (see `pcgradCoefficients`). Conflicting tasks stop
  * undoing each other's progress on the shared weights. Choose it when tasks' gradients point in
  * opposing directions (negative cosine similarity).
+ * `fit(model, x, ys, { multiTask: multiTask.pcgrad({ seed: 1 }) })` (docs/multi-task.md runs one); two
+ * conflicting gradients with ‖g₀‖² = 1, ‖g₁‖² = 4, ⟨g₀, g₁⟩ = −1 give the update 2·g₀ + 1.25·g₁:
  * @example
- * // not run: needs a multi-output model (docs/multi-task.md runs one)
- * await fit(model, x, [yA, yB], { epochs: 20, multiTask: multiTask.pcgrad({ seed: 1 }) });
+ * multiTask.pcgradCoefficients([[1, -1], [-1, 4]], [0, 1]); // [2, 1.25]
  */
 export function pcgrad(options: PcgradOptions = {}): MultiTaskStrategy {
   const { seed } = option.resolveOptions('pcgrad', { seed: option.optionalInteger() }, options as Record<string, unknown>);
