@@ -20,8 +20,9 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { losses, setValueChecks } from 'lossforge';
-import { linearCrossentropy } from '../packages/lossforge/src/kernels/index.js';
+// Everything from the built 'lossforge': one module instance, so that setValueChecks and the loaded
+// kernels are the ones the measured functions use.
+import { fusedKernelsReady, linearCrossentropy, losses, setValueChecks } from 'lossforge';
 import { median } from '../packages/workbench/src/stats.js';
 
 export interface LinearResult {
@@ -107,6 +108,7 @@ async function child(name: string, runs: number): Promise<void> {
   if (!(name in LINEAR_VARIANTS)) throw new Error(`unknown variant ${name}`);
   setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'))}/`);
   if (!(await tf.setBackend('wasm'))) throw new Error('no wasm backend');
+  if (!(await fusedKernelsReady())) throw new Error('the fused kernels did not load');
   setValueChecks(false);
   let outcome: LinearOutcome;
   try {

@@ -7,6 +7,7 @@ import * as breastCancer from '../examples/imbalanced-breast-cancer.js';
 import * as customLoss from '../examples/custom-loss.js';
 import * as segmentation from '../examples/segmentation.js';
 import * as multiTask from '../examples/multi-task.js';
+import * as multiTaskStrategies from '../examples/multi-task-strategies.js';
 import * as migrateIris from '../examples/migrate-iris.js';
 import * as migrateBreastCancer from '../examples/migrate-breast-cancer.js';
 
@@ -95,4 +96,21 @@ test("migrate-breast-cancer: tfjs' own model.fit after compile(): val_acc is the
   const valAcc = history.history['val_acc']!.at(-1) as number;
   assert.ok(Math.abs(valAcc - valAccuracy) < 1e-6, `val_acc ${valAcc} vs counted ${valAccuracy}`);
   assert.ok(valAccuracy > 0.85, `validation accuracy ${valAccuracy}`);
+});
+
+test('multi-task-strategies: DWA, GradNorm and PCGrad each change a head\'s test score by ≥ 3% from the plain sum', async () => {
+  const before = tf.memory().numTensors;
+  const results = await multiTaskStrategies.main({ log: false });
+  assert.equal(tf.memory().numTensors, before, 'the example cleans up its tensors');
+  assert.deepEqual(results.map((r) => r.strategy), ['sum', 'dwa', 'gradNorm', 'pcgrad']);
+  const [sum, ...strategies] = results;
+  for (const r of results) for (const v of [r.valueMae, r.labelBce, r.labelAccuracy, ...r.weights]) assert.ok(Number.isFinite(v), `${r.strategy}: ${v}`);
+  for (const r of strategies) {
+    const change = Math.max(Math.abs(r.valueMae / sum!.valueMae - 1), Math.abs(r.labelBce / sum!.labelBce - 1));
+    assert.ok(change >= 0.03, `${r.strategy}: value MAE ${r.valueMae} vs ${sum!.valueMae}, label BCE ${r.labelBce} vs ${sum!.labelBce}`);
+  }
+  const [dwa, gradNorm] = strategies;
+  assert.ok(dwa!.weights[0]! > dwa!.weights[1]!, `DWA weights ${dwa!.weights}: more on the value task, whose loss levels off first`);
+  assert.ok(gradNorm!.weights[1]! > gradNorm!.weights[0]!, `GradNorm weights ${gradNorm!.weights}: more on the label task`);
+  assert.ok(gradNorm!.labelBce < sum!.labelBce, `GradNorm label BCE ${gradNorm!.labelBce} vs ${sum!.labelBce}`);
 });

@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual'] as const;
+// LogicalAnd: tf.clipByValue's gradient is where(logicalAnd(x ≥ lo, x ≤ hi), dy, 0), so a second-order
+// gradient through a clip (e.g. through clipped probabilities) crosses it.
+const COMPARISONS = ['Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'LogicalAnd'] as const;
 
 /** Registers the zero gradient of each comparison kernel that has no gradient yet. Idempotent. */
 export function registerMissingGradients(): void {

@@ -22,10 +22,23 @@ export function logSigmoid(x: tf.Tensor): tf.Tensor {
   return tf.neg(softplus(tf.neg(x)));
 }
 
-/** log softmax over the last axis: x − logsumexp(x), shifted by the max (stable). */
+/**
+ * log softmax over the last axis: (x − m) − log Σ exp(x − m), m = max(x) (stable). The same ops as
+ * tf.logSoftmax, but differentiated by the tape instead of tf.logSoftmax's custom gradient (whose
+ * backward reads a saved constant, so a gradient of the gradient throws): m is a constant to the tape
+ * (`lastAxisMax`: its terms cancel exactly), so the gradient dy − Σdy·softmax(x) is
+ * differentiable to every order (Hessian-vector products, gradient penalties).
+ */
 export function logSoftmax(x: tf.Tensor): tf.Tensor {
-  return tf.logSoftmax(x, -1);
+  const shifted = tf.sub(x, lastAxisMax(x));
+  return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
 }
+
+/** max over the last axis (kept), with a zero gradient: a stop-gradient shift for `logSoftmax`. */
+const lastAxisMax: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return { value: tf.max(x, -1, true), gradFunc: (_dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.zerosLike(saved!) };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
 
 /** Clips probabilities to [eps, 1 − eps] (Keras). The gradient is zero outside that range. */
 export function clipProbability(p: tf.Tensor, eps = EPSILON): tf.Tensor {

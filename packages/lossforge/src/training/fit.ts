@@ -26,6 +26,7 @@ import {
   type TensorOrList,
 } from './data.js';
 import { alignTarget, checkCompiled, forward, metricFunctions, outputLosses, trainableVariables, type LossFn, type OutputLoss, type TrainableModel } from './model.js';
+import { multiTaskOption, multiTaskUpdate, type MultiTaskStrategy } from './multiTask.js';
 
 export interface FitOptions {
   /** Number of epochs (default 1). */
@@ -49,6 +50,12 @@ export interface FitOptions {
   callbacks?: TrainingCallback | TrainingCallback[];
   /** 0: silent (default); 1: one line per epoch on the console. */
   verbose?: 0 | 1;
+  /**
+   * A multi-task strategy (`multiTask.dwa()`, `multiTask.gradNorm()`, `multiTask.pcgrad()`) for a model
+   * with several outputs: each output's loss is a task, and the strategy turns the per-task losses and
+   * gradients into each step's update (docs/multi-task.md). Default: the plain sum of the output losses.
+   */
+  multiTask?: MultiTaskStrategy;
 }
 
 /** The training record, shaped like tfjs-layers' `History`. */
@@ -84,6 +91,7 @@ const FIT_OPTIONS = {
   shuffle: option.boolean(true),
   seed: { default: undefined, expected: 'a finite number or a string', accepts: (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) } as option.OptionSpec<number | string | undefined>,
   callbacks: option.checkedWhereUsed(),
+  multiTask: option.checkedWhereUsed(),
   verbose: { default: 0, expected: '0 or 1', accepts: (v) => v === 0 || v === 1 } as option.OptionSpec<number>,
 };
 /** Models inside a `fit` / `fitDataset` call (a second concurrent call on the same model is refused). */
@@ -119,6 +127,7 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
   const { epochs, initialEpoch, batchSize, shuffle, validationSplit, seed, verbose } = option.resolveOptions(tool, FIT_OPTIONS, options as Record<string, unknown>);
   const random = seed === undefined ? Math.random : seedrandom(String(seed));
   const callbacks = callbackList(tool, options.callbacks);
+  const strategy = multiTaskOption(tool, 'options.multiTask', options.multiTask, model.outputNames.length);
   if (training.has(model)) throw new LossInputError(tool, 'model', 'a model that is not already training', 'a model inside another fit() call');
 
   const owned: tf.Tensor[] = [];
@@ -147,7 +156,8 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
       const started = Date.now();
       await each(callbacks, (cb) => cb.onEpochBegin?.(epoch, {}));
       const order = shuffle ? permutation(train.n, random) : [...Array(train.n).keys()];
-      const logs = await runEpoch(model, compiled, train, order, batchSize, callbacks);
+      const logs = await runEpoch(model, compiled, train, order, batchSize, callbacks, strategy);
+      strategy?.endEpoch();
       const val = validation && (await evaluateSet(model, compiled, validation, batchSize));
       await endEpoch({ history, callbacks, epoch, epochs, started, verbose }, logs, val);
     }
@@ -311,7 +321,8 @@ function batchValues(model: TrainableModel, compiled: Compiled, outputs: tf.Tens
  * One gradient step on a batch: returns the batch's values in `model.metricsNames` order (loss first).
  * The caller owns (and disposes) `xs`, `ys` and `ws`.
  */
-export async function trainBatch(model: TrainableModel, compiled: Compiled, variables: tf.Variable[], xs: tf.Tensor[], ys: tf.Tensor[], ws: Array<tf.Tensor | undefined>): Promise<number[]> {
+export async function trainBatch(model: TrainableModel, compiled: Compiled, variables: tf.Variable[], xs: tf.Tensor[], ys: tf.Tensor[], ws: Array<tf.Tensor | undefined>, strategy?: MultiTaskStrategy): Promise<number[]> {
+  if (strategy) return multiTaskBatch(model, compiled, strategy, variables, xs, ys, ws);
   let named: tf.Scalar[] = [];
   let cost: tf.Scalar | null = null;
   try {
@@ -330,7 +341,7 @@ export async function trainBatch(model: TrainableModel, compiled: Compiled, vari
   }
 }
 
-async function runEpoch(model: TrainableModel, compiled: Compiled, data: DataSet, order: number[], batchSize: number, callbacks: TrainingCallback[]): Promise<Logs> {
+async function runEpoch(model: TrainableModel, compiled: Compiled, data: DataSet, order: number[], batchSize: number, callbacks: TrainingCallback[], strategy?: MultiTaskStrategy): Promise<Logs> {
   const variables = trainableVariables(model);
   const sums = new Array<number>(model.metricsNames.length).fill(0);
   let seen = 0;
@@ -344,7 +355,7 @@ async function runEpoch(model: TrainableModel, compiled: Compiled, data: DataSet
     const ws = data.weights.map((w) => w && pick(w));
     let numbers: number[];
     try {
-      numbers = await trainBatch(model, compiled, variables, xs, ys, ws);
+      numbers = await trainBatch(model, compiled, variables, xs, ys, ws, strategy);
     } finally {
       tf.dispose([index, ...xs, ...ys, ...(ws.filter(Boolean) as tf.Tensor[])]);
     }
@@ -358,6 +369,25 @@ async function runEpoch(model: TrainableModel, compiled: Compiled, data: DataSet
   const logs: Logs = {};
   model.metricsNames.forEach((name, k) => (logs[name] = sums[k]! / seen));
   return logs;
+}
+
+// ───────────── multi-task strategies (src/training/multiTask.ts) ─────────────
+
+/**
+ * `trainBatch` with a multi-task strategy: the logged values are the batch's before the update (a
+ * training-mode forward pass: the sum of the output losses, penalties, metrics); the update is the
+ * strategy's (`multiTaskUpdate`: one forward and backward pass per output).
+ */
+async function multiTaskBatch(model: TrainableModel, compiled: Compiled, strategy: MultiTaskStrategy, variables: tf.Variable[], xs: tf.Tensor[], ys: tf.Tensor[], ws: Array<tf.Tensor | undefined>): Promise<number[]> {
+  const values = tf.tidy(() => {
+    const { total, named } = batchValues(model, compiled, forward(model, xs, true), ys, ws);
+    return tf.stack([total, ...named]);
+  });
+  const numbers = Array.from(await values.data());
+  values.dispose();
+  const tasks = compiled.losses.map((loss, k) => () => loss(ys[k]!, forward(model, xs, true)[k]!, ws[k]));
+  multiTaskUpdate(strategy, model.optimizer, variables, tasks, () => model.calculateLosses());
+  return numbers;
 }
 
 /** The batch values (loss first, `model.metricsNames` order) of one evaluation batch, without gradients. */

@@ -22,3 +22,5 @@ export type { TrainableModel } from './model.js';
 export type { TensorOrList, SampleWeightArg, ClassWeight, ClassWeightArg } from './data.js';
 export { fitDataset, evaluateDataset, type FitDatasetOptions, type DatasetElement, type DatasetLike } from './fitDataset.js';
 export { compile, type CompileArgs } from './compile.js';
+export * as multiTask from './multiTask.js';
+export type { MultiTaskStrategy, MultiTaskStepOptions, DwaOptions, GradNormOptions, PcgradOptions } from './multiTask.js';

@@ -14,6 +14,7 @@ import { describeValue, LossInputError } from '../core/errors.js';
 import type { LossCall } from '../core/loss.js';
 import type { TensorInput } from '../core/validate.js';
 import { forward, isModel, trainableVariables, type LayerVariableLike, type TrainableModel } from './model.js';
+import { multiTaskStep, type MultiTaskStepOptions, type TaskLoss } from './multiTask.js';
 
 /** A loss for the model form: `(yTrue, yPred, call?) => scalar` (any lossforge Loss fits). */
 export type StepLoss = (yTrue: tf.Tensor, yPred: tf.Tensor, call?: LossCall) => tf.Tensor;
@@ -36,14 +37,28 @@ const tool = 'trainStep';
  */
 export function trainStep(model: TrainableModel, optimizer: tf.Optimizer, loss: StepLoss, x: tf.Tensor | tf.Tensor[], y: TensorInput, call?: LossCall): number;
 export function trainStep<X, Y>(variables: Array<tf.Variable | LayerVariableLike>, optimizer: tf.Optimizer, objective: StepObjective<X, Y>, x: X, y: Y, call?: LossCall): number;
+/**
+ * The multi-task form (src/training/multiTask.ts): a multi-output `model`, one loss per output
+ * (`losses` and `ys` by output name or position), and `options.multiTask`, the strategy that turns the
+ * per-task losses and gradients into the update. Returns Σₖ aₖ·Lₖ before the update.
+ */
+export function trainStep(
+  model: TrainableModel,
+  optimizer: tf.Optimizer,
+  losses: Readonly<Record<string, TaskLoss>> | readonly TaskLoss[],
+  x: tf.Tensor | tf.Tensor[],
+  ys: Readonly<Record<string, tf.Tensor>> | readonly tf.Tensor[],
+  options: MultiTaskStepOptions,
+): number;
 export function trainStep(
   target: TrainableModel | Array<tf.Variable | LayerVariableLike>,
   optimizer: tf.Optimizer,
-  loss: (a: never, b: never, call?: LossCall) => tf.Tensor,
+  loss: ((a: never, b: never, call?: LossCall) => tf.Tensor) | object,
   x: unknown,
   y: unknown,
-  call?: LossCall,
+  call?: LossCall | MultiTaskStepOptions,
 ): number {
+  if (typeof loss === 'object' && loss !== null) return multiTaskStep(target as TrainableModel, optimizer, loss, x as tf.Tensor, y, call as MultiTaskStepOptions);
   if (typeof optimizer?.minimize !== 'function') throw new LossInputError(tool, 'optimizer', 'a tf.Optimizer (e.g. tf.train.adam())', describeValue(optimizer));
   if (typeof loss !== 'function') throw new LossInputError(tool, 'loss', 'a loss function', describeValue(loss));
   if (call !== undefined && (typeof call !== 'object' || call === null)) throw new LossInputError(tool, 'call', 'an object { sampleWeight?, mask?, … } or undefined', describeValue(call));
@@ -52,7 +67,7 @@ export function trainStep(
   let objective: () => tf.Tensor;
   if (Array.isArray(target)) {
     variables = target.map((v, i) => toVariable(v, i));
-    objective = () => loss(x as never, y as never, call);
+    objective = () => (loss as StepObjective<never, never>)(x as never, y as never, call as LossCall);
   } else if (isModel(target)) {
     const inputs = Array.isArray(x) ? x : [x];
     inputs.forEach((t, i) => {
@@ -64,7 +79,7 @@ export function trainStep(
       if (outputs.length !== 1) {
         throw new LossInputError(tool, 'model', 'a single-output model (for several outputs, pass variables and an objective)', `${outputs.length} outputs`);
       }
-      let total = loss(y as never, outputs[0] as never, call);
+      let total = (loss as StepLoss)(y as never, outputs[0] as never, call as LossCall);
       for (const penalty of target.calculateLosses()) total = tf.add(total, penalty);
       return total;
     };
