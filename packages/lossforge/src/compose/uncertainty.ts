@@ -23,6 +23,8 @@ export interface UncertaintyWeighting {
   readonly names: readonly string[];
   /** sᵢ = log σᵢ², trainable scalar variables: add them to the optimizer's variable list. */
   readonly logVariances: readonly tf.Variable[];
+  /** The same sᵢ by task name: the trainable state every stateful loss exposes (`lossVariables(loss)`, docs/training.md). */
+  readonly variables: Readonly<Record<string, tf.Variable>>;
   /** The current σᵢ² = exp(sᵢ). */
   variances(): number[];
   /** The current task weights exp(−sᵢ). */
@@ -88,6 +90,7 @@ export function uncertaintyWeighting(spec: PerTask<LossLike>, options: Uncertain
   Object.assign(total, {
     names: Object.freeze([...names]),
     logVariances: Object.freeze(logVariances),
+    variables: Object.freeze(Object.fromEntries(names.map((n, i) => [n, logVariances[i]!]))),
     variances: () => read().map(Math.exp),
     weights: () => read().map((s) => Math.exp(-s)),
     dispose: () => logVariances.forEach((v) => v.isDisposed || v.dispose()),
