@@ -40,7 +40,15 @@ export type {
   NtXentOptions,
   CosineEmbeddingOptions,
   MarginRankingOptions,
+  GeneralRobustOptions,
+  AdaptiveRobustOptions,
+  RobustAlpha,
+  AngularMarginOptions,
+  ArcFaceOptions,
+  CosFaceOptions,
 } from './losses/index.js';
+export { robustParameters } from './losses/robust.js';
+export { classCosines } from './losses/angularMargin.js';
 export type { DiscriminatorLossOptions, GradientPenaltyOptions } from './losses/gan.js';
 export type { IncludeBiasesOption, L1Options, L2Options, ElasticNetOptions, NormPenaltyOptions, OrthogonalOptions } from './penalties/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';

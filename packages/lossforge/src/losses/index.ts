@@ -7,6 +7,8 @@ import * as divergence from './divergence.js';
 import * as margin from './margin.js';
 import * as metric from './metric.js';
 import * as regression from './regression.js';
+import * as robust from './robust.js';
+import * as angularMargin from './angularMargin.js';
 import * as segmentation from './segmentation.js';
 import * as sequence from './sequence.js';
 
@@ -18,8 +20,10 @@ export * from './classification.js';
 export { ctc, ctcGreedyDecode, ctcBeamSearchDecode, type CtcOptions, type CtcGreedyDecodeOptions, type CtcBeamSearchDecodeOptions, type CtcBeamSearchResult } from './sequence.js';
 export * from './segmentation.js';
 export * from './metric.js';
+export * from './robust.js';
+export * from './angularMargin.js';
 
-const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric];
+const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, robust, angularMargin];
 let builtInCount = 0;
 
 /**

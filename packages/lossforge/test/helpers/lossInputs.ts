@@ -133,6 +133,13 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
       for (const row of labels as number[][]) for (let s = 1; s < row.length; s++) if (row[s - 1] === -1) row[s] = -1;
       return { options: {}, yTrue: labels, yPred: rows(B, () => rows(T, () => rows(classes, () => real(rand, scale)))), yTrueDtype: 'int32' };
     }
+    case 'generalRobust':
+      return f32({ alpha: pick(rand, ['-Infinity', -2, 0, 0.5, 1, 2]), scale: pick(rand, [0.5, 1, 3]) }, realRows(), realRows());
+    case 'adaptiveRobust':
+      return f32(rand() < 0.5 ? {} : { dims: K, alphaInit: 0.3 }, realRows(), realRows());
+    case 'arcFace':
+    case 'cosFace':
+      return { options: { numClasses: C, embeddingDim: K, seed: 1, ...(name === 'arcFace' ? { fallback: pick(rand, ['linear', 'easy', 'none']) } : {}) }, yTrue: rows(B, () => Math.floor(rand() * C)), yPred: realRows(), yTrueDtype: 'float32' };
     default:
       throw new Error(`no input generator for loss '${name}': add it to test/helpers/lossInputs.ts`);
   }
