@@ -235,7 +235,7 @@ function scaleOf(o: AdaptiveResolved, state: LossVariables): tf.Tensor {
  * robustParameters(loss).alpha.length; // 1
  */
 export const adaptiveRobust = defineLoss<AdaptiveRobustOptions, 'alphaInit'>({
-  name: NAME,
+  name: 'adaptiveRobust',
   aliases: ['adaptiveRobustLoss', 'AdaptiveLossFunction'],
   options: {
     alphaLow: option.number(0.001, { min: 0, max: ALPHA_MAX }),
