@@ -56,10 +56,11 @@ function initialLogVarianceSpec(count: number): OptionSpec<number | number[] | u
  * every weight from going to zero. Choose it when tasks have different units or noise levels and
  * hand-tuned `combine` weights would be guesswork.
  *
- * Train the sᵢ with the model: include `.logVariances` in the variables the optimizer updates
- * (`optimizer.minimize(() => loss(yTrues, model.apply(x)), false, [...modelVars, ...loss.logVariances])`).
- * `model.fit` does not train them (tfjs-layers only updates the model's own weights), so use a
- * custom loop. Call `dispose()` when done.
+ * Train the sᵢ with the model: they are the loss's trainable state (`loss.variables`, one per task,
+ * as for every loss with state: docs/training.md), so include `lossVariables(loss)` in the variables
+ * the optimizer updates (`trainStep([...model.trainableWeights, ...lossVariables(loss)], optimizer, objective, x, y)`
+ * or your own `optimizer.minimize`). tfjs-layers' `model.fit` does not train them, so use a custom
+ * loop. Call `dispose()` when done.
  * @example
  * // not run: needs your multi-output model, data and optimizer (docs/multi-task.md runs a whole one)
  * const loss = uncertaintyWeighting({ depth: losses.meanSquaredError(), labels: losses.categoricalCrossentropy() });

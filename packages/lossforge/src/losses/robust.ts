@@ -65,8 +65,9 @@ export function robustRho(x: tf.Tensor, alpha: number, scale: number): tf.Tensor
 export function robustRhoTensor(x: tf.Tensor, alpha: tf.Tensor, scale: tf.Tensor): tf.Tensor {
   const z = tf.square(tf.div(x, scale));
   const beta = tf.maximum(F32_EPS, tf.abs(tf.sub(alpha, 2)));
+  // The floored α in the exponent too, so that α = 0 exactly gives the Cauchy limit log(1 + z/2).
   const a = tf.maximum(F32_EPS, alpha);
-  return tf.mul(tf.div(beta, a), tf.expm1(tf.mul(tf.div(alpha, 2), tf.log1p(tf.div(z, beta)))));
+  return tf.mul(tf.div(beta, a), tf.expm1(tf.mul(tf.div(a, 2), tf.log1p(tf.div(z, beta)))));
 }
 
 /**

@@ -191,6 +191,18 @@ describe('robust losses: training, saving, options', () => {
     fixedScale.dispose!();
   });
 
+  test('fixed α = 0 is the Cauchy NLL and α = 2 the Gaussian NLL (closed forms of Z)', async () => {
+    await useBackend('cpu');
+    const [yTrue, yPred, c] = [[0, 1, -2], [0.5, 3, -2.25], 0.7];
+    const cauchy = losses.adaptiveRobust({ alphaLow: 0, alphaHigh: 0, scaleLow: c, scaleInit: c, reduction: 'none' });
+    const gauss = losses.adaptiveRobust({ alphaLow: 2, alphaHigh: 2, scaleLow: c, scaleInit: c, reduction: 'none' });
+    const z = yPred.map((p, i) => ((p - yTrue[i]!) / c) ** 2);
+    const got = [cauchy(yTrue, yPred), gauss(yTrue, yPred)];
+    assertClose(got[0]!, z.map((v) => Math.log1p(v / 2) + Math.log(c) + Math.log(Math.PI * Math.SQRT2)), { rtol: 1e-6 });
+    assertClose(got[1]!, z.map((v) => v / 2 + Math.log(c) + 0.5 * Math.log(2 * Math.PI)), { rtol: 1e-6 });
+    tf.dispose(got);
+  });
+
   test('bad options and inputs are typed errors naming the argument', async () => {
     await useBackend('cpu');
     assertLossInputError(() => losses.generalRobust({ alpha: -Infinity as never }), 'options.alpha', /'-Infinity'/);
