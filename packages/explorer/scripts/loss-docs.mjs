@@ -19,7 +19,8 @@ function commentText(raw) {
 /** The aliases of a definition: plain strings, and `{ alias: '…', options }` presets. */
 function aliasesOf(body) {
   const list = /aliases:\s*\[([\s\S]*?)\],?\n/.exec(body)?.[1] ?? '';
-  return [...list.matchAll(/(?:alias:\s*)?'([^']+)'/g)].map((m) => m[1]);
+  // The names, not the strings inside a preset's options (`{ alias: 'welsch', options: { alpha: '-Infinity' } }`).
+  return [...list.replace(/options:\s*\{[^}]*\}/g, '').matchAll(/(?:alias:\s*)?'([^']+)'/g)].map((m) => m[1]);
 }
 
 const oneLine = (text) => text.replace(/\s+/g, ' ').trim();

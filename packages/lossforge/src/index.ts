@@ -3,8 +3,8 @@
  * touches Node built-ins.
  */
 export * as losses from './losses/index.js';
-export { defineLoss, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
-export type { Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export { defineLoss, lossVariables, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
+export type { Loss, LossVariables, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
 export type { BaseLossOptions, OptionSpec, OptionSpecsFor, OptionValue, ResolvedOptions } from './core/index.js';
 // Each loss's options interface (fields documented with their defaults), also reachable as losses.XOptions.
 export type {
@@ -54,7 +54,15 @@ export type {
   PairwiseLogisticOptions,
   ListwiseSoftmaxOptions,
   SmoothApOptions,
+  GeneralRobustOptions,
+  AdaptiveRobustOptions,
+  RobustAlpha,
+  AngularMarginOptions,
+  ArcFaceOptions,
+  CosFaceOptions,
 } from './losses/index.js';
+export { robustParameters } from './losses/robust.js';
+export { classCosines } from './losses/angularMargin.js';
 export type { DiscriminatorLossOptions, GradientPenaltyOptions } from './losses/gan.js';
 export type { IncludeBiasesOption, L1Options, L2Options, ElasticNetOptions, NormPenaltyOptions, OrthogonalOptions } from './penalties/index.js';
 export { gradCheck, type GradCheckOptions, type GradCheckReport, type GradCheckEntry } from './tools/gradCheck.js';

@@ -44,12 +44,13 @@ const NO_CURVE: Record<string, string> = {
   cosineEmbedding: 'compares two embedding vectors by angle',
   cosineSimilarity: 'compares two vectors by direction',
   lovaszSoftmax: 'needs multi-class label maps (sorted errors over pixels)',
+  adaptiveRobust: 'learns its α and scale while training (generalRobust draws ρ for a chosen α)',
 };
 
 /** The probe that draws `name` (of `family`) as a curve, or undefined. */
 export function probeFor(name: string, family: string): Probe | undefined {
   if (name in NO_CURVE) return undefined;
-  if (family === 'regression') return errorProbe;
+  if (family === 'regression' || family === 'robust') return errorProbe;
   if (name === 'sparseCategoricalCrossentropy') return twoClassProbe(takesProbabilities, true);
   if (TWO_CLASS.has(name)) return twoClassProbe(takesProbabilities);
   if (name === 'categoricalHinge') return twoClassProbe(never);

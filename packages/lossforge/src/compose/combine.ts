@@ -59,6 +59,8 @@ function weightedLoss(task: Task & { weight: number }): WeightedLoss {
   Object.defineProperty(scaled, 'name', { value: config.name });
   Object.defineProperty(scaled, 'options', { value: options, enumerable: true });
   Object.defineProperty(scaled, 'weight', { value: weight, enumerable: true });
+  // A loss with trainable state (Loss.variables) keeps it visible to fit and saveModel.
+  if ((loss as Partial<Loss>).variables) Object.defineProperty(scaled, 'variables', { value: (loss as Loss).variables, enumerable: true });
   Object.defineProperty(scaled, 'getConfig', {
     value: () => ({ name: 'weighted', weight, loss: { ...config } }) as unknown as LossConfig,
     enumerable: true,

@@ -23,6 +23,8 @@ export interface UncertaintyWeighting {
   readonly names: readonly string[];
   /** sᵢ = log σᵢ², trainable scalar variables: add them to the optimizer's variable list. */
   readonly logVariances: readonly tf.Variable[];
+  /** The same sᵢ by task name: the trainable state every stateful loss exposes (`lossVariables(loss)`, docs/training.md). */
+  readonly variables: Readonly<Record<string, tf.Variable>>;
   /** The current σᵢ² = exp(sᵢ). */
   variances(): number[];
   /** The current task weights exp(−sᵢ). */
@@ -54,10 +56,11 @@ function initialLogVarianceSpec(count: number): OptionSpec<number | number[] | u
  * every weight from going to zero. Choose it when tasks have different units or noise levels and
  * hand-tuned `combine` weights would be guesswork.
  *
- * Train the sᵢ with the model: include `.logVariances` in the variables the optimizer updates
- * (`optimizer.minimize(() => loss(yTrues, model.apply(x)), false, [...modelVars, ...loss.logVariances])`).
- * `model.fit` does not train them (tfjs-layers only updates the model's own weights), so use a
- * custom loop. Call `dispose()` when done.
+ * Train the sᵢ with the model: they are the loss's trainable state (`loss.variables`, one per task,
+ * as for every loss with state: docs/training.md), so include `lossVariables(loss)` in the variables
+ * the optimizer updates (`trainStep([...model.trainableWeights, ...lossVariables(loss)], optimizer, objective, x, y)`
+ * or your own `optimizer.minimize`). tfjs-layers' `model.fit` does not train them, so use a custom
+ * loop. Call `dispose()` when done.
  * @example
  * // not run: needs your multi-output model, data and optimizer (docs/multi-task.md runs a whole one)
  * const loss = uncertaintyWeighting({ depth: losses.meanSquaredError(), labels: losses.categoricalCrossentropy() });
@@ -88,6 +91,7 @@ export function uncertaintyWeighting(spec: PerTask<LossLike>, options: Uncertain
   Object.assign(total, {
     names: Object.freeze([...names]),
     logVariances: Object.freeze(logVariances),
+    variables: Object.freeze(Object.fromEntries(names.map((n, i) => [n, logVariances[i]!]))),
     variances: () => read().map(Math.exp),
     weights: () => read().map((s) => Math.exp(-s)),
     dispose: () => logVariances.forEach((v) => v.isDisposed || v.dispose()),

@@ -75,6 +75,32 @@ export interface Loss<O = Record<string, OptionValue>> {
   readonly options: Readonly<O> & { readonly reduction: Reduction };
   /** Plain JSON, `{ name, ...options }`: `losses.fromConfig(config)` rebuilds an equal loss. */
   getConfig(): LossConfig;
+  /**
+   * The trainable state the loss owns, by key (e.g. the adaptive robust loss's latent α and scale,
+   * ArcFace's class centers); absent for a loss without state. `fit`, `fitDataset` and `trainStep`
+   * train these with the model's weights, `saveModel` / `loadModel` store them with them (see
+   * `LossDefinition.variables`, docs/training.md).
+   */
+  readonly variables?: LossVariables;
+  /** Frees the loss's variables (present when it has `variables`). */
+  dispose?(): void;
+}
+
+/** A loss's trainable state: its tf.Variables by key (see `Loss.variables`). */
+export type LossVariables = Readonly<Record<string, tf.Variable>>;
+
+/**
+ * The trainable variables of a loss-like value (`loss.variables` in key order), or none: what
+ * `fit` and `trainStep` add to the model's weights. Pass it into the variables form of `trainStep`
+ * or your own `optimizer.minimize(…, varList)`.
+ * @example
+ * const loss = losses.adaptiveRobust();
+ * lossVariables(loss).map((v) => v.shape); // [[], []]: the latent α and scale
+ */
+export function lossVariables(loss: unknown): tf.Variable[] {
+  const variables = (loss as { variables?: unknown } | null | undefined)?.variables;
+  if (typeof variables !== 'object' || variables === null) return [];
+  return Object.values(variables).filter((v): v is tf.Variable => v instanceof tf.Variable);
 }
 
 /** `loss.getConfig()`: `{ name, ...options }`, plain JSON. */
@@ -176,8 +202,17 @@ export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
   finite?: boolean | ((options: R) => boolean);
   /** Extra input checks (for `custom` layouts). Throw LossInputError. */
   validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): void;
+  /**
+   * Trainable state: the initial value of each variable, by key, from the resolved options (throw
+   * LossInputError for options that do not allow one). Every loss the factory makes gets its own
+   * trainable tf.Variables (`loss.variables`, freed by `loss.dispose()`), passed to `compute` as
+   * `state`; `fit`, `fitDataset` and `trainStep` train them with the model, and `saveModel` /
+   * `loadModel` store them with its weights (the config stays the options: `fromConfig` rebuilds the
+   * loss with its initial state).
+   */
+  variables?(options: R): Record<string, tf.Tensor>;
   /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
-  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): tf.Tensor | PerSample;
+  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall, state: LossVariables): tf.Tensor | PerSample;
   /** Redefine a name that is already registered. */
   replace?: boolean;
 }
@@ -254,6 +289,7 @@ function makeLoss<S extends OptionSpecs>(
 ): Loss<OptionValues<S>> {
   const name = definition.name;
   const allowedCall = new Set([...CALL_ENTRIES, ...(definition.callEntries ?? [])]);
+  const state = definition.variables ? createVariables(name, definition.variables(options)) : undefined;
 
   const loss = (yTrue: TensorInput, yPred: TensorInput, call: LossCall = {}): tf.Tensor =>
     releasingTapeOnThrow(() =>
@@ -279,7 +315,7 @@ function makeLoss<S extends OptionSpecs>(
         if (inputs.yPred.shape[0] === 0) {
           losses = emptyLosses(definition.layout, inputs.yTrue, inputs.yPred);
         } else {
-          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call);
+          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call, state ?? NO_STATE);
           const perSample = out instanceof tf.Tensor ? { loss: out } : out;
           losses = perSample.loss;
           if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.div(pairwiseSum(losses), losses.shape[losses.rank - 1]!);
@@ -299,7 +335,26 @@ function makeLoss<S extends OptionSpecs>(
   Object.defineProperty(loss, 'name', { value: name });
   Object.defineProperty(loss, 'options', { value: options, enumerable: true });
   Object.defineProperty(loss, 'getConfig', { value: () => toConfig(name, options), enumerable: true });
+  if (state) {
+    Object.defineProperty(loss, 'variables', { value: state, enumerable: true });
+    Object.defineProperty(loss, 'dispose', { value: () => Object.values(state).forEach((v) => v.isDisposed || v.dispose()), enumerable: true });
+  }
   return loss as Loss<OptionValues<S>>;
+}
+
+const NO_STATE: LossVariables = Object.freeze({});
+/** Losses with state made so far: their variables' names are `<loss><n>/<key>`, unique in the tfjs engine. */
+let statefulLosses = 0;
+
+/** Trainable tf.Variables holding `initial` (the tensors are taken over: disposed once copied). */
+function createVariables(name: string, initial: Record<string, tf.Tensor>): LossVariables {
+  const id = statefulLosses++;
+  const state: Record<string, tf.Variable> = {};
+  for (const [key, value] of Object.entries(initial)) {
+    state[key] = tf.variable(value, true, `${name}${id}/${key}`, 'float32');
+    value.dispose();
+  }
+  return Object.freeze(state);
 }
 
 /**

@@ -9,6 +9,8 @@ import * as margin from './margin.js';
 import * as metric from './metric.js';
 import * as ranking from './ranking.js';
 import * as regression from './regression.js';
+import * as robust from './robust.js';
+import * as angularMargin from './angularMargin.js';
 import * as segmentation from './segmentation.js';
 import * as sequence from './sequence.js';
 
@@ -22,8 +24,10 @@ export * from './segmentation.js';
 export * from './metric.js';
 export * from './fenchelYoung.js';
 export * from './ranking.js';
+export * from './robust.js';
+export * from './angularMargin.js';
 
-const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, fenchelYoung, ranking];
+const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, fenchelYoung, ranking, robust, angularMargin];
 let builtInCount = 0;
 
 /**

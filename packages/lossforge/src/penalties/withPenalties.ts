@@ -63,6 +63,8 @@ export function withPenalties(loss: Loss, target: PenaltyTarget, ...penalties: P
   Object.defineProperty(wrapped, 'options', { value: Object.freeze({ ...(loss.options ?? {}), reduction }), enumerable: true });
   Object.defineProperty(wrapped, 'getConfig', { value: () => config() as unknown as LossConfig, enumerable: true });
   Object.defineProperty(wrapped, 'loss', { value: loss, enumerable: true });
+  // A loss with trainable state (Loss.variables) keeps it visible to fit and saveModel.
+  if (loss.variables) Object.defineProperty(wrapped, 'variables', { value: loss.variables, enumerable: true });
   Object.defineProperty(wrapped, 'penalties', { value: Object.freeze(fixed), enumerable: true });
   return wrapped as PenalizedLoss;
 }

@@ -31,6 +31,14 @@ export interface CompiledLossFn extends LossFn {
 export function compileLoss(loss: Loss): CompiledLossFn {
   const tool = 'compileLoss';
   if (!isLoss(loss)) throw new LossInputError(tool, 'loss', 'a lossforge Loss (e.g. losses.huber())', describeValue(loss));
+  if (loss.variables) {
+    throw new LossInputError(
+      tool,
+      'loss',
+      "a loss without trainable variables (tfjs-layers' model.fit does not train loss.variables; use lossforge's fit)",
+      `${loss.name} with variables ${Object.keys(loss.variables).join(', ')}`,
+    );
+  }
   const config = loss.getConfig();
   if (config['reduction'] !== 'mean') {
     throw new LossInputError(

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
-import type { Loss, LossCall } from '../core/loss.js';
+import { lossVariables, type Loss, type LossCall } from '../core/loss.js';
 import { reduce } from '../core/reduce.js';
 import { alignToLossShape } from '../core/validate.js';
 import { accuracyFor } from '../metrics/index.js';
@@ -149,10 +149,15 @@ export function forward(model: TrainableModel, inputs: tf.Tensor[], training: bo
   return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
 }
 
-/** The tf.Variables the optimizer updates. */
+/**
+ * The tf.Variables the optimizer updates: the model's trainable weights, then the trainable state of
+ * its compiled losses (`loss.variables`, e.g. the adaptive robust loss's α and scale), each once.
+ */
 export function trainableVariables(model: TrainableModel): tf.Variable[] {
   // A LayerVariable reads out its tf.Variable (typed Tensor in tfjs-layers).
-  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const ofLosses = model.optimizer == null ? [] : lossFunctionsOf(model).flatMap((fn) => lossVariables(lossforgeLossOf(fn)));
+  return [...new Set([...weights, ...ofLosses])];
 }
 
 /** Sets the optimizer's learning rate (SGD and momentum cache it; the others read the field). */

@@ -26,8 +26,11 @@ import { checkModel, lossforgeLossOf, type TrainableModel } from './model.js';
 export const METADATA_KEY = 'lossforge';
 const FORMAT_VERSION = 1;
 
-/** A serialized loss: a lossforge config (`adapter` when compiled through `compileLoss`), or a tfjs loss name. */
-export type LossEntry = { lossforge: LossConfig; adapter?: boolean } | { tfjs: string };
+/**
+ * A serialized loss: a lossforge config (`adapter` when compiled through `compileLoss`; `state`: the
+ * names of the saved weights holding its trainable variables, by key), or a tfjs loss name.
+ */
+export type LossEntry = { lossforge: LossConfig; adapter?: boolean; state?: Record<string, string> } | { tfjs: string };
 type Nested<T> = T | T[] | { [outputName: string]: T };
 
 /** What `saveModel` stores under `userDefinedMetadata.lossforge`. */
@@ -78,18 +81,22 @@ export async function saveModel(model: TrainableModel, urlOrHandler: string | tf
   checkModel(tool, model);
   const handler = resolveHandler(tool, urlOrHandler, 'save');
   const { includeOptimizer } = option.resolveOptions(tool, SAVE_OPTIONS, options as Record<string, unknown>);
-  const metadata = trainingMetadata(tool, model);
+  const lossState: Array<{ name: string; tensor: tf.Tensor }> = [];
+  const metadata = trainingMetadata(tool, model, lossState);
   const optimizerWeights = includeOptimizer && model.optimizer ? await model.optimizer.getWeights() : [];
-  const encoded = optimizerWeights.length > 0 ? await tf.io.encodeWeights(optimizerWeights, 'optimizer') : undefined;
+  const encodedOptimizer = optimizerWeights.length > 0 ? await tf.io.encodeWeights(optimizerWeights, 'optimizer') : undefined;
   // getWeights() returns the slot variables themselves plus fresh tensors (the iteration count).
   tf.dispose(optimizerWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  // The losses' trainable state goes last, so that loading can drop it before tfjs-layers reads the rest.
+  const encodedState = lossState.length > 0 ? await tf.io.encodeWeights(lossState) : undefined;
+  const extra = [encodedOptimizer, encodedState].filter((e) => e !== undefined);
   const wrapper: tf.io.IOHandler = {
     save: (artifacts) => {
       const user = { ...(artifacts.userDefinedMetadata ?? {}), [METADATA_KEY]: metadata };
       const out: tf.io.ModelArtifacts = { ...artifacts, userDefinedMetadata: user };
-      if (encoded) {
-        out.weightSpecs = [...(artifacts.weightSpecs ?? []), ...encoded.specs];
-        out.weightData = tf.io.CompositeArrayBuffer.join([...toBuffers(artifacts.weightData), encoded.data]);
+      if (extra.length > 0) {
+        out.weightSpecs = [...(artifacts.weightSpecs ?? []), ...extra.flatMap((e) => e.specs)];
+        out.weightData = tf.io.CompositeArrayBuffer.join([...toBuffers(artifacts.weightData), ...extra.map((e) => e.data)]);
       }
       return handler.save!(out);
     },
@@ -108,11 +115,14 @@ export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options:
   const handler = resolveHandler(tool, urlOrHandler, 'load');
   const artifacts = await handler.load!();
   const { metadata, rest } = splitMetadata(tool, artifacts.userDefinedMetadata);
+  const stateNames = new Set(metadata?.loss === undefined ? [] : stateWeightNames(metadata.loss));
+  // The losses' state is stored last (see saveModel): without its specs, the offsets of the rest hold.
+  const layersSpecs = artifacts.weightSpecs?.filter((s) => !stateNames.has(s.name));
   const tfl = await import('@tensorflow/tfjs-layers');
-  const model = (await tfl.loadLayersModel(tf.io.fromMemory({ ...artifacts, userDefinedMetadata: rest }), { strict })) as unknown as LoadedModel;
+  const model = (await tfl.loadLayersModel(tf.io.fromMemory({ ...artifacts, weightSpecs: layersSpecs, userDefinedMetadata: rest }), { strict })) as unknown as LoadedModel;
   if (!compile || !metadata || (metadata.loss === undefined && options.loss === undefined)) return model;
-  const loss = options.loss ?? deserializeNested(tool, 'loss', metadata.loss!, model);
-  const metrics = metadata.metrics === undefined ? undefined : deserializeNested(tool, 'metrics', metadata.metrics, model);
+  const loss = options.loss ?? withDecodedState(artifacts, stateNames, (state) => deserializeNested(tool, 'loss', metadata.loss!, model, state));
+  const metrics = metadata.metrics === undefined ? undefined : deserializeNested(tool, 'metrics', metadata.metrics, model, {});
   const optimizer = metadata.optimizer ? deserializeOptimizer(tool, metadata.optimizer) : 'adam';
   model.compile({ optimizer, loss: loss as never, ...(metrics === undefined ? {} : { metrics: metrics as never }) });
   // The optimizer was made here, so the model owns it: model.dispose() disposes it too.
@@ -121,12 +131,19 @@ export async function loadModel(urlOrHandler: string | tf.io.IOHandler, options:
   return model;
 }
 
-/** The metadata `saveModel` writes for `model`. */
-function trainingMetadata(tool: string, model: TrainableModel): TrainingMetadata {
+/** The metadata `saveModel` writes for `model`; the losses' trainable state is pushed to `lossState`. */
+function trainingMetadata(tool: string, model: TrainableModel, lossState: Array<{ name: string; tensor: tf.Tensor }>): TrainingMetadata {
   const metadata: TrainingMetadata = { version: FORMAT_VERSION };
   const compiled = model as TrainableModel & { metrics?: unknown };
   if (model.optimizer == null) return metadata;
-  metadata.loss = mapNested(model.loss as unknown, (entry, where) => serializeLoss(tool, `model.loss${where}`, entry));
+  metadata.loss = mapNested(model.loss as unknown, (entry, where) => {
+    const serialized = serializeLoss(tool, `model.loss${where}`, entry);
+    const variables = lossforgeLossOf(entry)?.variables;
+    if (!variables || !('lossforge' in serialized)) return serialized;
+    const state = Object.fromEntries(Object.keys(variables).map((key) => [key, `lossforge/loss${where}/${key}`]));
+    for (const [key, name] of Object.entries(state)) lossState.push({ name, tensor: variables[key]! });
+    return { ...serialized, state };
+  });
   if (compiled.metrics != null) {
     const dropped: string[] = [];
     const metrics = mapNested(compiled.metrics, (entry, where) => {
@@ -173,16 +190,33 @@ function isEntry(v: unknown): v is LossEntry {
   return typeof v === 'object' && v !== null && ('lossforge' in v || 'tfjs' in v);
 }
 
-function deserializeNested(tool: string, argument: string, value: Nested<LossEntry>, model: TrainableModel): unknown {
-  if (isEntry(value)) return deserializeLoss(tool, argument, value, model);
-  if (Array.isArray(value)) return value.map((v, i) => deserializeLoss(tool, `${argument}[${i}]`, v, model));
+/** The weight names of every loss's trainable state in the stored `loss` metadata. */
+function stateWeightNames(value: Nested<LossEntry>): string[] {
+  const entries = isEntry(value) ? [value] : Array.isArray(value) ? value : typeof value === 'object' && value !== null ? Object.values(value) : [];
+  return entries.flatMap((e) => (isEntry(e) && 'lossforge' in e && typeof e.state === 'object' && e.state !== null ? Object.values(e.state) : []));
+}
+
+/** Runs `fn` with the stored tensors named in `names` (decoded from the artifacts), then frees them. */
+function withDecodedState<T>(artifacts: tf.io.ModelArtifacts, names: Set<string>, fn: (state: tf.NamedTensorMap) => T): T {
+  if (names.size === 0 || artifacts.weightData == null) return fn({});
+  const decoded = tf.io.decodeWeights(artifacts.weightData, artifacts.weightSpecs ?? []);
+  try {
+    return fn(Object.fromEntries(Object.entries(decoded).filter(([name]) => names.has(name))));
+  } finally {
+    tf.dispose(Object.values(decoded));
+  }
+}
+
+function deserializeNested(tool: string, argument: string, value: Nested<LossEntry>, model: TrainableModel, state: tf.NamedTensorMap): unknown {
+  if (isEntry(value)) return deserializeLoss(tool, argument, value, model, state);
+  if (Array.isArray(value)) return value.map((v, i) => deserializeLoss(tool, `${argument}[${i}]`, v, model, state));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deserializeLoss(tool, `${argument}.${k}`, v, model)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deserializeLoss(tool, `${argument}.${k}`, v, model, state)]));
   }
   throw new LossInputError(tool, `userDefinedMetadata.${METADATA_KEY}.${argument}`, 'a serialized loss', describeValue(value));
 }
 
-function deserializeLoss(tool: string, argument: string, entry: LossEntry, model: TrainableModel): unknown {
+function deserializeLoss(tool: string, argument: string, entry: LossEntry, model: TrainableModel, state: tf.NamedTensorMap = {}): unknown {
   if (!isEntry(entry)) throw new LossInputError(tool, `userDefinedMetadata.${METADATA_KEY}.${argument}`, 'a serialized loss', describeValue(entry));
   if ('tfjs' in entry) return entry.tfjs;
   let loss: Loss;
@@ -197,7 +231,26 @@ function deserializeLoss(tool: string, argument: string, entry: LossEntry, model
       (e as Error).message,
     );
   }
+  if (entry.state) restoreLossState(tool, argument, loss, entry.state, state);
   return entry.adapter ? compileLoss(loss) : loss;
+}
+
+/** Assigns the stored values to a rebuilt loss's variables (`stored`: weight name by variable key). */
+function restoreLossState(tool: string, argument: string, loss: Loss, stored: Record<string, string>, state: tf.NamedTensorMap): void {
+  const variables = loss.variables ?? {};
+  for (const [key, weightName] of Object.entries(stored)) {
+    const variable = variables[key];
+    const value = state[weightName];
+    if (!variable || !value || !tf.util.arraysEqual(variable.shape, value.shape)) {
+      throw new LossInputError(
+        tool,
+        `${argument}.state.${key}`,
+        `a stored weight '${weightName}' of shape [${variable?.shape.join(',') ?? '?'}] for the loss's variable '${key}'`,
+        value ? `shape [${value.shape.join(',')}]` : variable ? 'no such weight in the artifacts' : `a loss without a variable '${key}' (${Object.keys(variables).join(', ') || 'none'})`,
+      );
+    }
+    variable.assign(value);
+  }
 }
 
 /**

@@ -3,15 +3,17 @@
  * rigid. Two forms:
  *
  * - `trainStep(model, optimizer, loss, x, y, call?)`: forward `model` on `x` (training mode), apply
- *   `loss(y, ŷ, call)` plus the model's regularization penalties, update the model's trainable weights;
+ *   `loss(y, ŷ, call)` plus the model's regularization penalties, update the model's trainable weights
+ *   and the loss's own trainable state (`loss.variables`, e.g. `losses.adaptiveRobust()`'s α and scale);
  * - `trainStep(variables, optimizer, objective, x, y, call?)`: `objective(x, y, call)` computes the
- *   whole scalar loss (e.g. through two models); only `variables` are updated.
+ *   whole scalar loss (e.g. through two models); only `variables` are updated (add
+ *   `lossVariables(loss)` for a loss with trainable state).
  *
  * Returns the loss value before the update, as a number.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
-import type { LossCall } from '../core/loss.js';
+import { lossVariables, type LossCall } from '../core/loss.js';
 import type { TensorInput } from '../core/validate.js';
 import { forward, isModel, trainableVariables, type LayerVariableLike, type TrainableModel } from './model.js';
 import { multiTaskStep, type MultiTaskStepOptions, type TaskLoss } from './multiTask.js';
@@ -73,7 +75,8 @@ export function trainStep(
     inputs.forEach((t, i) => {
       if (!(t instanceof tf.Tensor)) throw new LossInputError(tool, Array.isArray(x) ? `x[${i}]` : 'x', 'a tensor', describeValue(t));
     });
-    variables = trainableVariables(target);
+    // The model's weights, and the trainable state of the loss (Loss.variables) when it has one.
+    variables = [...new Set([...trainableVariables(target), ...lossVariables(loss)])];
     objective = () => {
       const outputs = forward(target, inputs as tf.Tensor[], true);
       if (outputs.length !== 1) {

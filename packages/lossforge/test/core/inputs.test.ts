@@ -87,6 +87,7 @@ for (const backend of BACKENDS) {
               else assert.deepEqual(value, [0], what);
               assert.equal(grad.length, 0, what);
             }, name);
+            loss.dispose?.(); // a loss with trainable state owns variables
           }
         });
         tf.dispose([yTrue, yPred]);

@@ -155,6 +155,13 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
       return f32({}, rows(B, () => rows(K, () => Math.floor(rand() * 3))), realRows());
     case 'smoothAp':
       return f32({ temperature: pick(rand, [0.01, 0.1, 1]) }, rows(B, () => rows(K, () => (rand() < 0.5 ? 0 : 1))), realRows());
+    case 'generalRobust':
+      return f32({ alpha: pick(rand, ['-Infinity', -2, 0, 0.5, 1, 2]), scale: pick(rand, [0.5, 1, 3]) }, realRows(), realRows());
+    case 'adaptiveRobust':
+      return f32(rand() < 0.5 ? {} : { dims: K, alphaInit: 0.3 }, realRows(), realRows());
+    case 'arcFace':
+    case 'cosFace':
+      return { options: { numClasses: C, embeddingDim: K, seed: 1, ...(name === 'arcFace' ? { fallback: pick(rand, ['linear', 'easy', 'none']) } : {}) }, yTrue: rows(B, () => Math.floor(rand() * C)), yPred: realRows(), yTrueDtype: 'float32' };
     default:
       throw new Error(`no input generator for loss '${name}': add it to test/helpers/lossInputs.ts`);
   }

@@ -116,6 +116,8 @@ function evaluate(p: Params, options: Record<string, unknown>, yTrue: unknown, y
       assert.throws(() => tf.valueAndGrad((t: tf.Tensor) => tf.sum(loss(yTrue as never, t, call)) as tf.Scalar)(yPred), LossInputError);
     }
     return { error: e };
+  } finally {
+    loss.dispose?.(); // a loss with trainable state (arcFace, adaptiveRobust…) owns variables
   }
 }
 
