@@ -24,7 +24,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Which docs page documents each registered loss (every registered loss must have one). */
 export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
-  regression: ['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'huber', 'smoothL1', 'logCosh', 'quantile', 'poisson'],
+  regression: ['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'huber', 'smoothL1', 'logCosh', 'quantile', 'poisson', 'gaussianNll'],
   classification: ['binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'binaryFocalCrossentropy', 'categoricalFocalCrossentropy', 'polyCrossentropy', 'generalizedCrossentropy'],
   margin: ['hinge', 'squaredHinge', 'categoricalHinge'],
   divergence: ['kullbackLeiblerDivergence', 'cosineSimilarity'],

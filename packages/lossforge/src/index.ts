@@ -12,6 +12,7 @@ export type {
   SmoothL1Options,
   QuantileOptions,
   PoissonOptions,
+  GaussianNllOptions,
   FromLogitsOption,
   LabelSmoothingOption,
   ClassAxisOption,

@@ -54,6 +54,12 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
     case 'meanSquaredLogarithmicError':
     case 'meanAbsolutePercentageError':
       return f32({}, realRows(), realRows());
+    case 'gaussianNll': {
+      // yPred: the means then the variances (one per element, or one shared per sample) on the last axis.
+      const shared = rand() < 0.5;
+      const variances = () => rows(shared ? 1 : K, () => (0.1 + rand()) * scale);
+      return f32({ full: rand() < 0.5 }, realRows(), rows(B, () => [...rows(K, () => real(rand, scale)), ...variances()]));
+    }
     case 'poisson': {
       const logInput = rand() < 0.5;
       return f32({ logInput }, rows(B, () => rows(K, () => rand() * scale)), logInput ? realRows() : rows(B, () => rows(K, () => rand() * scale)));

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backends.js';
-import { assertClose } from '../helpers/assert.js';
-import { losses, LossInputError } from '../../src/index.js';
+import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
+import { gradCheck, losses, LossInputError } from '../../src/index.js';
 
 await useBackend('cpu');
 
@@ -72,4 +72,49 @@ test('options are checked at construction', () => {
   assert.throws(() => losses.quantile({ quantile: 1 }), /options\.quantile/);
   assert.throws(() => losses.smoothL1({ beta: Number.NaN }), /options\.beta/);
   assert.throws(() => losses.poisson({ logInput: 'yes' as never }), /options\.logInput: expected true or false/);
+});
+
+// ───────────────────────────── gaussianNll (golden values: catalog-gaussian-nll.json) ─────────────────────────────
+
+test('gaussianNll: a shared variance equals the same variance repeated per element; [B] targets take [B, 2]', () => {
+  const none = losses.gaussianNll({ reduction: 'none' });
+  const means = [[1.5, 1, 0.75], [2, 1.5, 2.5]];
+  const shared = tf.tensor2d(means.map((m, i) => [...m, [0.5, 2][i]!]));
+  const repeated = tf.tensor2d(means.map((m, i) => [...m, ...[0, 0, 0].map(() => [0.5, 2][i]!)]));
+  const y = tf.tensor2d([[1, 2, 0.5], [3, 1, 2]]);
+  assertClose(none(y, shared), values(none(y, repeated)));
+  assertClose(none([1, 2], [[0, 1], [2, 4]]), [0.5 * (0 + 1), 0.5 * Math.log(4)]);
+  tf.dispose([shared, repeated, y]);
+});
+
+test('gaussianNll: gradCheck with a variance per element and shared, full or not', () => {
+  const y = tf.tensor2d([[0.5, -1, 2], [3, 0, -4]]);
+  const perElement = tf.tensor2d([[1.5, -0.8, -1, 0.7, 1.2, 2], [2.9, 0.25, 1, 0.4, 3, 1.1]]);
+  const shared = tf.tensor2d([[1.5, -0.8, -1, 0.9], [2.9, 0.25, 1, 1.7]]);
+  for (const [p, options] of [[perElement, {}], [shared, { full: true }], [perElement, { reduction: 'sum' }]] as const) {
+    const report = gradCheck(losses.gaussianNll(options), y, p);
+    assert.ok(report.passed, JSON.stringify(report));
+  }
+  tf.dispose([y, perElement, shared]);
+});
+
+test('gaussianNll: a variance below eps is clamped in the value and still gets a gradient (PyTorch)', () => {
+  const loss = losses.gaussianNll({ eps: 0.5 });
+  // ½·(log 0.5 + 1/0.5) for variance 0.1 and for 0.5.
+  assertClose(loss([[1]], [[0, 0.1]]), 0.5 * (Math.log(0.5) + 2));
+  const g = tf.grad((p: tf.Tensor) => loss([[1]], p) as tf.Scalar)(tf.tensor2d([[0, 0.1]]));
+  // At σ² = 0.5, e = y − μ = 1: d/dμ = −e/σ² = −2; d/dσ² = ½(1/σ² − e²/σ⁴) = ½(2 − 4) = −1.
+  assertClose(g, [-2, -1]);
+  g.dispose();
+});
+
+test('gaussianNll: bad inputs are LossInputErrors naming the argument, without leaks', () => {
+  const loss = losses.gaussianNll();
+  assertNoLeak(() => assertLossInputError(() => loss([[1, 2]], [[1, 2, -0.5, 1]]), 'yPred', /variances ≥ 0/));
+  assertNoLeak(() => assertLossInputError(() => loss([[1, 2, 3]], [[1, 2, 3, 4, 5]]), 'yTrue', /K means then K or 1 variances/));
+  assertLossInputError(() => loss([[1], [2]], [[1, 2, 1], [1, 2, 1]]), 'yTrue');
+  assertLossInputError(() => loss([[1, 2], [3, 4]], [[1, 2, 1, 1]]), 'yTrue');
+  assertLossInputError(() => loss([[1], [2]], [1, 2]), 'yPred', /rank ≥ 2/);
+  assertLossInputError(() => losses.gaussianNll({ eps: -1 }), 'options.eps');
+  assertNoLeak(() => loss([[1, 2]], [[1, 2, 0.5, 1]]));
 });
