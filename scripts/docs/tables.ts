@@ -30,7 +30,7 @@ export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
   divergence: ['kullbackLeiblerDivergence', 'cosineSimilarity'],
   sequence: ['ctc'],
   segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax'],
-  'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'cosineEmbedding', 'marginRanking'],
+  'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'supervisedContrastive', 'circle', 'cosineEmbedding', 'marginRanking'],
 };
 
 /** The family page of a loss; throws for a registered loss that no page documents. */

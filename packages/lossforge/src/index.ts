@@ -39,6 +39,8 @@ export type {
   TripletMarginOptions,
   ContrastiveOptions,
   NtXentOptions,
+  SupervisedContrastiveOptions,
+  CircleOptions,
   CosineEmbeddingOptions,
   MarginRankingOptions,
 } from './losses/index.js';

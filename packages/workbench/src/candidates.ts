@@ -65,6 +65,8 @@ export const NOT_PER_ROW: Record<string, string> = {
   tripletMargin: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
   contrastive: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
   ntXent: 'a contrastive loss on embeddings of augmented views, not a prediction of the target',
+  supervisedContrastive: 'a contrastive loss on embeddings of labelled samples, not a prediction of the target',
+  circle: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
 };
 
 /** Losses for labels or probabilities in [0, 1] (overlap, divergence and cosine losses): never a regression loss. */

@@ -101,11 +101,16 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
     }
     case 'tripletMargin':
     case 'contrastive':
-    case 'ntXent': {
-      const options =
-        name === 'tripletMargin'
-          ? { mining: pick(rand, ['batchAll', 'batchHard', 'semiHard']), distance: pick(rand, ['euclidean', 'squaredEuclidean', 'cosine']), swap: rand() < 0.3 }
-          : {};
+    case 'ntXent':
+    case 'supervisedContrastive':
+    case 'circle': {
+      const drawn: Record<string, () => Record<string, unknown>> = {
+        tripletMargin: () => ({ mining: pick(rand, ['batchAll', 'batchHard', 'semiHard']), distance: pick(rand, ['euclidean', 'squaredEuclidean', 'cosine']), swap: rand() < 0.3 }),
+        ntXent: () => ({ pairwise: rand() < 0.5 }),
+        supervisedContrastive: () => ({ variant: pick(rand, ['out', 'in']) }),
+        circle: () => ({ removeDiagonal: rand() < 0.7 }),
+      };
+      const options = drawn[name]?.() ?? {};
       return { options, yTrue: rows(B, () => Math.floor(rand() * 2)), yPred: realRows(), yTrueDtype: 'float32' };
     }
     case 'cosineEmbedding':
