@@ -30,6 +30,7 @@ export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
   divergence: ['kullbackLeiblerDivergence', 'cosineSimilarity'],
   sequence: ['ctc'],
   segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax'],
+  image: ['ssim', 'msSsim', 'totalVariation', 'psnr'],
   'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'supervisedContrastive', 'circle', 'cosineEmbedding', 'marginRanking'],
 };
 

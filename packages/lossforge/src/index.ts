@@ -41,6 +41,10 @@ export type {
   NtXentOptions,
   SupervisedContrastiveOptions,
   CircleOptions,
+  SsimOptions,
+  MsSsimOptions,
+  TotalVariationOptions,
+  PsnrOptions,
   CosineEmbeddingOptions,
   MarginRankingOptions,
 } from './losses/index.js';

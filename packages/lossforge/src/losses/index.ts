@@ -4,6 +4,7 @@ import type { Loss, LossConfig } from '../core/loss.js';
 import type { LossDescription } from '../core/registry.js';
 import * as classification from './classification.js';
 import * as divergence from './divergence.js';
+import * as image from './image.js';
 import * as margin from './margin.js';
 import * as metric from './metric.js';
 import * as regression from './regression.js';
@@ -18,8 +19,9 @@ export * from './classification.js';
 export { ctc, ctcGreedyDecode, ctcBeamSearchDecode, type CtcOptions, type CtcGreedyDecodeOptions, type CtcBeamSearchDecodeOptions, type CtcBeamSearchResult } from './sequence.js';
 export * from './segmentation.js';
 export * from './metric.js';
+export { ssim, msSsim, totalVariation, psnr, type SsimOptions, type MsSsimOptions, type TotalVariationOptions, type PsnrOptions } from './image.js';
 
-const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric];
+const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, image];
 let builtInCount = 0;
 
 /**

@@ -113,6 +113,22 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
       const options = drawn[name]?.() ?? {};
       return { options, yTrue: rows(B, () => Math.floor(rand() * 2)), yPred: realRows(), yTrueDtype: 'float32' };
     }
+    case 'ssim':
+    case 'msSsim':
+    case 'totalVariation':
+    case 'psnr': {
+      // NHWC images in [0, 1], not scaled (SSIM's constants follow maxVal): sides the window (and MS-SSIM's pyramid) fit in.
+      const side = name === 'msSsim' ? 33 : name === 'ssim' ? 11 + (K % 2) : 1 + K;
+      const channels = Math.min(C, 3);
+      const image = () => rows(B, () => rows(side, () => rows(side + 1, () => rows(channels, () => rand()))));
+      const options: Record<string, Record<string, unknown>> = {
+        ssim: { windowSize: pick(rand, [11, 7]) },
+        msSsim: { windowSize: 3 },
+        totalVariation: { on: pick(rand, ['prediction', 'residual']), pixels: pick(rand, ['sum', 'mean']) },
+        psnr: {},
+      };
+      return f32(options[name]!, image(), image());
+    }
     case 'cosineEmbedding':
       return f32({ margin: pick(rand, [0, 0.3]) }, rows(B, () => (rand() < 0.5 ? -1 : 1)), rows(B, () => rows(2, () => rows(K, () => real(rand, scale)))));
     case 'marginRanking':
