@@ -204,6 +204,11 @@ export interface GaussianNllOptions extends BaseLossOptions {
   full?: boolean;
   /** ε > 0: variances below it are clamped to it in the forward pass (PyTorch `eps`). @defaultValue 0.000001 */
   eps?: number;
+  /**
+   * yPred carries log σ² instead of σ² (a linear output layer then predicts it; no sign constraint).
+   * Not in PyTorch: the same loss with σ² = exp(s), written ½(s + (y − μ)²·e⁻ˢ), s clamped at log ε. @defaultValue false
+   */
+  logVariance?: boolean;
 }
 
 /**
@@ -229,7 +234,7 @@ function meansAndVariances(yTrue: tf.Tensor, yPred: tf.Tensor): { target: tf.Ten
 }
 
 /** Shape rules of `gaussianNll` (see `meansAndVariances`); a variance below 0 is a LossInputError naming yPred. */
-function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor): void {
+function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor, { logVariance }: ResolvedOptions<GaussianNllOptions>): void {
   const name = 'gaussianNll';
   const last = yPred.shape[yPred.rank - 1]!;
   const lead = yPred.shape.slice(0, -1);
@@ -246,7 +251,7 @@ function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor): void {
       `shape ${formatShape(yTrue.shape)}`,
     );
   }
-  if (!valueChecksEnabled()) return;
+  if (logVariance || !valueChecksEnabled()) return;
   const { variance } = tf.tidy(() => ({ variance: meansAndVariances(yTrue, yPred).variance }));
   const values = variance.dataSync();
   variance.dispose();
@@ -266,7 +271,8 @@ function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor): void {
  * variance per element, [B, K + 1] for one variance shared by a sample's K targets (PyTorch's
  * broadcast `var`); targets [B] take yPred [B, 2]. A model gets there with two heads,
  * `tf.layers.concatenate()([mean, softplusVariance])`. Variances must be ≥ 0 (a LossInputError
- * naming yPred otherwise); predict them through softplus or exp.
+ * naming yPred otherwise); predict them through softplus, or predict s = log σ² with a linear layer
+ * and set `logVariance: true` (ℓ = ½(s + (y − μ)²·e⁻ˢ), s clamped at log ε the same way).
  *
  * When to choose: regression where the noise level varies with the input and you want the model
  * to say how sure it is (the variance head), or to down-weight samples it finds noisy.
@@ -277,15 +283,22 @@ function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor): void {
 export const gaussianNll = defineLoss<GaussianNllOptions>({
   name: 'gaussianNll',
   aliases: ['gaussian_nll', 'GaussianNLLLoss'],
-  options: { full: option.boolean(false), eps: option.number(1e-6, { min: 0, minExclusive: true }) },
+  options: { full: option.boolean(false), eps: option.number(1e-6, { min: 0, minExclusive: true }), logVariance: option.boolean(false) },
   layout: 'custom',
   batchedRanks: { yTrue: 2, yPred: 2 },
   values: { yPred: 'finite' },
   validate: validateGaussianNll,
-  compute: (yTrue, yPred, { full, eps }) => {
+  compute: (yTrue, yPred, { full, eps, logVariance }) => {
     const { target, mean, variance } = meansAndVariances(yTrue, yPred);
-    const v = clampKeepingGradient(eps)(variance);
-    const terms = tf.mul(0.5, tf.add(tf.log(v), tf.div(tf.squaredDifference(target, mean), v)));
+    const squaredError = tf.squaredDifference(target, mean);
+    let terms: tf.Tensor;
+    if (logVariance) {
+      const s = clampKeepingGradient(Math.log(eps))(variance);
+      terms = tf.mul(0.5, tf.add(s, tf.mul(squaredError, tf.exp(tf.neg(s)))));
+    } else {
+      const v = clampKeepingGradient(eps)(variance);
+      terms = tf.mul(0.5, tf.add(tf.log(v), tf.div(squaredError, v)));
+    }
     return tf.mean(full ? tf.add(terms, 0.5 * Math.log(2 * Math.PI)) : terms, -1);
   },
 });

@@ -56,9 +56,9 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
       return f32({}, realRows(), realRows());
     case 'gaussianNll': {
       // yPred: the means then the variances (one per element, or one shared per sample) on the last axis.
-      const shared = rand() < 0.5;
-      const variances = () => rows(shared ? 1 : K, () => (0.1 + rand()) * scale);
-      return f32({ full: rand() < 0.5 }, realRows(), rows(B, () => [...rows(K, () => real(rand, scale)), ...variances()]));
+      const [shared, logVariance] = [rand() < 0.5, rand() < 0.3];
+      const variances = () => rows(shared ? 1 : K, () => (logVariance ? Math.log((0.1 + rand()) * scale) : (0.1 + rand()) * scale));
+      return f32({ full: rand() < 0.5, logVariance }, realRows(), rows(B, () => [...rows(K, () => real(rand, scale)), ...variances()]));
     }
     case 'poisson': {
       const logInput = rand() < 0.5;

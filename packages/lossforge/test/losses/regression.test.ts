@@ -91,11 +91,20 @@ test('gaussianNll: gradCheck with a variance per element and shared, full or not
   const y = tf.tensor2d([[0.5, -1, 2], [3, 0, -4]]);
   const perElement = tf.tensor2d([[1.5, -0.8, -1, 0.7, 1.2, 2], [2.9, 0.25, 1, 0.4, 3, 1.1]]);
   const shared = tf.tensor2d([[1.5, -0.8, -1, 0.9], [2.9, 0.25, 1, 1.7]]);
-  for (const [p, options] of [[perElement, {}], [shared, { full: true }], [perElement, { reduction: 'sum' }]] as const) {
+  for (const [p, options] of [[perElement, {}], [shared, { full: true }], [perElement, { reduction: 'sum' }], [shared, { logVariance: true }]] as const) {
     const report = gradCheck(losses.gaussianNll(options), y, p);
     assert.ok(report.passed, JSON.stringify(report));
   }
   tf.dispose([y, perElement, shared]);
+});
+
+test('gaussianNll: logVariance takes s = log σ² (negative values fine) and equals the loss of σ² = exp(s)', () => {
+  const y = [[1, 2], [0, -1]];
+  const s = [[-1.5, 0.3], [2, -0.2]];
+  const withLog = losses.gaussianNll({ logVariance: true, reduction: 'none' })(y, [[0.5, 1, ...s[0]!], [0.1, -2, ...s[1]!]]);
+  const withVariance = losses.gaussianNll({ reduction: 'none' })(y, [[0.5, 1, ...s[0]!.map(Math.exp)], [0.1, -2, ...s[1]!.map(Math.exp)]]);
+  assertClose(withLog, withVariance.dataSync());
+  tf.dispose([withLog, withVariance]);
 });
 
 test('gaussianNll: a variance below eps is clamped in the value and still gets a gradient (PyTorch)', () => {
