@@ -42,10 +42,13 @@ for (const backend of BACKENDS) {
     const fixture = loadFixture<{ shape: number[]; value: number[]; gradIndices: number[][]; grad: number[] }>('image-msssim');
     const [x, y] = formulaImages(fixture.shape);
     const loss = losses.msSsim({ reduction: 'none' });
-    assertClose(loss(x, y), fixture.value, { rtol: 1e-5, atol: 1e-5 });
+    // Tolerances relative to the values' scale: the loss of these close images is ~0.0018 and the gradient
+    // entries run from 5e-5 (interior) down to 1e-10 (corners, under the window's tails), so an absolute 1e-5
+    // would accept anything; the corners get 1e-3 of the largest entry.
+    assertClose(loss(x, y), fixture.value, { rtol: 1e-4, atol: 0 });
     const g = tf.grad((p: tf.Tensor) => tf.sum(loss(x, p)) as tf.Scalar)(y);
     const grad = g.arraySync() as number[][][][];
-    assertClose(fixture.gradIndices.map(([n, i, j, k]) => grad[n!]![i!]![j!]![k!]!), fixture.grad, { rtol: 1e-3, atol: 1e-5 }, 'gradient');
+    assertClose(fixture.gradIndices.map(([n, i, j, k]) => grad[n!]![i!]![j!]![k!]!), fixture.grad, { rtol: 1e-3, atol: 1e-3 * Math.max(...fixture.grad.map(Math.abs)) }, 'gradient');
     tf.dispose([x, y, g]);
     await useBackend('cpu');
   });
