@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
 import { gradCheck, losses, LossInputError } from '../../src/index.js';
@@ -126,4 +127,24 @@ test('gaussianNll: bad inputs are LossInputErrors naming the argument, without l
   assertLossInputError(() => loss([[1], [2]], [1, 2]), 'yPred', /rank ≥ 2/);
   assertLossInputError(() => losses.gaussianNll({ eps: -1 }), 'options.eps');
   assertNoLeak(() => loss([[1, 2]], [[1, 2, 0.5, 1]]));
+});
+
+test('gaussianNll: a variance head learns noise that grows with |x| (logVariance, trained with Adam)', () => {
+  // y = 2x + ε, ε ~ N(0, (0.2 + |x|)²). Features [x, |x|, 1]; outputs [μ, log σ²] = features · W.
+  const random = seedrandom('gaussianNll');
+  const n = 400;
+  const xs = Array.from({ length: n }, () => 4 * random() - 2);
+  const noise = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const features = tf.tensor2d(xs.map((x) => [x, Math.abs(x), 1]));
+  const y = tf.tensor2d(xs.map((x) => [2 * x + (0.2 + Math.abs(x)) * noise()]));
+  const w = tf.variable(tf.zeros([3, 2]));
+  const loss = losses.gaussianNll({ logVariance: true });
+  const optimizer = tf.train.adam(0.05);
+  for (let step = 0; step < 400; step++) tf.dispose(optimizer.minimize(() => loss(y, tf.matMul(features, w)) as tf.Scalar, true));
+  const [[mu0, s0], [mu2, s2]] = tf.tidy(() => tf.matMul(tf.tensor2d([[0, 0, 1], [2, 2, 1]]), w).arraySync() as number[][]);
+  // True σ² is 0.04 at x = 0 and 4.84 at x = 2 (log: −3.2 and 1.6); a linear log σ² in |x| gets close.
+  assert.ok(Math.abs(mu2! - 4) < 0.5 && Math.abs(mu0!) < 0.3, `means ${mu0}, ${mu2}`);
+  assert.ok(s2! - s0! > 2.5, `log variances ${s0} (x = 0) and ${s2} (x = 2) should differ by ≈ 4.8`);
+  optimizer.dispose();
+  tf.dispose([features, y, w]);
 });
