@@ -366,7 +366,7 @@ test('training a linear embedding with circle (and with supervisedContrastive) p
     const w = tf.variable(tf.tensor2d(normals('init', 6 * 3), [6, 3]));
     const before = tf.tidy(() => cosines(tf.matMul(x, w)));
     const optimizer = tf.train.adam(0.02);
-    for (let step = 0; step < 300; step++) tf.dispose(optimizer.minimize(() => loss(y, tf.matMul(x, w)) as tf.Scalar, true));
+    for (let step = 0; step < 300; step++) tf.dispose(optimizer.minimize(() => loss(y, tf.matMul(x, w)) as tf.Scalar, true)!);
     const after = tf.tidy(() => cosines(tf.matMul(x, w)));
     // (No bias: the blob centred at the origin has no direction of its own, which caps the cosine gap.)
     const [gapBefore, gapAfter] = [before.same - before.different, after.same - after.different];
