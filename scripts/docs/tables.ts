@@ -24,13 +24,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Which docs page documents each registered loss (every registered loss must have one). */
 export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
-  regression: ['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'huber', 'smoothL1', 'logCosh', 'quantile', 'poisson', 'generalRobust', 'adaptiveRobust'],
+  regression: ['meanSquaredError', 'meanAbsoluteError', 'meanAbsolutePercentageError', 'meanSquaredLogarithmicError', 'huber', 'smoothL1', 'logCosh', 'quantile', 'poisson', 'generalRobust', 'adaptiveRobust', 'gaussianNll'],
   classification: ['binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy', 'binaryFocalCrossentropy', 'categoricalFocalCrossentropy', 'polyCrossentropy', 'generalizedCrossentropy', 'fenchelYoung', 'multiclassSparsemax', 'multiclassPerceptron', 'binarySparsemax', 'perceptron', 'safeSoftmaxCrossentropy'],
   margin: ['hinge', 'squaredHinge', 'categoricalHinge'],
   divergence: ['kullbackLeiblerDivergence', 'generalizedKullbackLeibler', 'cosineSimilarity'],
   sequence: ['ctc'],
   segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax'],
-  'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'cosineEmbedding', 'marginRanking', 'arcFace', 'cosFace'],
+  image: ['ssim', 'msSsim', 'totalVariation', 'psnr'],
+  'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'supervisedContrastive', 'circle', 'cosineEmbedding', 'marginRanking', 'arcFace', 'cosFace'],
   ranking: ['pairwiseHinge', 'pairwiseLogistic', 'listwiseSoftmax', 'smoothAp'],
 };
 

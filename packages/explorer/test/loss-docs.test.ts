@@ -10,7 +10,7 @@ test('every registered loss is documented, with its family, a headline and when 
   for (const name of losses.list()) {
     const doc = byName.get(name);
     assert.ok(doc, `${name} has documentation`);
-    assert.match(doc.family, /^(regression|robust|classification|margin|divergence|segmentation|metric|angularMargin|sequence|fenchelYoung|ranking)$/, name);
+    assert.match(doc.family, /^(regression|robust|classification|margin|divergence|segmentation|metric|angularMargin|sequence|fenchelYoung|ranking|image)$/, name);
     assert.ok(doc.headline.length > 10 && !doc.headline.includes('@example'), `${name}: headline '${doc.headline}'`);
     assert.ok(doc.choose && doc.choose.length > 10, `${name}: choose text`);
     assert.ok(doc.example.includes(name) || doc.example.includes('losses.'), `${name}: example`);

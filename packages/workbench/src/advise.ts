@@ -4,6 +4,7 @@
  * one-line reason. The rules are heuristics from the losses' documented use cases; `--verify`
  * checks the top three with a quick compare.
  */
+import { losses } from 'lossforge';
 import type { CandidateInput } from './candidates.js';
 import { classCounts, type Dataset } from './data.js';
 import type { Task } from './metrics.js';
@@ -134,6 +135,18 @@ export function diagnose(data: Dataset): Diagnostics {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+/**
+ * Losses advise suggests only once they are registered (they are being added to the library): the
+ * adaptive robust loss (Barron 2019) for heavy-tailed targets and generalized Dice for rare classes.
+ * Rename an entry here if the library registers it under another name.
+ */
+export const WHEN_REGISTERED = { adaptiveRobust: 'generalRobust', generalizedDice: 'generalizedDice' } as const;
+
+/** Whether `name` is a registered loss (name or alias). */
+function registered(name: string): boolean {
+  return losses.describe(name) !== undefined;
+}
+
 interface Scored {
   label: string;
   loss: CandidateInput;
@@ -157,6 +170,9 @@ export function recommend(d: Diagnostics): Recommendation[] {
       add('logCosh', 'logCosh', 85, `${why} → a smooth alternative to huber with no threshold to pick`);
       add('meanAbsoluteError', 'meanAbsoluteError', 70, `${why} → MAE estimates the median and ignores how far outliers are`);
       add('meanSquaredError', 'meanSquaredError', 40, `the baseline; outliers will dominate its gradient (${shape})`);
+      if (registered(WHEN_REGISTERED.adaptiveRobust)) {
+        add(WHEN_REGISTERED.adaptiveRobust, WHEN_REGISTERED.adaptiveRobust, 80, `${why} → the general robust loss (Barron 2019) spans L2, Charbonnier, Cauchy and Welsch: its shape α sets how much the tails count`);
+      }
     } else {
       add('meanSquaredError', 'meanSquaredError', 90, `targets look well-behaved (${pct(r.outlierShare)} outliers, ${shape}) → meanSquaredError is the efficient choice`);
       add('huber', 'huber', 60, 'a safety net against the odd outlier, nearly identical to MSE on clean data');
@@ -187,6 +203,9 @@ export function recommend(d: Diagnostics): Recommendation[] {
         add('categoricalFocalCrossentropy', 'categoricalFocalCrossentropy', 85, `${why} → focal loss down-weights the easy majority examples`);
       }
       add(ce, ce, 60, 'the unweighted baseline; check the balanced accuracy, not just accuracy');
+      if (!binary && registered(WHEN_REGISTERED.generalizedDice)) {
+        add(WHEN_REGISTERED.generalizedDice, WHEN_REGISTERED.generalizedDice, 75, `${why} → generalized Dice weights each class by 1/(its frequency)², so rare classes count as much as common ones`);
+      }
     } else {
       const all = d.classes!.map((c) => c.share);
       const shares = all.length <= 5 ? all.map(pct).join(' / ') : `${pct(Math.min(...all))} to ${pct(Math.max(...all))} per class`;

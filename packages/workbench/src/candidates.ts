@@ -14,6 +14,8 @@
  * - Regression: a linear output trained on targets standardized with the training fold's mean and
  *   standard deviation (losses with a positive-target assumption — MAPE, MSLE, Poisson — on targets
  *   only divided by the training std); predictions are mapped back before computing metrics.
+ *   `gaussianNll` gets two linear units, the mean and the log-variance (`logVariance: true`); the
+ *   prediction scored is the mean.
  *
  * Special option values resolved per training fold: `posWeight: "balanced"` = n_neg / n_pos,
  * `classWeight: "balanced"` = n / (C · n_c).
@@ -65,7 +67,16 @@ export const NOT_PER_ROW: Record<string, string> = {
   tripletMargin: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
   contrastive: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
   ntXent: 'a contrastive loss on embeddings of augmented views, not a prediction of the target',
+  ssim: 'an image loss on [batch, height, width, channels] images, not one prediction per row',
+  msSsim: 'an image loss on [batch, height, width, channels] images, not one prediction per row',
+  totalVariation: 'an image loss on [batch, height, width, channels] images, not one prediction per row',
+  psnr: 'an image loss on [batch, height, width, channels] images, not one prediction per row',
+  supervisedContrastive: 'a contrastive loss on embeddings of labelled samples, not a prediction of the target',
+  circle: 'a metric-learning loss on embeddings of labelled samples, not a prediction of the target',
 };
+
+/** Regression losses whose prediction carries a mean and a variance per row (two output units, the mean first). */
+const MEAN_AND_VARIANCE = new Set(['gaussianNll']);
 
 /** Losses for labels or probabilities in [0, 1] (overlap, divergence and cosine losses): never a regression loss. */
 const NOT_REGRESSION = new Set(['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax', 'kullbackLeiblerDivergence', 'cosineSimilarity']);
@@ -197,9 +208,20 @@ export function resolveCandidate(input: CandidateInput, task: Task, numClasses: 
     throw new UsageError(`--losses: ${label}: posWeight "balanced" needs a binary task, this one is ${task}`);
   }
 
+  if (task !== 'regression' && MEAN_AND_VARIANCE.has(lossName)) {
+    throw new UsageError(`--losses: ${label} is a regression loss (a mean and a variance per row); the task is ${task}`);
+  }
   if (task === 'regression') {
     if (BINARY.has(lossName) || CATEGORICAL.has(lossName) || SPARSE.has(lossName)) {
       throw new UsageError(`--losses: ${lossName} is a classification loss; the task is regression`);
+    }
+    if (MEAN_AND_VARIANCE.has(lossName)) {
+      // One output layer, one activation: a linear unit cannot keep σ² ≥ 0, so the second unit is log σ².
+      if (userOptions['logVariance'] === false) {
+        throw new UsageError(`--losses: ${label}: the workbench predicts the variance with a linear unit, so it needs logVariance: true (the default here)`);
+      }
+      config['logVariance'] = true;
+      return { label, config, lossName, head: 'regression', units: 2, activation: 'linear', encoding: 'value' };
     }
     let activation: LossCandidate['activation'] = 'linear';
     if ('logInput' in known) {

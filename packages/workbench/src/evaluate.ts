@@ -224,7 +224,9 @@ export async function runFold(data: Dataset, fold: Fold, candidate: LossCandidat
     } else {
       const y = fold.test.map((r) => data.y[r]!);
       const logRate = candidate.config['logInput'] === true;
-      const yHat = Array.from(out, (z) => (logRate ? Math.exp(z) : z) * scale!.scale + (candidate.encoding === 'value' ? scale!.center : 0));
+      // The predicted value is the first unit (gaussianNll's second is its log-variance).
+      const values = candidate.units === 1 ? out : out.filter((_, i) => i % candidate.units === 0);
+      const yHat = Array.from(values, (z) => (logRate ? Math.exp(z) : z) * scale!.scale + (candidate.encoding === 'value' ? scale!.center : 0));
       metrics = regressionMetrics(y, yHat);
       predictions = { kind: 'regression', rows: fold.test, y, yHat };
     }

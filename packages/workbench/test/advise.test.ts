@@ -73,3 +73,16 @@ test('conflicting duplicates suggest noise-robust losses; every recommendation i
   }
   for (const r of recs) assert.doesNotThrow(() => resolveCandidate(r.loss, 'multiclass', 3), r.label);
 });
+
+test('the adaptive robust loss (heavy tails) and generalized Dice (rare classes) are suggested exactly when registered', async () => {
+  const { WHEN_REGISTERED } = await import('../src/advise.js');
+  const { losses } = await import('lossforge');
+  const rng = makeRng(3);
+  const tails = Array.from({ length: 200 }, (_, i) => `${normal(rng).toFixed(4)},${(i % 10 === 0 ? 40 * normal(rng) : normal(rng)).toFixed(4)}`);
+  const heavy = recommend(diagnose(dataset('x,y', tails))).map((r) => r.label);
+  assert.equal(heavy.includes(WHEN_REGISTERED.adaptiveRobust), losses.describe(WHEN_REGISTERED.adaptiveRobust) !== undefined, heavy.join());
+  const rare = Array.from({ length: 120 }, (_, i) => `${i % 40},${i % 20 === 0 ? 'rare' : i % 2 ? 'a' : 'b'}`);
+  const multiclass = recommend(diagnose(dataset('x,y', rare))).map((r) => r.label);
+  assert.equal(multiclass.includes(WHEN_REGISTERED.generalizedDice), losses.describe(WHEN_REGISTERED.generalizedDice) !== undefined, multiclass.join());
+  assert.ok(multiclass.includes('categoricalCrossentropy(classWeight=balanced)'), 'the imbalance branch ran');
+});

@@ -227,3 +227,19 @@ test('folds vs class counts: more folds than rows of a class is warned, naming R
   const r = await runCompare({ ...tiny, data: 'builtin:iris', folds: 51, losses: ['categoricalCrossentropy'], epochs: 1 });
   assert.ok(r.dataset.warnings.some((w) => /--folds 51: class '.+' has only 50 rows/.test(w)), r.dataset.warnings.join('; '));
 });
+
+test('gaussianNll as a regression candidate: a mean and a log-variance unit, scored on the mean', async () => {
+  const gaussian = resolveCandidate('gaussianNll', 'regression', 0);
+  assert.deepEqual([gaussian.units, gaussian.activation, gaussian.encoding, gaussian.config['logVariance']], [2, 'linear', 'value', true]);
+  assert.throws(() => resolveCandidate({ name: 'gaussianNll', logVariance: false }, 'regression', 0), (e: unknown) => e instanceof UsageError && /needs logVariance: true/.test(e.message));
+  assert.throws(() => resolveCandidate('GaussianNLLLoss', 'binary', 2), (e: unknown) => e instanceof UsageError && /a regression loss.*the task is binary/.test(e.message));
+  for (const image of ['ssim', 'msSsim', 'totalVariation', 'psnr']) {
+    assert.throws(() => resolveCandidate(image, 'regression', 0), (e: unknown) => e instanceof UsageError && /an image loss/.test(e.message), image);
+  }
+  const r = await runCompare({ ...tiny, data: 'builtin:penguins', target: 'body_mass_g', losses: ['mse', { name: 'gaussianNll', full: true }], epochs: 3 });
+  const nll = r.losses.find((l) => l.lossName === 'gaussianNll')!;
+  assert.equal(nll.label, 'gaussianNll(full=true)');
+  // Predictions are the mean unit mapped back to grams (std ≈ 800 g), like mse's.
+  assert.ok(nll.metrics['rmse']!.mean > 50 && nll.metrics['rmse']!.mean < 5000, `rmse ${nll.metrics['rmse']!.mean}`);
+  assert.equal(nll.residuals!.length, r.losses.find((l) => l.lossName === 'meanSquaredError')!.residuals!.length);
+});

@@ -39,6 +39,7 @@ const TWO_CLASS = new Set(['categoricalCrossentropy', 'categoricalFocalCrossentr
 
 const NO_CURVE: Record<string, string> = {
   ctc: 'needs sequences and their alignments',
+  gaussianNll: 'needs a predicted variance beside each mean (yPred holds the means, then the variances)',
   tripletMargin: 'needs a batch of embeddings to mine triplets from',
   ntXent: 'needs a batch of embeddings (every other sample is a negative)',
   cosineEmbedding: 'compares two embedding vectors by angle',

@@ -5,6 +5,7 @@ import type { LossDescription } from '../core/registry.js';
 import * as classification from './classification.js';
 import * as divergence from './divergence.js';
 import * as fenchelYoung from './fenchelYoung.js';
+import * as image from './image.js';
 import * as margin from './margin.js';
 import * as metric from './metric.js';
 import * as ranking from './ranking.js';
@@ -26,8 +27,9 @@ export * from './fenchelYoung.js';
 export * from './ranking.js';
 export * from './robust.js';
 export * from './angularMargin.js';
+export { ssim, msSsim, totalVariation, psnr, type SsimOptions, type MsSsimOptions, type TotalVariationOptions, type PsnrOptions } from './image.js';
 
-const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, fenchelYoung, ranking, robust, angularMargin];
+const FAMILIES = [regression, margin, divergence, classification, sequence, segmentation, metric, fenchelYoung, ranking, robust, angularMargin, image];
 let builtInCount = 0;
 
 /**

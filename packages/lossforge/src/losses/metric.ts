@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
 import { formatShape, LossInputError } from '../core/errors.js';
 import { defineLoss, type PerSample } from '../core/loss.js';
-import { l2Normalize, logSoftmax, maxAbsScale, nonZeroDenominator, oneHot } from '../core/numerics.js';
+import { l2Normalize, logSoftmax, maxAbsScale, nonZeroDenominator, oneHot, softplus } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import type { BaseLossOptions, ResolvedOptions } from '../core/options.js';
 
@@ -395,6 +395,11 @@ export const contrastive = defineLoss<ContrastiveOptions>({
 export interface NtXentOptions extends BaseLossOptions {
   /** τ > 0, dividing the cosine similarities; lower focuses on hard negatives. @defaultValue 0.1 */
   temperature?: number;
+  /**
+   * One positive per term: each (anchor, positive) pair is a softmax over that positive and the anchor's
+   * negatives only (pytorch-metric-learning `NTXentLoss`), instead of over every other sample. @defaultValue false
+   */
+  pairwise?: boolean;
 }
 
 /**
@@ -407,6 +412,15 @@ export interface NtXentOptions extends BaseLossOptions {
  * temperature/base_temperature factor (take base_temperature = temperature). SimCLR's NT-Xent is
  * the special case where each label is an instance id shared by its two augmented views.
  *
+ * `pairwise: true` (pytorch-metric-learning `NTXentLoss`): every (anchor i, positive p) pair is its own
+ * term with one positive in the denominator, the anchor's negatives N(i) (different label) besides it:
+ *   ℓᵢ = 1/|P(i)| Σ_{p∈P(i)} −log( exp(sᵢₚ) / (exp(sᵢₚ) + Σ_{n∈N(i)} exp(sᵢₙ)) )
+ *      = 1/|P(i)| Σ_p softplus(logsumexp_{n∈N(i)} sᵢₙ − sᵢₚ),
+ * so other positives never act as negatives. pytorch-metric-learning averages over all positive pairs;
+ * `mean` here averages anchors (the same when every anchor has as many positives, e.g. two views).
+ * With two views per instance both forms are SimCLR's NT-Xent. `supervisedContrastive` is Khosla
+ * et al.'s reference loss with its base temperature and the L_in variant.
+ *
  * When to choose: representation learning with many negatives per batch (self-supervised with
  * augmented views, or supervised with labels); usually stronger than triplet losses for large
  * batches. Lower temperatures focus on hard negatives.
@@ -416,20 +430,151 @@ export interface NtXentOptions extends BaseLossOptions {
  */
 export const ntXent = defineLoss<NtXentOptions>({
   name: 'ntXent',
-  aliases: ['supCon', 'supervisedContrastive', 'infoNCE', 'NTXentLoss'],
-  options: { temperature: option.number(0.1, { min: 0, minExclusive: true }) },
+  aliases: ['infoNCE', 'NTXentLoss'],
+  options: { temperature: option.number(0.1, { min: 0, minExclusive: true }), pairwise: option.boolean(false) },
   layout: 'custom',
   batchedRanks: { yTrue: 1, yPred: 2 },
   values: { yPred: 'finite' },
   validate: (yTrue, yPred) => validateLabelsAndEmbeddings('ntXent', yTrue, yPred),
-  compute: (yTrue, yPred, { temperature }): PerSample => {
+  compute: (yTrue, yPred, { temperature, pairwise }): PerSample => {
     const masks = pairMasks(labelVector(yTrue));
-    const z = l2Normalize(yPred, 1);
-    const similarities = tf.div(tf.matMul(z, z, false, true), temperature);
-    const others = tf.sub(similarities, tf.mul(tf.sub(1, masks.offDiagonal), EXCLUDED_LOGIT));
-    const logProb = logSoftmax(others);
-    const loss = tf.neg(meanOver(tf.sum(tf.mul(masks.positive, logProb), 1), tf.sum(masks.positive, 1)));
+    const similarities = cosineLogits(yPred, temperature);
+    const loss = pairwise ? pairwiseNtXent(similarities, masks) : tf.neg(meanLogProbOfPositives(similarities, masks));
     return { loss, valid: hasAny(masks.positive) };
+  },
+});
+
+/** sᵢⱼ = zᵢ·zⱼ / τ with z = e/‖e‖ (Keras `l2_normalize`): [B, B] cosine similarities over the temperature. */
+function cosineLogits(e: tf.Tensor, temperature: number): tf.Tensor2D {
+  const z = l2Normalize(e, 1);
+  return tf.div(tf.matMul(z, z, false, true), temperature) as tf.Tensor2D;
+}
+
+/** Keeps the entries of `mask` in a softmax / logsumexp: the others get −1e9 (exp → 0, no −∞·0 = NaN). */
+function onlyWhere(logits: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.mul(logits, mask), tf.mul(tf.sub(1, mask), EXCLUDED_LOGIT));
+}
+
+/** SupCon's L_out inner term: 1/|P(i)| Σ_{p∈P(i)} log softmax_{k≠i}(sᵢ)ₚ, per anchor (0 without positives). */
+function meanLogProbOfPositives(similarities: tf.Tensor2D, masks: PairMasks): tf.Tensor {
+  const logProb = logSoftmax(onlyWhere(similarities, masks.offDiagonal));
+  return meanOver(tf.sum(tf.mul(masks.positive, logProb), 1), tf.sum(masks.positive, 1));
+}
+
+/** ℓᵢ = mean over positives p of softplus(logsumexp_{n∈N(i)} sᵢₙ − sᵢₚ) (one positive per softmax). */
+function pairwiseNtXent(similarities: tf.Tensor2D, masks: PairMasks): tf.Tensor {
+  const negatives = tf.logSumExp(onlyWhere(similarities, masks.negative), 1, true); // [B, 1]
+  const terms = softplus(tf.sub(negatives, similarities));
+  return meanOver(tf.sum(tf.mul(masks.positive, terms), 1), tf.sum(masks.positive, 1));
+}
+
+/** Options of `supervisedContrastive`. */
+export interface SupervisedContrastiveOptions extends BaseLossOptions {
+  /** τ > 0, dividing the cosine similarities (the reference code's default). @defaultValue 0.07 */
+  temperature?: number;
+  /** τ_base > 0: the loss is scaled by τ / τ_base (the reference code's `base_temperature`). @defaultValue 0.07 */
+  baseTemperature?: number;
+  /** Where the mean over positives sits: outside the log (`'out'`, the paper's better one) or inside (`'in'`). @defaultValue 'out' */
+  variant?: 'out' | 'in';
+}
+
+/**
+ * Supervised contrastive loss (Khosla et al. 2020, "Supervised Contrastive Learning"), as their
+ * reference `SupConLoss(temperature, contrast_mode='all', base_temperature)` with the views flattened
+ * into the batch (labels [B], embeddings [B, D]; every sample is an anchor). With zᵢ = eᵢ/‖eᵢ‖,
+ * sᵢⱼ = zᵢ·zⱼ/τ, positives P(i) (same label, j ≠ i) and A(i) = every j ≠ i:
+ * - `variant: 'out'` (L_out, eq. 2): ℓᵢ = −(τ/τ_base) · 1/|P(i)| Σ_{p∈P(i)} log( exp(sᵢₚ) / Σ_{a∈A(i)} exp(sᵢₐ) );
+ * - `variant: 'in'` (L_in, eq. 3): ℓᵢ = −(τ/τ_base) · log( 1/|P(i)| Σ_{p∈P(i)} exp(sᵢₚ) / Σ_{a∈A(i)} exp(sᵢₐ) ).
+ * Anchors without positives give 0 and are excluded from `mean` (the reference code counts them as
+ * 0 in its mean). Embeddings are L2-normalized here (the reference expects normalized features).
+ * `ntXent` is L_out with τ_base = τ; this loss adds the reference's scaling and L_in.
+ *
+ * When to choose: supervised representation learning with labels and large batches (several views
+ * or samples per class); Khosla et al. report it beats cross-entropy on ImageNet. Keep L_out unless
+ * you compare with the paper's ablation.
+ * @example
+ * const loss = losses.supervisedContrastive({ temperature: 0.1, baseTemperature: 0.07 });
+ * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // embeddings: [4, D]
+ */
+export const supervisedContrastive = defineLoss<SupervisedContrastiveOptions>({
+  name: 'supervisedContrastive',
+  aliases: ['supCon', 'SupConLoss'],
+  options: {
+    temperature: option.number(0.07, { min: 0, minExclusive: true }),
+    baseTemperature: option.number(0.07, { min: 0, minExclusive: true }),
+    variant: option.oneOf(['out', 'in'] as const, 'out'),
+  },
+  layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('supervisedContrastive', yTrue, yPred),
+  compute: (yTrue, yPred, { temperature, baseTemperature, variant }): PerSample => {
+    const masks = pairMasks(labelVector(yTrue));
+    const similarities = cosineLogits(yPred, temperature);
+    const inner = variant === 'out' ? meanLogProbOfPositives(similarities, masks) : logMeanProbOfPositives(similarities, masks);
+    const valid = hasAny(masks.positive);
+    return { loss: tf.mul(tf.mul(inner, valid), -temperature / baseTemperature), valid };
+  },
+});
+
+/** SupCon's L_in inner term: log(1/|P(i)| Σ_{p∈P(i)} softmax_{k≠i}(sᵢ)ₚ), per anchor. */
+function logMeanProbOfPositives(similarities: tf.Tensor2D, masks: PairMasks): tf.Tensor {
+  const logProb = logSoftmax(onlyWhere(similarities, masks.offDiagonal));
+  const positives = tf.logSumExp(onlyWhere(logProb, masks.positive), 1);
+  return tf.sub(positives, tf.log(tf.maximum(tf.sum(masks.positive, 1), 1)));
+}
+
+/** Options of `circle`. */
+export interface CircleOptions extends BaseLossOptions {
+  /** γ > 0: the scale of the similarities in the logsumexps (large values approach the hardest pair). @defaultValue 80 */
+  gamma?: number;
+  /** m: the relaxation margin; optima 1 − m for positives' and m for negatives' similarities. @defaultValue 0.4 */
+  margin?: number;
+  /** Leave each anchor out of its own positives (Keras `remove_diagonal`). @defaultValue true */
+  removeDiagonal?: boolean;
+}
+
+/**
+ * Circle loss (Sun et al. 2020, "Circle Loss: A Unified Perspective of Pair Similarity
+ * Optimization"), as Keras 3 `keras.losses.Circle(gamma, margin, remove_diagonal)` computes it on
+ * cosine distances dᵢⱼ = max(1 − zᵢ·zⱼ, 0) of the L2-normalized embeddings z:
+ *   positives (same label): wₚ = [m + d]₊, logit −γ·wₚ·(m − d);
+ *   negatives (other label): wₙ = [1 + m − d]₊, logit γ·wₙ·(1 − m − d);
+ *   ℓᵢ = softplus( logsumexp_{p∈P(i)} logitᵢₚ + logsumexp_{n∈N(i)} logitᵢₙ ),
+ * which is the paper's eq. 4 with sₚ = 1 − d, Oₚ = 1 + m, Δₚ = 1 − m, Oₙ = −m, Δₙ = m. With
+ * `removeDiagonal: false` an anchor is its own positive (d = 0). Anchors without a positive or a
+ * negative give 0 and are left out of `mean` (Keras masks the zero losses). Keras expects normalized
+ * embeddings; normalizing here is the same on those and defined on the others.
+ *
+ * When to choose: face / re-identification / retrieval embeddings trained from class labels, where
+ * triplet losses weigh all pairs alike: Circle re-weights each similarity by how far it is from its
+ * optimum, so converged pairs stop dominating. γ 32–256 and m 0.25–0.4 are the paper's ranges.
+ * @example
+ * const loss = losses.circle({ gamma: 80, margin: 0.4 });
+ * loss(tf.tensor1d([0, 0, 1, 1]), embeddings); // embeddings: [4, D]
+ */
+export const circle = defineLoss<CircleOptions>({
+  name: 'circle',
+  aliases: ['circleLoss', 'Circle', 'CircleLoss'],
+  options: {
+    gamma: option.number(80, { min: 0, minExclusive: true }),
+    margin: option.number(0.4),
+    removeDiagonal: option.boolean(true),
+  },
+  layout: 'custom',
+  batchedRanks: { yTrue: 1, yPred: 2 },
+  values: { yPred: 'finite' },
+  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('circle', yTrue, yPred),
+  compute: (yTrue, yPred, { gamma, margin, removeDiagonal }): PerSample => {
+    const masks = pairMasks(labelVector(yTrue));
+    const positive = removeDiagonal ? masks.positive : tf.add(masks.positive, tf.eye(yPred.shape[0]!));
+    const z = l2Normalize(yPred, 1);
+    const d = tf.relu(tf.sub(1, tf.matMul(z, z, false, true)));
+    const positiveLogits = tf.mul(-gamma, tf.mul(tf.relu(tf.add(margin, d)), tf.sub(margin, d)));
+    const negativeLogits = tf.mul(gamma, tf.mul(tf.relu(tf.sub(1 + margin, d)), tf.sub(1 - margin, d)));
+    const valid = tf.mul(hasAny(positive as tf.Tensor2D), hasAny(masks.negative));
+    const sum = tf.add(tf.logSumExp(onlyWhere(positiveLogits, positive), 1), tf.logSumExp(onlyWhere(negativeLogits, masks.negative), 1));
+    return { loss: tf.mul(softplus(sum), valid), valid };
   },
 });
 

@@ -4,9 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defineLoss } from '../core/loss.js';
+import { valueChecksEnabled } from '../core/config.js';
+import { formatShape, LossInputError } from '../core/errors.js';
 import { EPSILON, softplus } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import type { BaseLossOptions, ResolvedOptions } from '../core/options.js';
+import { sameShape } from '../core/validate.js';
 import { fusedRegression, withFused } from '../kernels/fused.js';
 
 /**
@@ -193,4 +196,109 @@ export const poisson = defineLoss<PoissonOptions>({
     logInput
       ? tf.sub(tf.exp(yPred), tf.mul(yTrue, yPred))
       : tf.sub(yPred, tf.mul(yTrue, tf.log(tf.add(yPred, EPSILON)))),
+});
+
+/** Options of `gaussianNll`. */
+export interface GaussianNllOptions extends BaseLossOptions {
+  /** Add the constant ½·log(2π), giving the exact negative log-likelihood (PyTorch `full`). @defaultValue false */
+  full?: boolean;
+  /** ε > 0: variances below it are clamped to it in the forward pass (PyTorch `eps`). @defaultValue 0.000001 */
+  eps?: number;
+  /**
+   * yPred carries log σ² instead of σ² (a linear output layer then predicts it; no sign constraint).
+   * Not in PyTorch: the same loss with σ² = exp(s), written ½(s + (y − μ)²·e⁻ˢ), s clamped at log ε. @defaultValue false
+   */
+  logVariance?: boolean;
+}
+
+/**
+ * max(v, ε) in the forward pass with the gradient of the identity, as PyTorch clamps the variance
+ * under `torch.no_grad()`: a variance below ε still receives the gradient computed at ε.
+ */
+function clampKeepingGradient(eps: number): (v: tf.Tensor) => tf.Tensor {
+  return tf.customGrad(((v: tf.Tensor) => ({ value: tf.maximum(v, eps), gradFunc: (dy: tf.Tensor) => dy })) as unknown as Parameters<typeof tf.customGrad>[0]) as (v: tf.Tensor) => tf.Tensor;
+}
+
+/**
+ * How a prediction carries its variance: yPred's last axis is the means followed by the variances.
+ * With targets [..., K], yPred is [..., 2K] (one variance per element) or [..., K + 1] (one variance
+ * shared by the sample's K elements); rank-1 targets [B] take yPred [B, 2] (mean, variance).
+ * Returns the targets, means and variances ([..., K], [..., K], [..., K] or [..., 1]).
+ */
+function meansAndVariances(yTrue: tf.Tensor, yPred: tf.Tensor): { target: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const target = yTrue.rank === yPred.rank - 1 ? tf.expandDims(yTrue, -1) : yTrue;
+  const k = target.shape[target.rank - 1]!;
+  const mean = tf.slice(yPred, yPred.shape.map(() => 0), [...yPred.shape.slice(0, -1), k]);
+  const variance = tf.slice(yPred, [...yPred.shape.slice(0, -1).map(() => 0), k], yPred.shape.map(() => -1));
+  return { target, mean, variance };
+}
+
+/** Shape rules of `gaussianNll` (see `meansAndVariances`); a variance below 0 is a LossInputError naming yPred. */
+function validateGaussianNll(yTrue: tf.Tensor, yPred: tf.Tensor, { logVariance }: ResolvedOptions<GaussianNllOptions>): void {
+  const name = 'gaussianNll';
+  const last = yPred.shape[yPred.rank - 1]!;
+  const lead = yPred.shape.slice(0, -1);
+  if (yPred.rank < 2) {
+    throw new LossInputError(name, 'yPred', 'rank ≥ 2 with the means then the variances on the last axis ([B, 2K] or [B, K + 1] for targets [B, K])', `shape ${formatShape(yPred.shape)}`);
+  }
+  const k = yTrue.rank === yPred.rank - 1 ? 1 : yTrue.shape[yTrue.rank - 1]!;
+  const targetLead = yTrue.rank === yPred.rank - 1 ? yTrue.shape : yTrue.shape.slice(0, -1);
+  if (!sameShape(targetLead, lead) || yTrue.rank < yPred.rank - 1 || (last !== 2 * k && last !== k + 1) || k === 0) {
+    throw new LossInputError(
+      name,
+      'yTrue',
+      `targets of shape ${formatShape([...lead, last % 2 === 0 ? last / 2 : last - 1])} (yPred ${formatShape(yPred.shape)} holds K means then K or 1 variances on its last axis)`,
+      `shape ${formatShape(yTrue.shape)}`,
+    );
+  }
+  if (logVariance || !valueChecksEnabled()) return;
+  const { variance } = tf.tidy(() => ({ variance: meansAndVariances(yTrue, yPred).variance }));
+  const values = variance.dataSync();
+  variance.dispose();
+  const bad = values.findIndex((v) => v < 0);
+  if (bad >= 0) throw new LossInputError(name, 'yPred', 'variances ≥ 0 (the entries after the means on the last axis)', `${values[bad]} at variance index ${bad}`);
+}
+
+/**
+ * Gaussian negative log-likelihood with a predicted variance σ² (heteroscedastic regression):
+ *   ℓ = ½·(log max(σ², ε) + (y − μ)² / max(σ², ε)) [+ ½·log 2π when `full`],
+ * averaged over the last axis of the targets (as every regression loss here), so [B, K] targets
+ * give [B] per-sample values. Matches PyTorch `GaussianNLLLoss(full, eps)` elementwise
+ * (`reduction='none'`), including its clamp: σ² < ε is raised to ε in the value while the gradient
+ * passes to σ² unchanged.
+ *
+ * How the variance arrives: yPred's last axis holds the means, then the variances — [B, 2K] for one
+ * variance per element, [B, K + 1] for one variance shared by a sample's K targets (PyTorch's
+ * broadcast `var`); targets [B] take yPred [B, 2]. A model gets there with two heads,
+ * `tf.layers.concatenate()([mean, softplusVariance])`. Variances must be ≥ 0 (a LossInputError
+ * naming yPred otherwise); predict them through softplus, or predict s = log σ² with a linear layer
+ * and set `logVariance: true` (ℓ = ½(s + (y − μ)²·e⁻ˢ), s clamped at log ε the same way).
+ *
+ * When to choose: regression where the noise level varies with the input and you want the model
+ * to say how sure it is (the variance head), or to down-weight samples it finds noisy.
+ * @example
+ * const loss = losses.gaussianNll();
+ * loss(tf.tensor2d([[1]]), tf.tensor2d([[0, 1]])); // ½ · (log 1 + 1²/1) = 0.5
+ */
+export const gaussianNll = defineLoss<GaussianNllOptions>({
+  name: 'gaussianNll',
+  aliases: ['gaussian_nll', 'GaussianNLLLoss'],
+  options: { full: option.boolean(false), eps: option.number(1e-6, { min: 0, minExclusive: true }), logVariance: option.boolean(false) },
+  layout: 'custom',
+  batchedRanks: { yTrue: 2, yPred: 2 },
+  values: { yPred: 'finite' },
+  validate: validateGaussianNll,
+  compute: (yTrue, yPred, { full, eps, logVariance }) => {
+    const { target, mean, variance } = meansAndVariances(yTrue, yPred);
+    const squaredError = tf.squaredDifference(target, mean);
+    let terms: tf.Tensor;
+    if (logVariance) {
+      const s = clampKeepingGradient(Math.log(eps))(variance);
+      terms = tf.mul(0.5, tf.add(s, tf.mul(squaredError, tf.exp(tf.neg(s)))));
+    } else {
+      const v = clampKeepingGradient(eps)(variance);
+      terms = tf.mul(0.5, tf.add(tf.log(v), tf.div(squaredError, v)));
+    }
+    return tf.mean(full ? tf.add(terms, 0.5 * Math.log(2 * Math.PI)) : terms, -1);
+  },
 });

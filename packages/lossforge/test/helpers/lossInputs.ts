@@ -54,6 +54,12 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
     case 'meanSquaredLogarithmicError':
     case 'meanAbsolutePercentageError':
       return f32({}, realRows(), realRows());
+    case 'gaussianNll': {
+      // yPred: the means then the variances (one per element, or one shared per sample) on the last axis.
+      const [shared, logVariance] = [rand() < 0.5, rand() < 0.3];
+      const variances = () => rows(shared ? 1 : K, () => (logVariance ? Math.log((0.1 + rand()) * scale) : (0.1 + rand()) * scale));
+      return f32({ full: rand() < 0.5, logVariance }, realRows(), rows(B, () => [...rows(K, () => real(rand, scale)), ...variances()]));
+    }
     case 'poisson': {
       const logInput = rand() < 0.5;
       return f32({ logInput }, rows(B, () => rows(K, () => rand() * scale)), logInput ? realRows() : rows(B, () => rows(K, () => rand() * scale)));
@@ -95,12 +101,33 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
     }
     case 'tripletMargin':
     case 'contrastive':
-    case 'ntXent': {
-      const options =
-        name === 'tripletMargin'
-          ? { mining: pick(rand, ['batchAll', 'batchHard', 'semiHard']), distance: pick(rand, ['euclidean', 'squaredEuclidean', 'cosine']), swap: rand() < 0.3 }
-          : {};
+    case 'ntXent':
+    case 'supervisedContrastive':
+    case 'circle': {
+      const drawn: Record<string, () => Record<string, unknown>> = {
+        tripletMargin: () => ({ mining: pick(rand, ['batchAll', 'batchHard', 'semiHard']), distance: pick(rand, ['euclidean', 'squaredEuclidean', 'cosine']), swap: rand() < 0.3 }),
+        ntXent: () => ({ pairwise: rand() < 0.5 }),
+        supervisedContrastive: () => ({ variant: pick(rand, ['out', 'in']) }),
+        circle: () => ({ removeDiagonal: rand() < 0.7 }),
+      };
+      const options = drawn[name]?.() ?? {};
       return { options, yTrue: rows(B, () => Math.floor(rand() * 2)), yPred: realRows(), yTrueDtype: 'float32' };
+    }
+    case 'ssim':
+    case 'msSsim':
+    case 'totalVariation':
+    case 'psnr': {
+      // NHWC images in [0, 1], not scaled (SSIM's constants follow maxVal): sides the window (and MS-SSIM's pyramid) fit in.
+      const side = name === 'msSsim' ? 33 : name === 'ssim' ? 11 + (K % 2) : 1 + K;
+      const channels = Math.min(C, 3);
+      const image = () => rows(B, () => rows(side, () => rows(side + 1, () => rows(channels, () => rand()))));
+      const options: Record<string, Record<string, unknown>> = {
+        ssim: { windowSize: pick(rand, [11, 7]) },
+        msSsim: { windowSize: 3 },
+        totalVariation: { on: pick(rand, ['prediction', 'residual']), pixels: pick(rand, ['sum', 'mean']) },
+        psnr: {},
+      };
+      return f32(options[name]!, image(), image());
     }
     case 'cosineEmbedding':
       return f32({ margin: pick(rand, [0, 0.3]) }, rows(B, () => (rand() < 0.5 ? -1 : 1)), rows(B, () => rows(2, () => rows(K, () => real(rand, scale)))));

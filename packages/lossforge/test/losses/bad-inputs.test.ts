@@ -20,7 +20,7 @@ await useBackend('cpu');
 // ───────────────────────────── the catalog and valid inputs ─────────────────────────────
 
 /** What valid inputs look like for a loss. */
-type Kind = 'regression' | 'binary' | 'categorical' | 'sparse' | 'signed' | 'distribution' | 'vector';
+type Kind = 'regression' | 'gaussian' | 'binary' | 'categorical' | 'sparse' | 'signed' | 'distribution' | 'vector';
 
 const KINDS: Record<string, Kind> = {
   meanSquaredError: 'regression',
@@ -32,6 +32,7 @@ const KINDS: Record<string, Kind> = {
   logCosh: 'regression',
   quantile: 'regression',
   poisson: 'regression',
+  gaussianNll: 'gaussian',
   binaryCrossentropy: 'binary',
   binaryFocalCrossentropy: 'binary',
   categoricalCrossentropy: 'categorical',
@@ -57,6 +58,9 @@ function validInputs(kind: Kind): { yTrue: Nested[]; yPred: Nested[] } {
   switch (kind) {
     case 'regression':
       return { yTrue: [[1, 2, 0.5], [3, 1, 2], [0.5, 0.25, 4], [2, 2, 1]], yPred: [[1.5, 1, 0.75], [2, 1.5, 2.5], [1, 0.5, 3], [2.5, 1, 1]] };
+    case 'gaussian':
+      // The means then the variances on yPred's last axis.
+      return { yTrue: [[1, 2, 0.5], [3, 1, 2], [0.5, 0.25, 4], [2, 2, 1]], yPred: [[1.5, 1, 0.75, 1, 2, 0.5], [2, 1.5, 2.5, 1, 1, 1], [1, 0.5, 3, 0.3, 0.2, 4], [2.5, 1, 1, 2, 2, 2]] };
     case 'binary':
       return { yTrue: [[0, 1, 1], [1, 0, 0], [1, 1, 0], [0, 0, 1]], yPred: probs };
     case 'categorical':
@@ -235,6 +239,11 @@ const SPECIFIC: Specific[] = [
   { what: 'labels mixing 0 and -1', loss: 'hinge', argument: 'yTrue', structural: false, run: call('hinge', {}, [[0, -1, 1]], [[0.5, 0.5, 0.5]]) },
   { what: 'label 0.5', loss: 'squaredHinge', argument: 'yTrue', structural: false, run: call('squaredHinge', {}, [[0.5, 1, 1]], [[0.5, 0.5, 0.5]]) },
   { what: 'label -1', loss: 'categoricalHinge', argument: 'yTrue', structural: false, run: call('categoricalHinge', {}, [[-1, 1, -1]], [[0.5, 0.5, 0.5]]) },
+  { what: 'a negative variance', loss: 'gaussianNll', argument: 'yPred', structural: false, run: call('gaussianNll', {}, [[1, 2]], [[1, 2, 0.5, -0.1]]) },
+  { what: 'targets [1,3] for yPred [1,5] (2K or K + 1 columns)', loss: 'gaussianNll', argument: 'yTrue', structural: true, run: call('gaussianNll', {}, [[1, 2, 3]], [[1, 2, 0.5, 1, 2]]) },
+  { what: 'yPred of rank 1 for targets [2]', loss: 'gaussianNll', argument: 'yPred', structural: true, run: call('gaussianNll', {}, [[1], [2]], [1, 2]) },
+  { what: 'eps 0', loss: 'gaussianNll', argument: 'options.eps', structural: true, run: build('gaussianNll', { eps: 0 }) },
+  { what: 'full "yes"', loss: 'gaussianNll', argument: 'options.full', structural: true, run: build('gaussianNll', { full: 'yes' }) },
   { what: 'negative counts', loss: 'poisson', argument: 'yTrue', structural: false, run: call('poisson', {}, [[-1]], [[1]]) },
   { what: 'negative rate', loss: 'poisson', argument: 'yPred', structural: false, run: call('poisson', {}, [[1]], [[-1]]) },
   // Options: ranges, types, lengths.

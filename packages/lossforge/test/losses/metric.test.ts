@@ -48,6 +48,11 @@ describe('gradCheck at moderate points', () => {
   const cases: [string, Loss][] = [
     ['contrastive', losses.contrastive({ margin: 2 })],
     ['ntXent', losses.ntXent({ temperature: 0.5 })],
+    ['ntXent pairwise', losses.ntXent({ temperature: 0.5, pairwise: true })],
+    ['supervisedContrastive out', losses.supervisedContrastive({ temperature: 0.5, baseTemperature: 0.3 })],
+    ['supervisedContrastive in', losses.supervisedContrastive({ temperature: 0.5, variant: 'in' })],
+    ['circle', losses.circle({ gamma: 4, margin: 0.25 })],
+    ['circle, diagonal kept', losses.circle({ gamma: 8, removeDiagonal: false })],
   ];
   for (const [name, loss] of cases) {
     test(name, () => {
@@ -78,6 +83,11 @@ test('Euclidean gradients are finite at coincident embeddings (d = 0)', () => {
     ...MININGS.flatMap((mining) => [false, true].map((swap) => losses.tripletMargin({ mining, swap }))),
     losses.contrastive(),
     losses.ntXent(),
+    losses.ntXent({ pairwise: true }),
+    losses.supervisedContrastive(),
+    losses.supervisedContrastive({ variant: 'in' }),
+    losses.circle(),
+    losses.circle({ removeDiagonal: false }),
   ];
   for (const loss of all) {
     const g = tf.grad((p: tf.Tensor) => loss(y, p) as tf.Scalar)(e);
@@ -99,6 +109,10 @@ test('anchors without a positive or a negative are excluded from mean', () => {
   assertClose(mean, (values[0]! + values[1]!) / 2);
   assertClose(losses.tripletMargin()([4, 4, 4], e), 0);
   assertClose(losses.ntXent()([1, 2, 3], e), 0);
+  assertClose(losses.ntXent({ pairwise: true })([1, 2, 3], e), 0);
+  assertClose(losses.supervisedContrastive()([1, 2, 3], e), 0);
+  assertClose(losses.circle()([4, 4, 4], e), 0);
+  assertClose(losses.circle()([1, 2, 3], e), 0);
   tf.dispose([e, perSample, mean]);
 });
 
@@ -119,7 +133,10 @@ test('config round trip and PyTorch-style aliases', () => {
   assert.equal(losses.get('TripletMarginLoss').name, 'tripletMargin');
   assert.equal(losses.get('CosineEmbeddingLoss').name, 'cosineEmbedding');
   assert.equal(losses.get('MarginRankingLoss').name, 'marginRanking');
-  assert.equal(losses.get('supCon').name, 'ntXent');
+  assert.equal(losses.get('supCon').name, 'supervisedContrastive');
+  assert.equal(losses.get('SupConLoss').name, 'supervisedContrastive');
+  assert.equal(losses.get('NTXentLoss').name, 'ntXent');
+  assert.equal(losses.get('Circle').name, 'circle');
   assert.equal(losses.get('contrastive_loss').name, 'contrastive');
   e.dispose();
 });
@@ -200,6 +217,9 @@ describe('bad inputs raise LossInputError naming the argument', () => {
     ['tripletMargin', () => losses.tripletMargin()],
     ['contrastive', () => losses.contrastive()],
     ['ntXent', () => losses.ntXent()],
+    ['ntXent pairwise', () => losses.ntXent({ pairwise: true })],
+    ['supervisedContrastive', () => losses.supervisedContrastive()],
+    ['circle', () => losses.circle()],
   ];
   for (const [name, make] of batchLosses) {
     test(name, () => {
@@ -225,6 +245,12 @@ describe('bad inputs raise LossInputError naming the argument', () => {
     assertLossInputError(() => losses.tripletMargin({ swap: 'yes' as never }), 'options.swap');
     assertLossInputError(() => losses.contrastive({ margin: -0.1 }), 'options.margin');
     assertLossInputError(() => losses.ntXent({ temperature: 0 }), 'options.temperature');
+    assertLossInputError(() => losses.ntXent({ pairwise: 1 as never }), 'options.pairwise');
+    assertLossInputError(() => losses.supervisedContrastive({ baseTemperature: 0 }), 'options.baseTemperature');
+    assertLossInputError(() => losses.supervisedContrastive({ variant: 'both' as never }), 'options.variant', /'out', 'in'/);
+    assertLossInputError(() => losses.circle({ gamma: 0 }), 'options.gamma');
+    assertLossInputError(() => losses.circle({ margin: NaN }), 'options.margin');
+    assertLossInputError(() => losses.circle({ removeDiagonal: 'no' as never }), 'options.removeDiagonal');
     assertLossInputError(() => losses.cosineEmbedding({ margin: 2 }), 'options.margin');
   });
   test('pair losses', () => {
@@ -261,6 +287,9 @@ test('no leaks in values or gradients', () => {
     ...MININGS.flatMap((mining) => DISTANCES.map((distance) => losses.tripletMargin({ mining, distance, swap: true }))),
     losses.contrastive({ reduction: 'sum' }),
     losses.ntXent({ reduction: 'none' }),
+    losses.ntXent({ pairwise: true, reduction: 'sum' }),
+    losses.supervisedContrastive({ variant: 'in' }),
+    losses.circle({ reduction: 'none' }),
   ];
   const call = { sampleWeight: [1, 2, 1, 1, 0, 1, 1], mask: [1, 1, 1, 0, 1, 1, 1] };
   for (const loss of all) {
@@ -281,4 +310,69 @@ test('no leaks in values or gradients', () => {
     }
   }, 'rejected call');
   tf.dispose([y, e, pairs, scores]);
+});
+
+// ───────────────────────────── circle, supervisedContrastive, ntXent pairwise ─────────────────────────────
+
+test('ntXent pairwise equals ntXent when each anchor has one positive (two views per instance)', () => {
+  const e = embeddings('views').slice([0, 0], [6, 3]);
+  const views = [0, 1, 2, 0, 1, 2];
+  assertClose(losses.ntXent({ pairwise: true, temperature: 0.3, reduction: 'none' })(views, e), losses.ntXent({ temperature: 0.3, reduction: 'none' })(views, e).dataSync());
+  // With two positives per anchor the forms differ: the other positive is no negative in the pairwise form.
+  const three = [0, 0, 0, 1, 1, 2];
+  const pairwise = losses.ntXent({ pairwise: true, reduction: 'none' })(three, e).dataSync();
+  const all = losses.ntXent({ reduction: 'none' })(three, e).dataSync();
+  assert.ok(pairwise[0]! < all[0]!, `pairwise ${pairwise[0]} < over all others ${all[0]}`);
+  e.dispose();
+});
+
+test('supervisedContrastive L_out is ntXent scaled by temperature / baseTemperature; L_in ≤ L_out (Jensen)', () => {
+  const e = embeddings();
+  const ntXent = losses.ntXent({ temperature: 0.2, reduction: 'none' })(LABELS, e).dataSync();
+  const out = losses.supervisedContrastive({ temperature: 0.2, baseTemperature: 0.1, reduction: 'none' })(LABELS, e);
+  assertClose(out, Array.from(ntXent, (v) => 2 * v));
+  const inside = losses.supervisedContrastive({ temperature: 0.2, baseTemperature: 0.1, variant: 'in', reduction: 'none' })(LABELS, e).dataSync();
+  out.dataSync().forEach((v, i) => assert.ok(inside[i]! <= v + 1e-6, `anchor ${i}: L_in ${inside[i]} > L_out ${v}`));
+  tf.dispose([e, out]);
+});
+
+test('circle: well-separated classes cost (almost) nothing; mixed ones cost more; huge γ stays finite', () => {
+  const separated = tf.tensor2d([[1, 0], [0.99, 0.05], [-1, 0], [-0.99, -0.05]]);
+  const mixed = tf.tensor2d([[1, 0], [-1, 0.05], [0.99, 0], [-0.99, -0.05]]);
+  const loss = losses.circle({ gamma: 32 });
+  const low = loss([0, 0, 1, 1], separated).dataSync()[0]!;
+  const high = loss([0, 0, 1, 1], mixed).dataSync()[0]!;
+  assert.ok(low < 0.05 && high > 10, `separated ${low}, mixed ${high}`);
+  const g = tf.grad((p: tf.Tensor) => losses.circle({ gamma: 1024 })([0, 0, 1, 1], p) as tf.Scalar)(mixed);
+  assert.ok(Array.from(g.dataSync()).every(Number.isFinite));
+  tf.dispose([separated, mixed, g]);
+});
+
+test('training a linear embedding with circle (and with supervisedContrastive) pulls same-class cosines above different-class ones', () => {
+  const { x, labels } = blobs(20);
+  const y = tf.tensor1d(labels);
+  /** Mean same-class and different-class cosine similarities of the embeddings. */
+  const cosines = (z: tf.Tensor2D) => {
+    const n = tf.tidy(() => tf.div(z, tf.norm(z, 2, 1, true)).arraySync() as number[][]);
+    let [same, nSame, different, nDifferent] = [0, 0, 0, 0];
+    for (let i = 0; i < n.length; i++) for (let j = i + 1; j < n.length; j++) {
+      const c = n[i]!.reduce((a, v, k) => a + v * n[j]![k]!, 0);
+      if (labels[i] === labels[j]) [same, nSame] = [same + c, nSame + 1];
+      else [different, nDifferent] = [different + c, nDifferent + 1];
+    }
+    return { same: same / nSame, different: different / nDifferent };
+  };
+  for (const loss of [losses.circle({ gamma: 32, margin: 0.25 }), losses.supervisedContrastive({ temperature: 0.2 })]) {
+    const w = tf.variable(tf.tensor2d(normals('init', 6 * 3), [6, 3]));
+    const before = tf.tidy(() => cosines(tf.matMul(x, w)));
+    const optimizer = tf.train.adam(0.02);
+    for (let step = 0; step < 300; step++) tf.dispose(optimizer.minimize(() => loss(y, tf.matMul(x, w)) as tf.Scalar, true)!);
+    const after = tf.tidy(() => cosines(tf.matMul(x, w)));
+    // (No bias: the blob centred at the origin has no direction of its own, which caps the cosine gap.)
+    const [gapBefore, gapAfter] = [before.same - before.different, after.same - after.different];
+    assert.ok(gapAfter > 0.4 && gapAfter > gapBefore + 0.25, `${loss.name}: cosines ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    optimizer.dispose();
+    w.dispose();
+  }
+  tf.dispose([x, y]);
 });

@@ -125,6 +125,43 @@ function regression(loss: string, options: Record<string, unknown> | undefined, 
   };
 }
 
+/**
+ * gaussianNll: targets [B, C], yPred [B, 2C] = the means then the variances (`shared`: [B, C + 1], one
+ * variance per sample). Negative where the variance is below 1 (½·log σ²); along the path the means
+ * reach the targets with the variances fixed, ending at ½·log σ² (so no fixed minimum value).
+ */
+function gaussianNllEntry(options: Record<string, unknown> | undefined, shared: boolean): Entry {
+  const columns = shared ? 1 : C;
+  const withVariances = (means: number[], variances: number[]) =>
+    fill(B, () => 0).flatMap((_, i) => [...means.slice(i * C, (i + 1) * C), ...variances.slice(i * columns, (i + 1) * columns)]);
+  const make = (y: number[], means: number[], variances: number[]) => sample(y, withVariances(means, variances), [B, C + columns], [B, C]);
+  return {
+    loss: 'gaussianNll',
+    options,
+    variant: shared ? 'one variance per sample' : 'a variance per element',
+    nonNegative: false,
+    random: (r) => {
+      const y = fill(N, () => 3 * normal(r));
+      return make(y, y.map((v) => v + 2 * normal(r)), fill(B * columns, () => uniform(r, 0.05, 5)));
+    },
+    // Errors of 1e6, variances from below ε (clamped) to 1e6.
+    extreme: (r) => {
+      const y = fill(N, () => uniform(r, -10, 10));
+      return make(y, y.map((v, i) => (i % 4 === 1 ? v : v + pick(r, [-1e6, 1e6]))), fill(B * columns, () => pick(r, [0, 1e-30, 1e-3, 1e6])));
+    },
+    moderate: (r) => {
+      const y = fill(N, () => 3 * normal(r));
+      return make(y, y.map((v) => v + pick(r, [-1, 1]) * uniform(r, 0.2, 2)), fill(B * columns, () => uniform(r, 0.5, 2)));
+    },
+    path: (r) => {
+      const y = fill(N, () => 3 * normal(r));
+      const start = y.map((v) => v + 2 * normal(r));
+      const variances = fill(B * columns, () => uniform(r, 0.2, 3));
+      return (t) => make(y, lerp(start, y, t), variances);
+    },
+  };
+}
+
 // Binary classification (elementwise [B, C], labels in {0, 1}).
 function binary(loss: string, options: Record<string, unknown> = {}, { perfect = true } = {}): Entry {
   const logits = options.fromLogits === true;
@@ -313,6 +350,8 @@ const TABLE: Entry[] = [
   regression('quantile', { quantile: 0.9 }, 'real'),
   regression('poisson', undefined, 'positive', false),
   regression('poisson', { logInput: true }, 'logRate', false),
+  gaussianNllEntry(undefined, false),
+  gaussianNllEntry({ full: true, eps: 1e-3 }, true),
 
   binary('binaryCrossentropy'),
   binary('binaryCrossentropy', { fromLogits: true }),
