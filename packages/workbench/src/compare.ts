@@ -12,7 +12,7 @@ import { checkCandidateTargets, type ClassPredictions, type FoldOutcome, type Re
 import { repeatedKFold, splitTrainOptions, type Fold } from './folds.js';
 import { primeDataset, type DataRef } from './jobs.js';
 import { calibrationBins, confusionMatrix, defaultMetric, METRICS, metricsFor, type CalibrationBin, type Task } from './metrics.js';
-import { capWorkers, createRunner } from './pool.js';
+import { capWorkers, createRunner, type Runner } from './pool.js';
 import { correctedResampledTTest, holm, mean, std } from './stats.js';
 import { MAX_EPOCHS, type TrainingKnobs } from './train.js';
 
@@ -43,6 +43,8 @@ export interface CompareSettings extends TrainingSettings {
   losses?: CandidateInput[];
   /** Significance level for the marks (default 0.05). */
   alpha: number;
+  /** Who runs the trainings (default: `workers` threads here; the CLI's `--storage` puts them on a Redis queue). */
+  runner?: Runner;
 }
 
 export { MAX_EPOCHS } from './train.js';
@@ -125,7 +127,7 @@ export interface CompareResult {
     droppedColumns: { name: string; reason: string }[];
     warnings: string[];
   };
-  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'runner' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
     target: string;
     metric: string;
     model: string;
@@ -307,9 +309,9 @@ export async function runCompare(settings: CompareSettings, progress?: ComparePr
   for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const total = folds.length * candidates.length;
-  const workers = capWorkers(settings.workers, total);
+  const workers = settings.runner ? { workers: settings.runner.workers } : capWorkers(settings.workers, total);
   if (workers.note) data.warnings.push(workers.note);
-  const runner = createRunner(workers.workers);
+  const runner = settings.runner ?? createRunner(workers.workers);
   progress?.start(total);
   let outcomes: FoldOutcome[][];
   try {
