@@ -145,7 +145,7 @@ export function checkSameStudy(path: string, saved: StudyHeader, now: StudyHeade
   for (const key of IDENTITY) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(now[key])) {
       throw new UsageError(
-        `--resume: ${path} was written for a different study (${key}: ${JSON.stringify(saved[key])} in the journal, ${JSON.stringify(now[key])} now); ` +
+        `--resume: ${path} was written for a different study (${key}: ${JSON.stringify(saved[key])} in the ${flag === '--out' ? 'journal' : 'storage'}, ${JSON.stringify(now[key])} now); ` +
           `use the same options, or another ${flag}`,
       );
     }
