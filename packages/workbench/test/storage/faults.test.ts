@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.ts';
+import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lossforge-faults-'));

@@ -12,7 +12,7 @@ import { useBackend } from '../../../lossforge/test/helpers/backends.js';
 import { runCli } from '../../src/cli/program.js';
 import { parseStorage } from '../../src/storage/redis.js';
 import { runWorker } from '../../src/storage/worker.js';
-import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.ts';
+import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.js';
 
 await useBackend('cpu');
 const dir = mkdtempSync(join(tmpdir(), 'lossforge-redis-'));
