@@ -5,9 +5,10 @@
  * 1. for each worker count (default 1, 2, 4): starts that many `lossforge worker` processes, waits until
  *    they have joined, runs one `lossforge tune --storage` study (`--parallel` = the largest count, so every
  *    run samples the same trials) and reports trials per minute from the coordinator's own timing;
- * 2. the coordination overhead per trial: a study of trivial trials (a linear model, 1 epoch, 2 folds) on one
- *    worker with `--parallel 1`, so trials run one after another: (study wall time − Σ trial training time) / trials,
- *    i.e. dispatch, queue, lock, record and poll per trial (setup amortized in, so an upper bound).
+ * 2. the coordination overhead per trial: two studies of trivial trials (a linear model, 1 epoch, 2 folds), of
+ *    N/3 and N trials, on one worker with `--parallel 1`, so trials run one after another; the overhead is the
+ *    extra wall time per extra trial beyond its training time — dispatch, queue, lock, record and poll — with
+ *    the coordinator's setup cancelled out.
  *
  * Flags: `--trials N` (default 24) and `--epochs E` (default 20) for the scaling study, `--workers 1,2,4`,
  * `--overhead-trials N` (default 30), `--json`. A quick smoke: `npm run bench:redis -- --trials 4 --workers 1,2 --overhead-trials 5`.
@@ -38,13 +39,19 @@ const trials = Number(flags.trials);
 const epochs = Number(flags.epochs);
 const overheadTrials = Number(flags['overhead-trials']);
 
+const children = new Set<ChildProcess>();
+process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
 function lossforge(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 /** Starts `n` workers and resolves once each has said it is waiting or joined. */
 async function startWorkers(url: string, n: number): Promise<ChildProcess[]> {
-  const workers = Array.from({ length: n }, () => lossforge(['worker', '--storage', url, '--lock-seconds', '10', '--quiet']));
+  const workers = Array.from({ length: n }, () => lossforge(['worker', '--storage', url, '--lock-seconds', '10']));
   await Promise.all(
     workers.map(
       (w) =>
@@ -103,9 +110,18 @@ try {
   const [one] = await startWorkers(server.url, 1);
   let overhead: { trials: number; ms: number; trainingMs: number };
   try {
-    const result = await study(server.url, 'overhead', ['--trials', String(overheadTrials), '--epochs', '1', '--folds', '2', '--repeats', '1', '--model', 'linear', '--batch-size', '256', '--parallel', '1']);
-    const training = result.trials.reduce((a, t) => a + t.seconds, 0);
-    overhead = { trials: result.trials.length, ms: ((result.timing.seconds - training) / result.trials.length) * 1000, trainingMs: (training / result.trials.length) * 1000 };
+    // Two studies of trivial trials, n and N: the difference cancels the coordinator's setup (connect, data, lock).
+    const trivial = ['--epochs', '1', '--folds', '2', '--repeats', '1', '--model', 'linear', '--batch-size', '256', '--parallel', '1'];
+    const small = Math.max(2, Math.round(overheadTrials / 3));
+    const a = await study(server.url, 'overhead-a', ['--trials', String(small), ...trivial]);
+    const b = await study(server.url, 'overhead-b', ['--trials', String(overheadTrials), ...trivial]);
+    const training = (r: TuneJson) => r.trials.reduce((sum, t) => sum + t.seconds, 0);
+    const n = b.trials.length - a.trials.length;
+    overhead = {
+      trials: b.trials.length,
+      ms: ((b.timing.seconds - a.timing.seconds - (training(b) - training(a))) / n) * 1000,
+      trainingMs: (training(b) / b.trials.length) * 1000,
+    };
   } finally {
     await stop([one!]);
   }

@@ -38,6 +38,8 @@ function lossforge(args: string[]): Run {
 }
 
 const worker = (url: string) => lossforge(['worker', '--storage', url, '--lock-seconds', '2']);
+/** Resolves once every worker has connected (so each can take the first jobs). */
+const ready = (workers: Run[]) => until('the workers to connect', async () => workers.every((w) => /waiting for studies|joined study/.test(w.stderr)));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
@@ -88,6 +90,7 @@ test('3 workers, one killed -9 mid-trial, the coordinator killed -9 and resumed:
   let coordinator: Run | undefined;
   let resumed: Run | undefined;
   try {
+    await ready(workers);
     const out = join(dir, 'redis-1');
     coordinator = lossforge([...STUDY, '--storage', server.url, '--study', 'faults', '--out', out]);
     // Kill -9 the first worker while it runs a trial.
@@ -132,6 +135,7 @@ test('Redis killed -9 and restarted (AOF) mid-study: coordinator and workers car
   const workers = [worker(server.url), worker(server.url)];
   let coordinator: Run | undefined;
   try {
+    await ready(workers);
     coordinator = lossforge([...STUDY, '--storage', server.url, '--study', 'faults', '--out', join(dir, 'redis-2')]);
     await until('2 recorded trials', async () => (await redis.hlen('lossforge:study:faults:results')) >= 2);
     await server.crashAndRestart();
