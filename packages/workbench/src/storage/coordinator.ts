@@ -43,8 +43,7 @@ const CHECK_EVERY = 20;
 
 /** Runs jobs on the study's queue; each resolves when a worker has recorded its result. */
 export class QueueRunner implements Runner {
-  private readonly queue: Queue;
-  private readonly connection: Redis;
+  private queued: { queue: Queue; connection: Redis } | undefined;
   private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; add: () => Promise<unknown> }>();
   private timer: NodeJS.Timeout | undefined;
   private ticks = 0;
@@ -52,13 +51,20 @@ export class QueueRunner implements Runner {
 
   constructor(
     private readonly redis: Redis,
-    storage: RedisStorage,
+    private readonly storage: RedisStorage,
     private readonly study: string,
     readonly workers: number,
-  ) {
-    this.connection = resilientConnection(storage);
-    this.queue = new Queue(queueName(study), { connection: this.connection });
-    this.queue.on('error', () => undefined);
+  ) {}
+
+  /** The study's queue, opened on first use (a study refused before any job opens none). */
+  private get queue(): Queue {
+    if (!this.queued) {
+      const connection = resilientConnection(this.storage);
+      const queue = new Queue(queueName(this.study), { connection });
+      queue.on('error', () => undefined);
+      this.queued = { queue, connection };
+    }
+    return this.queued.queue;
   }
 
   runTrial(job: TrialJob): Promise<TrialOutcome> {
@@ -122,8 +128,9 @@ export class QueueRunner implements Runner {
     clearInterval(this.timer);
     for (const waiter of this.pending.values()) waiter.reject(new TrainingError('the study was closed'));
     this.pending.clear();
-    await this.queue.close().catch(() => undefined);
-    this.connection.disconnect();
+    if (!this.queued) return;
+    await this.queued.queue.close().catch(() => undefined);
+    this.queued.connection.disconnect();
   }
 }
 

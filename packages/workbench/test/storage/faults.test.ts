@@ -8,19 +8,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'lossforge-faults-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+/** Every process a test started: killed at the end even when a test timed out mid-way. */
+const started = new Set<ChildProcess>();
+after(() => {
+  for (const child of started) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const TRIALS = 9;
-/** Long enough (40 epochs) that a trial is still running when its worker is killed. */
+/** Long enough (20 epochs) that a trial is still running when its worker is killed. */
 const STUDY = ['tune', '--data', 'builtin:iris', '--loss', 'categoricalFocalCrossentropy', '--space', 'gamma=0:4,lr=0.001:0.1:log',
-  '--trials', String(TRIALS), '--folds', '2', '--repeats', '1', '--epochs', '40', '--model', 'mlp:4', '--seed', '7', '--parallel', '3', '--quiet', '--json'];
+  '--trials', String(TRIALS), '--folds', '2', '--repeats', '1', '--epochs', '20', '--model', 'mlp:4', '--seed', '7', '--parallel', '3', '--quiet', '--json'];
 
 interface Run {
   child: ChildProcess;
@@ -31,6 +36,8 @@ interface Run {
 
 function lossforge(args: string[]): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   const run: Run = { child, stdout: '', stderr: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   child.stdout!.on('data', (c: Buffer) => (run.stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (run.stderr += c.toString()));
@@ -41,7 +48,7 @@ const worker = (url: string) => lossforge(['worker', '--storage', url, '--lock-s
 /** Resolves once every worker has connected (so each can take the first jobs). */
 const ready = (workers: Run[]) => until('the workers to connect', async () => workers.every((w) => /waiting for studies|joined study/.test(w.stderr)));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 400_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const value = await probe();
@@ -64,25 +71,27 @@ interface TuneJson {
 }
 const essentials = (r: TuneJson) => ({ trials: r.trials.map(({ trial, params, score, pruned }) => ({ trial, params, score, pruned })), best: r.best.trial });
 
-/** The undisturbed local run (journal, one thread) with the same seed: what every disturbed run must reproduce. */
-let baseline: ReturnType<typeof essentials>;
-before(async () => {
-  if (REDIS_SKIP) return;
-  const run = lossforge([...STUDY, '--workers', '1', '--out', join(dir, 'local')]);
-  assert.equal(await run.exit, 0, run.stderr);
-  baseline = essentials(JSON.parse(run.stdout) as TuneJson);
-  assert.equal(baseline.trials.length, TRIALS);
-});
+/** The undisturbed local run (journal, one thread) with the same seed: what every disturbed run must reproduce; started at once, alongside the first test. */
+const baseline: Promise<ReturnType<typeof essentials>> | undefined = REDIS_SKIP
+  ? undefined
+  : (async () => {
+      const run = lossforge([...STUDY, '--workers', '1', '--out', join(dir, 'local')]);
+      assert.equal(await run.exit, 0, run.stderr);
+      return essentials(JSON.parse(run.stdout) as TuneJson);
+    })();
+baseline?.catch(() => undefined); // reported by the test that awaits it
 
 async function checkStudy(redis: Redis, run: Run): Promise<void> {
   assert.equal(await run.exit, 0, run.stderr);
   const result = JSON.parse(run.stdout) as TuneJson;
-  assert.deepEqual(essentials(result), baseline, 'the same trials and best as the undisturbed local run');
+  const expected = await baseline!;
+  assert.equal(expected.trials.length, TRIALS);
+  assert.deepEqual(essentials(result), expected, 'the same trials and best as the undisturbed local run');
   const recorded = await redis.hkeys('lossforge:study:faults:results');
   assert.deepEqual(recorded.sort(), Array.from({ length: TRIALS }, (_, t) => `trial-${t}`).sort(), 'every trial recorded once');
 }
 
-test('3 workers, one killed -9 mid-trial, the coordinator killed -9 and resumed: every trial once, the same best', { skip: REDIS_SKIP, timeout: 300_000 }, async () => {
+test('3 workers, one killed -9 mid-trial, the coordinator killed -9 and resumed: every trial once, the same best', { skip: REDIS_SKIP, timeout: 900_000 }, async () => {
   const password = `pw-${process.pid}-${Date.now().toString(36)}`;
   const server: TestRedis = await startRedis(password);
   const redis = new Redis(server.url);
@@ -128,7 +137,7 @@ test('3 workers, one killed -9 mid-trial, the coordinator killed -9 and resumed:
   }
 });
 
-test('Redis killed -9 and restarted (AOF) mid-study: coordinator and workers carry on, every trial once, the same best', { skip: REDIS_SKIP, timeout: 300_000 }, async () => {
+test('Redis killed -9 and restarted (AOF) mid-study: coordinator and workers carry on, every trial once, the same best', { skip: REDIS_SKIP, timeout: 900_000 }, async () => {
   const server = await startRedis();
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);

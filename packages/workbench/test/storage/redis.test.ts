@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { useBackend } from '../../../lossforge/test/helpers/backends.js';
 import { runCli } from '../../src/cli/program.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { parseStorage } from '../../src/storage/redis.js';
-import { runWorker } from '../../src/storage/worker.js';
+import { checkParams, runWorker } from '../../src/storage/worker.js';
+import { parseSpace } from '../../src/space.js';
 import { REDIS_SKIP, startRedis, type TestRedis } from './redisServer.js';
 
 await useBackend('cpu');
@@ -114,4 +117,37 @@ test('bad input: one clear line each, never the password', { skip: REDIS_SKIP },
   oneLine(r.err, /tune-a is a tune study, not a compare study/);
   r = await cli([...TUNE, '--storage', server.url, '--study', 'a:b', '--out', join(dir, 'y')]);
   oneLine(r.err, /--study: expected a name of letters/);
+});
+
+test('a worker runs only trainings the study describes: forged jobs fail, nothing is recorded', { skip: REDIS_SKIP }, async () => {
+  const space = parseSpace('gamma=0:4,k=1:5:int,kind=a|b');
+  assert.deepEqual(checkParams(space, { gamma: 1.5, k: 2, kind: 'b' }), { gamma: 1.5, k: 2, kind: 'b' });
+  assert.throws(() => checkParams(space, { gamma: 1.5, k: 2, kind: 'b', code: 'process.exit()' }), /'code' is not in the study's space/);
+  assert.throws(() => checkParams(space, { gamma: 9, k: 2, kind: 'b' }), /gamma=9 is outside the space/);
+  assert.throws(() => checkParams(space, { gamma: 1, k: 2.5, kind: 'b' }), /k=2.5 is outside/);
+  assert.throws(() => checkParams(space, { gamma: 1, k: 2, kind: 'c' }), /kind=c is not one of/);
+
+  // Forged jobs on the queues of a tune and a compare study (from test 2 and 3): each fails, none is recorded.
+  const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+  const forged = [
+    { queue: 'lossforge-tune-a', data: { trial: 90, params: { gamma: 'require("child_process")' }, pruneThresholds: [null, null] }, reason: /is outside the space/ },
+    { queue: 'lossforge-tune-a', data: { trial: 91, params: { gamma: 1, __proto__x: 1 }, pruneThresholds: [null, null] }, reason: /not in the study's space/ },
+    { queue: 'lossforge-cmp', data: { label: 'mse', repeat: 0, fold: 0 }, reason: /no training mse r0f0 in the study/ },
+  ];
+  try {
+    for (const f of forged) {
+      const queue = new Queue(f.queue, { connection });
+      const job = await queue.add('evil', f.data, { attempts: 1 });
+      const end = Date.now() + 30_000;
+      while ((await job.getState()) !== 'failed' && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      const failed = await queue.getJob(job.id!);
+      assert.match(failed!.failedReason, f.reason);
+      await queue.close();
+    }
+    assert.equal(await connection.hexists('lossforge:study:tune-a:results', 'trial-90'), 0);
+    assert.equal(await connection.hexists('lossforge:study:tune-a:results', 'trial-91'), 0);
+    assert.equal(await connection.hlen('lossforge:study:cmp:results'), 4);
+  } finally {
+    connection.disconnect();
+  }
 });
