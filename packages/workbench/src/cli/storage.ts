@@ -15,7 +15,10 @@ import { runWorker } from '../storage/worker.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './program.js';
 
-const STORAGE_HELP = 'run the study on Redis, redis://[user:password@]host:port[/db] or rediss://… (TLS), with `lossforge worker` processes on any machine';
+/** `--storage`, with the password from LOSSFORGE_REDIS_PASSWORD when the URL has none. */
+const storageOf = (text: string) => parseStorage(text, process.env.LOSSFORGE_REDIS_PASSWORD || undefined);
+
+const STORAGE_HELP = 'run the study on Redis, redis://[user:password@]host:port[/db] or rediss://… (TLS; the password may come from LOSSFORGE_REDIS_PASSWORD instead), with `lossforge worker` processes on any machine';
 
 /** Adds `--storage` and `--study` to tune or compare. */
 export function storageOptions(cmd: Command, command: 'tune' | 'compare'): Command {
@@ -43,7 +46,7 @@ export function studyBackend(opts: StorageFlags, fallback: string): TuneBackend 
     if (opts.study !== undefined) throw new UsageError('--study: names a study on a --storage; without --storage the study is the journal in --out');
     return undefined;
   }
-  return redisTuneBackend(parseStorage(opts.storage), checkStudyName(opts.study ?? fallback));
+  return redisTuneBackend(storageOf(opts.storage), checkStudyName(opts.study ?? fallback));
 }
 
 /** Runs a comparison with its trainings on the `--storage` queue (or here, without `--storage`). */
@@ -52,7 +55,7 @@ export async function withCompareStorage<T>(opts: StorageFlags, fallback: string
     if (opts.study !== undefined || opts.resume) throw new UsageError(`${opts.study !== undefined ? '--study' : '--resume'}: needs --storage (a compare without it keeps nothing to resume)`);
     return run();
   }
-  const opened = await openCompareStudy(parseStorage(opts.storage), checkStudyName(opts.study ?? fallback), settings, Boolean(opts.resume));
+  const opened = await openCompareStudy(storageOf(opts.storage), checkStudyName(opts.study ?? fallback), settings, Boolean(opts.resume));
   try {
     return await run(opened.runner);
   } finally {
@@ -77,7 +80,7 @@ Examples:
   $ lossforge worker --storage rediss://:PASSWORD@redis.example.org:6380/2 --study churn-focal --concurrency 4`,
     )
     .action(async (opts: { storage: string; study?: string; concurrency: number; lockSeconds: number; quiet?: boolean }) => {
-      const storage = parseStorage(opts.storage);
+      const storage = storageOf(opts.storage);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

@@ -24,8 +24,12 @@ export interface RedisStorage {
   location: string;
 }
 
-/** Parses `--storage`: redis:// or rediss://, a host, an optional port and database number. */
-export function parseStorage(text: string): RedisStorage {
+/**
+ * Parses `--storage`: redis:// or rediss://, a host, an optional port and database number. `password`
+ * (the CLI passes `LOSSFORGE_REDIS_PASSWORD`) is used when the URL has none, so it need not appear in
+ * command lines (`ps`).
+ */
+export function parseStorage(text: string, password?: string): RedisStorage {
   let url: URL;
   try {
     url = new URL(text);
@@ -40,6 +44,11 @@ export function parseStorage(text: string): RedisStorage {
   if (!url.hostname) throw new UsageError(`--storage: ${location} names no host`);
   if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) {
     throw new UsageError(`--storage: the path of ${location} must be a database number (/0, /1, …), got '${url.pathname}'`);
+  }
+  if (password && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(text)) {
+    const withPassword = new URL(text);
+    withPassword.password = password;
+    return { url: withPassword.toString(), location: url.toString().replace(/\/$/, '') };
   }
   return { url: text, location };
 }

@@ -66,6 +66,9 @@ test('parseStorage: redis:// and rediss:// with user, password, port and db; the
   assert.throws(() => parseStorage('http://u:secret@host'), (e: Error) => /redis:\/\/ or rediss:\/\//.test(e.message) && !e.message.includes('secret'));
   assert.throws(() => parseStorage('redis://host:6379/queue'), /database number/);
   assert.throws(() => parseStorage('not a url :secret@'), (e: Error) => !e.message.includes('secret'));
+  // A password from the environment (LOSSFORGE_REDIS_PASSWORD) when the URL has none: connects with it, shows none.
+  assert.deepEqual(parseStorage('redis://host:6380', 'env-secret'), { url: 'redis://:env-secret@host:6380', location: 'redis://host:6380' });
+  assert.equal(parseStorage('redis://u:own@host:6380', 'env-secret').url, 'redis://u:own@host:6380');
 });
 
 test('compare --storage: the trainings run on the worker, the result is the local one', { skip: REDIS_SKIP }, async () => {
@@ -104,7 +107,12 @@ test('bad input: one clear line each, never the password', { skip: REDIS_SKIP },
   r = await cli(['worker', '--storage', `redis://:${PASSWORD}@127.0.0.1:1`]);
   assert.equal(r.code, 1);
   oneLine(r.err, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(connection refused\)/);
-  r = await cli(['worker', '--storage', server.url, '--study', 'nope']);
+  process.env.LOSSFORGE_REDIS_PASSWORD = PASSWORD;
+  try {
+    r = await cli(['worker', '--storage', at(''), '--study', 'nope']);
+  } finally {
+    delete process.env.LOSSFORGE_REDIS_PASSWORD;
+  }
   assert.equal(r.code, 2);
   oneLine(r.err, /has no study 'nope' \(studies: .*tune-a/);
   // tune-a exists (the test above): other settings, or no --resume, or another kind of study.
