@@ -208,14 +208,13 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
   };
 
   const workers = capWorkers(settings.workers, Math.max(1, settings.trials));
-  const parallel = settings.parallel ?? workers.workers;
+  const parallel = settings.parallel ?? settings.backend?.parallel ?? workers.workers;
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel: expected a positive integer, got ${parallel}`);
   if (parallel > 1) header.parallel = parallel;
-  const opened = settings.backend ? await settings.backend.open(header, settings) : localBackend(settings.out, workers.workers, parallel);
-  const { store, runner } = opened;
+  const { store, runner } = settings.backend ? await settings.backend.open(header, parallel) : localBackend(settings.out, workers.workers);
   if (workers.note && !settings.backend) data.warnings.push(workers.note);
   try {
-    return await runStudy(settings, { header, store, runner, parallel: opened.parallel, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started }, progress);
+    return await runStudy(settings, { header, store, runner, parallel, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started }, progress);
   } finally {
     await runner.close().catch(() => undefined);
     await store.close();
@@ -223,10 +222,10 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
 }
 
 /** The default backend: journal.jsonl in `out` (locked), trials on `workers` threads of this process. */
-function localBackend(out: string, workers: number, parallel: number): { store: TrialStore; runner: Runner; parallel: number } {
+function localBackend(out: string, workers: number): { store: TrialStore; runner: Runner } {
   ensureOutputDir(out);
   const store = new JournalStore(join(out, 'journal.jsonl'));
-  return { store, runner: createRunner(workers), parallel };
+  return { store, runner: createRunner(workers) };
 }
 
 /** The study itself, under the store's lock: load or start the study, then run the missing trials (see trials.ts). */

@@ -41,12 +41,12 @@ interface StorageFlags {
 }
 
 /** tune's backend from `--storage` (undefined without it: the local journal); the study name defaults to `fallback`. */
-export function studyBackend(opts: StorageFlags, fallback: string): TuneBackend | undefined {
+export function studyBackend(opts: StorageFlags & { drop?: string[]; features?: string[] }, fallback: string): TuneBackend | undefined {
   if (opts.storage === undefined) {
     if (opts.study !== undefined) throw new UsageError('--study: names a study on a --storage; without --storage the study is the journal in --out');
     return undefined;
   }
-  return redisTuneBackend(storageOf(opts.storage), checkStudyName(opts.study ?? fallback));
+  return redisTuneBackend(storageOf(opts.storage), checkStudyName(opts.study ?? fallback), { drop: opts.drop, features: opts.features });
 }
 
 /** Runs a comparison with its trainings on the `--storage` queue (or here, without `--storage`). */

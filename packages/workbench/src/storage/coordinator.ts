@@ -14,7 +14,6 @@ import type { FoldOutcome } from '../evaluate.js';
 import type { FoldJob } from '../jobs.js';
 import { type JournalContents, type StudyHeader, type TrialRecord } from '../journal.js';
 import type { Runner } from '../pool.js';
-import type { TuneSettings } from '../tune.js';
 import type { TrialJob, TrialOutcome } from '../tuneJob.js';
 import { connectRedis, lockStudy, queueName, readResults, readStudy, recordResult, resilientConnection, resultsKey, stateKey, writeStudy, type RedisStorage } from './redis.js';
 import type { TrialStore, TuneBackend } from './types.js';
@@ -172,15 +171,15 @@ class RedisTrialStore implements TrialStore {
 }
 
 /** `tune --storage`: the study on Redis, its trials on the study's queue, `parallel` trials at a time (default 4). */
-export function redisTuneBackend(storage: RedisStorage, study: string): TuneBackend {
+export function redisTuneBackend(storage: RedisStorage, study: string, extra: { drop?: string[]; features?: string[] }): TuneBackend {
   return {
-    async open(_header: StudyHeader, settings: TuneSettings) {
+    parallel: 4,
+    async open(_header: StudyHeader, parallel: number) {
       const redis = await connectRedis(storage);
       try {
         const release = await lockStudy(redis, study, 'tune');
-        const store = new RedisTrialStore(redis, study, storage, { drop: settings.drop ?? null, features: settings.features ?? null }, release);
-        const parallel = settings.parallel ?? 4;
-        return { store, runner: new QueueRunner(redis, storage, study, parallel), parallel };
+        const store = new RedisTrialStore(redis, study, storage, { drop: extra.drop ?? null, features: extra.features ?? null }, release);
+        return { store, runner: new QueueRunner(redis, storage, study, parallel) };
       } catch (error) {
         redis.disconnect();
         throw error;

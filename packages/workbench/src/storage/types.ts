@@ -4,7 +4,6 @@
  */
 import type { JournalContents, StudyHeader, TrialRecord } from '../journal.js';
 import type { Runner } from '../pool.js';
-import type { TuneSettings } from '../tune.js';
 
 /** The trials of one tune study: its header, then one record per finished trial, each recorded once. */
 export interface TrialStore {
@@ -24,6 +23,8 @@ export interface TrialStore {
 
 /** A tune study's storage and the runner of its trials (worker threads here, or workers sharing a Redis). */
 export interface TuneBackend {
-  /** Opens (locks) the study's store and the runner of its trials. */
-  open(header: StudyHeader, settings: TuneSettings): Promise<{ store: TrialStore; runner: Runner; parallel: number }>;
+  /** The default `parallel` (trials sampled without seeing each other's results) of its studies. */
+  readonly parallel: number;
+  /** Opens (locks) the study's store and the runner of its trials, `parallel` at a time; `header.data` etc. are the study's settings. */
+  open(header: StudyHeader, parallel: number): Promise<{ store: TrialStore; runner: Runner }>;
 }

@@ -94,6 +94,11 @@ test('tune --storage: the same trials as a local run with the same seed and --pa
   const pick = (text: string) => (JSON.parse(text) as { trials: { params: unknown; score: number; pruned: boolean }[] }).trials.map((t) => [t.params, t.score, t.pruned]);
   assert.deepEqual(pick(remote.out), pick(local.out));
   assert.equal(JSON.parse(remote.out).journal, `redis://:***@127.0.0.1:${server.port} study tune-a`);
+  // Without --parallel a study on Redis keeps 4 trials in flight, whatever this machine's cores: recorded in its header.
+  const withoutParallel = TUNE.filter((a, i) => a !== '--parallel' && TUNE[i - 1] !== '--parallel');
+  const byDefault = await cli([...withoutParallel, '--storage', server.url, '--study', 'tune-default', '--out', join(dir, 'tune-default')]);
+  assert.equal(byDefault.code, 0, byDefault.err);
+  assert.equal(JSON.parse(byDefault.out).study.parallel, 4);
 });
 
 test('bad input: one clear line each, never the password', { skip: REDIS_SKIP }, async () => {
