@@ -3,7 +3,7 @@
  *
  * Starts its own redis-server (Debian's `redis-server`, on a free port in a temporary folder), then
  * 1. for each worker count (default 1, 2, 4): starts that many `lossforge worker` processes, waits until
- *    they have joined, runs one `lossforge tune --storage` study (`--parallel` = the largest count, so every
+ *    they have joined, warms them up with one short trial each, runs one `lossforge tune --storage` study (`--parallel` = the largest count, so every
  *    run samples the same trials) and reports trials per minute from the coordinator's own timing;
  * 2. the coordination overhead per trial: two studies of trivial trials (a linear model, 1 epoch, 2 folds), of
  *    N/3 and N trials, on one worker with `--parallel 1`, so trials run one after another; the overhead is the
@@ -100,6 +100,8 @@ try {
   for (const n of counts) {
     const workers = await startWorkers(server.url, n);
     try {
+      // Warm-up: one short trial per worker (first-job costs: loading the data, tfjs's first kernels) before the timed study.
+      await study(server.url, `warmup-${n}`, ['--trials', String(n), '--epochs', '1', '--folds', '3', '--repeats', '1', '--model', 'mlp:16', '--parallel', String(n)]);
       const result = await study(server.url, `scale-${n}`, ['--trials', String(trials), '--epochs', String(epochs), '--folds', '3', '--repeats', '1', '--model', 'mlp:16', '--parallel', String(parallel)]);
       const perMinute = (result.trials.length / result.timing.seconds) * 60;
       rows.push({ workers: n, trials: result.trials.length, seconds: result.timing.seconds, perMinute, speedup: perMinute / (rows[0]?.perMinute ?? perMinute) });

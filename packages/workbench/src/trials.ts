@@ -47,6 +47,8 @@ export async function runSchedule(s: TrialSchedule): Promise<TrialRecord[]> {
   const ready = (t: number) => Array.from({ length: Math.max(0, t - s.parallel + 1) }, (_, i) => i).every((i) => done.has(i));
   const before = (t: number) => Array.from({ length: Math.max(0, t - s.parallel + 1) }, (_, i) => done.get(i)!);
   const paramsOf = (i: number) => done.get(i)?.params ?? suggested.get(i)!;
+  /** Trials running or being recorded: a trial counts as finished once recorded (the schedule returns after that). */
+  const recording = new Set<Promise<void>>();
   try {
     for (let t = 0; t < s.total && !stopped(); t++) {
       if (done.has(t)) continue;
@@ -56,24 +58,21 @@ export async function runSchedule(s: TrialSchedule): Promise<TrialRecord[]> {
       const running = Array.from({ length: t - finished.length }, (_, i) => paramsOf(finished.length + i));
       const params = s.suggest(t, finished, running);
       suggested.set(t, params);
-      s.run(t, params, finished).then(
+      const settled = s.run(t, params, finished).then(
         async (outcome) => {
           const record: TrialRecord = { type: 'trial', params, ...outcome };
           done.set(t, record);
-          try {
-            await s.record(record);
-          } catch (error) {
-            failure ??= error;
-          }
-          notify();
+          await s.record(record);
         },
-        (error: unknown) => {
-          failure ??= error;
-          notify();
-        },
-      );
+      ).catch((error: unknown) => {
+        failure ??= error;
+      }).finally(() => {
+        recording.delete(settled);
+        notify();
+      });
+      recording.add(settled);
     }
-    while (!stopped() && !Array.from({ length: s.total }, (_, i) => i).every((i) => done.has(i))) await changed;
+    while (!stopped() && (recording.size > 0 || !Array.from({ length: s.total }, (_, i) => i).every((i) => done.has(i)))) await changed;
     if (failure !== undefined) throw failure;
     return [...done.values()].sort((a, b) => a.trial - b.trial);
   } finally {

@@ -254,6 +254,7 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
   }
 
   progress?.start(total, records.length);
+  const finishedSoFar = [...records];
   try {
     records = await runSchedule({
       total,
@@ -280,8 +281,8 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
       },
       record: async (record) => {
         await store.record(record);
-        records.push(record);
-        progress?.tick(record, bestTrial(records, higherIsBetter));
+        finishedSoFar.push(record);
+        progress?.tick(record, bestTrial(finishedSoFar, higherIsBetter));
       },
     });
   } finally {

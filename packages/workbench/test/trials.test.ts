@@ -64,3 +64,20 @@ test('runSchedule: aborting stops starting trials; a failing trial rejects the s
     /boom/,
   );
 });
+
+test('runSchedule: resolves only after every trial is recorded, each once (a slow store, as Redis)', async () => {
+  const recorded: number[] = [];
+  const records = await runSchedule({
+    total: 6,
+    parallel: 3,
+    finished: [],
+    suggest: (trial) => ({ x: trial }),
+    run: async (trial) => ({ trial, score: trial, foldScores: [], runningMeans: [], pruned: false, metrics: {}, seconds: 0 }),
+    record: async (r) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      recorded.push(r.trial);
+    },
+  });
+  assert.deepEqual([...recorded].sort(), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(records.map((r) => r.trial), [0, 1, 2, 3, 4, 5]);
+});
