@@ -47,6 +47,8 @@ export interface CompareSettings extends TrainingSettings {
   losses?: CandidateInput[];
   /** Significance level for the marks (default 0.05). */
   alpha: number;
+  /** Who runs the trainings (default: `workers` threads here; the CLI's `--storage` puts them on a Redis queue). */
+  runner?: FoldRunner;
 }
 
 export { MAX_EPOCHS } from './train.js';
@@ -129,7 +131,7 @@ export interface CompareResult {
     droppedColumns: { name: string; reason: string }[];
     warnings: string[];
   };
-  settings: Omit<CompareSettings, 'losses' | 'workers' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
+  settings: Omit<CompareSettings, 'losses' | 'workers' | 'runner' | 'target' | 'metric' | 'epochs' | 'drop' | 'features'> & {
     target: string;
     metric: string;
     model: string;
@@ -324,9 +326,9 @@ export async function compareOn(host: StudyHost, table: RawTable, settings: Comp
   for (const candidate of candidates) checkCandidateTargets(data, candidate);
 
   const total = folds.length * candidates.length;
-  const workers = capWorkers(settings.workers, total, host.cores);
+  const workers = settings.runner ? { workers: settings.runner.workers } : capWorkers(settings.workers, total, host.cores);
   if (workers.note) data.warnings.push(workers.note);
-  const runner = host.createRunner(workers.workers, study);
+  const runner = settings.runner ?? host.createRunner(workers.workers, study);
   progress?.start(total);
   let outcomes: FoldOutcome[][];
   try {

@@ -31,6 +31,7 @@ export type { FeatureColumn } from './data.js';
 export type { TargetEncoding, Head } from './candidates.js';
 export type { CalibrationBin } from './metrics.js';
 export type { TrialRecord, StudyHeader } from './journal.js';
+export type { TrialStore, TuneBackend } from './storage/types.js';
 export type { CorrectedTTest } from './stats.js';
 export type { FoldOutcome, ClassPredictions, RegressionPredictions } from './evaluate.js';
 export type { Params, ParamValue } from './space.js';

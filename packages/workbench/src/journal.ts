@@ -40,6 +40,8 @@ export interface StudyHeader {
   learningRate: number;
   seed: number;
   pruning: boolean;
+  /** Trials sampled without seeing each other's results (see trials.ts); absent for 1. */
+  parallel?: number;
 }
 
 /** One finished trial: its sampled parameters and the outcome of its folds. */
@@ -49,7 +51,7 @@ export interface TrialRecord extends TrialOutcome {
 }
 
 /** The header fields that must match for a resume to continue the same study. */
-const IDENTITY: (keyof StudyHeader)[] = ['loss', 'space', 'sampler', 'metric', 'data', 'target', 'task', 'folds', 'repeats', 'epochs', 'batchSize', 'model', 'learningRate', 'seed', 'pruning'];
+const IDENTITY: (keyof StudyHeader)[] = ['loss', 'space', 'sampler', 'metric', 'data', 'target', 'task', 'folds', 'repeats', 'epochs', 'batchSize', 'model', 'learningRate', 'seed', 'pruning', 'parallel'];
 
 export interface JournalContents {
   header: StudyHeader;
@@ -139,12 +141,12 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Throws a UsageError naming the first setting that differs between a journal and this run. */
-export function checkSameStudy(path: string, saved: StudyHeader, now: StudyHeader): void {
+export function checkSameStudy(path: string, saved: StudyHeader, now: StudyHeader, flag = '--out'): void {
   for (const key of IDENTITY) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(now[key])) {
       throw new UsageError(
-        `--resume: ${path} was written for a different study (${key}: ${JSON.stringify(saved[key])} in the journal, ${JSON.stringify(now[key])} now); ` +
-          'use the same options, or another --out',
+        `--resume: ${path} was written for a different study (${key}: ${JSON.stringify(saved[key])} in the ${flag === '--out' ? 'journal' : 'storage'}, ${JSON.stringify(now[key])} now); ` +
+          `use the same options, or another ${flag}`,
       );
     }
   }

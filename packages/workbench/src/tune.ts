@@ -10,14 +10,17 @@ import { prepareStudy } from './node.js';
 import { UsageError } from './errors.js';
 import { checkCandidateTargets } from './evaluate.js';
 import { ensureOutputDir } from './files.js';
-import { checkSameStudy, Journal, type StudyHeader, type TrialRecord } from './journal.js';
+import { checkSameStudy, type StudyHeader, type TrialRecord } from './journal.js';
 import { METRICS, type Task } from './metrics.js';
-import { capWorkers, createRunner } from './pool.js';
+import { capWorkers, createRunner, type Runner } from './pool.js';
 import { deriveSeed, makeRng } from './random.js';
-import { gridSampler, randomSampler, tpeSampler, type Observation, type Sampler } from './samplers.js';
+import { gridSampler, randomSampler, tpeSampler, type Sampler } from './samplers.js';
 import { parseSpace, type Params, type Space } from './space.js';
 import { median } from './stats.js';
+import { JournalStore } from './storage/journal.js';
+import type { TrialStore, TuneBackend } from './storage/types.js';
 import type { TrainingKnobs } from './train.js';
+import { runSchedule } from './trials.js';
 import type { TrialJob } from './tuneJob.js';
 
 export type SamplerName = 'tpe' | 'random' | 'grid';
@@ -41,6 +44,13 @@ export interface TuneSettings extends TrainingSettings {
   tpeStartup?: number;
   /** Aborting stops dispatching trials; finished ones stay in the journal. */
   signal?: AbortSignal;
+  /**
+   * Trials sampled without seeing each other's results (see trials.ts; default: the worker threads).
+   * Results depend on it, never on the number of threads or machines running the trials.
+   */
+  parallel?: number;
+  /** Where the study lives and who runs its trials (default: journal.jsonl in `out`, worker threads here). */
+  backend?: TuneBackend;
 }
 
 /** The defaults of `lossforge tune`; its other flags default as in compare. */
@@ -65,6 +75,7 @@ export interface TuneResult {
   /** True when the run was aborted before all trials finished. */
   interrupted: boolean;
   warnings: string[];
+  /** Where the study lives: the journal file, or the storage URL without its password. */
   journal: string;
   timing: { seconds: number; workers: number };
 }
@@ -114,7 +125,7 @@ function checkSpace(space: Space, base: CandidateInput, task: Task, numClasses: 
   }
 }
 
-function makeSampler(name: SamplerName, space: Space, trials: number, seed: number, tpeStartup?: number): Sampler {
+export function makeSampler(name: SamplerName, space: Space, trials: number, seed: number, tpeStartup?: number): Sampler {
   if (name === 'random') return randomSampler(space);
   if (name === 'grid') return gridSampler(space, trials, makeRng(deriveSeed(seed, 23)));
   return tpeSampler(space, { startup: tpeStartup ?? Math.max(2, Math.min(10, Math.floor(trials / 3))) });
@@ -123,7 +134,9 @@ function makeSampler(name: SamplerName, space: Space, trials: number, seed: numb
 /** What runStudy needs from the preparation in runTune. */
 interface StudyContext {
   header: StudyHeader;
-  journal: Journal;
+  store: TrialStore;
+  runner: Runner;
+  parallel: number;
   space: Space;
   base: CandidateInput;
   data: ReturnType<typeof prepareStudy>['data'];
@@ -195,87 +208,88 @@ export async function runTune(settings: TuneSettings, progress?: TuneProgress): 
     pruning: settings.pruning,
   };
 
-  ensureOutputDir(settings.out);
-  const journal = new Journal(join(settings.out, 'journal.jsonl'));
-  journal.lock();
+  const workers = capWorkers(settings.workers, Math.max(1, settings.trials));
+  const parallel = settings.parallel ?? settings.backend?.parallel ?? workers.workers;
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel: expected a positive integer, got ${parallel}`);
+  if (parallel > 1) header.parallel = parallel;
+  const { store, runner } = settings.backend ? await settings.backend.open(header, parallel) : localBackend(settings.out, workers.workers);
+  if (workers.note && !settings.backend) data.warnings.push(workers.note);
   try {
-    return await runStudy(settings, { header, journal, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started }, progress);
+    return await runStudy(settings, { header, store, runner, parallel, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started }, progress);
   } finally {
-    journal.unlock();
+    await runner.close().catch(() => undefined);
+    await store.close();
   }
 }
 
-/** The study itself, under the journal's lock: load or start the journal, then run the missing trials. */
+/** The default backend: journal.jsonl in `out` (locked), trials on `workers` threads of this process. */
+function localBackend(out: string, workers: number): { store: TrialStore; runner: Runner } {
+  ensureOutputDir(out);
+  const store = new JournalStore(join(out, 'journal.jsonl'));
+  return { store, runner: createRunner(workers) };
+}
+
+/** The study itself, under the store's lock: load or start the study, then run the missing trials (see trials.ts). */
 async function runStudy(settings: TuneSettings, study: StudyContext, progress?: TuneProgress): Promise<TuneResult> {
-  const { header, journal, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started } = study;
+  const { header, store, runner, parallel, space, base, data, metric, folds, dataRef, knobs, higherIsBetter, started } = study;
   const warnings: string[] = [...data.warnings];
   let records: TrialRecord[] = [];
-  const saved = journal.load();
+  const saved = await store.load();
   if (saved) {
     if (!settings.resume) {
-      throw new UsageError(`--out: ${journal.path} already holds a study: pass --resume to continue it, or choose another --out`);
+      throw new UsageError(`${store.flag}: ${store.location} already holds a study: pass --resume to continue it, or choose another ${store.flag}`);
     }
-    checkSameStudy(journal.path, saved.header, header);
+    checkSameStudy(store.location, saved.header, header, store.flag);
     records = saved.trials.filter((r) => r.trial < settings.trials);
     warnings.push(...saved.warnings);
   } else {
-    journal.start(header);
+    await store.start(header);
   }
   const resumed = records.length;
 
   const sampler = makeSampler(settings.sampler, space, settings.trials, settings.seed, settings.tpeStartup);
   const total = Math.min(settings.trials, sampler.size);
-  const done = new Set(records.map((r) => r.trial));
-  const todo = Array.from({ length: total }, (_, t) => t).filter((t) => !done.has(t));
-  const running = new Map<number, Params>();
   const objective = (r: TrialRecord) => (higherIsBetter ? -r.score : r.score);
   if (total < settings.trials) {
     warnings.push(`--trials ${settings.trials}: the grid has ${total} points, so ${total} trials run (one per point)`);
   }
-  const workers = capWorkers(settings.workers, Math.max(1, todo.length));
-  if (workers.note) warnings.push(workers.note);
-  const runner = createRunner(workers.workers);
-  let interrupted = false;
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (settings.signal?.aborted) resolve('aborted');
-    settings.signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
 
   progress?.start(total, records.length);
-  const loop = async () => {
-    while (todo.length > 0 && !settings.signal?.aborted) {
-      const trial = todo.shift()!;
-      const observations: Observation[] = records.map((r) => ({ params: r.params, value: objective(r) }));
-      const params = sampler.suggest(trial, observations, [...running.values()], makeRng(deriveSeed(settings.seed, 19, trial)));
-      running.set(trial, params);
-      const { candidate, knobs: trialKnobs } = trialSetup(base, params, data.task, data.classes.length, knobs);
-      const job: TrialJob = {
-        trial,
-        dataRef,
-        folds,
-        candidate,
-        options: trialKnobs,
-        seed: settings.seed,
-        metric,
-        higherIsBetter,
-        pruneThresholds: settings.pruning ? pruneThresholds(records, folds.length, settings.pruneStartup ?? 5) : folds.map(() => null),
-      };
-      const outcome = await Promise.race([runner.runTrial(job), aborted]);
-      running.delete(trial);
-      if (outcome === 'aborted') return;
-      const record: TrialRecord = { type: 'trial', params, ...outcome };
-      journal.append(record);
-      records.push(record);
-      progress?.tick(record, bestTrial(records, higherIsBetter));
-    }
-  };
+  const finishedSoFar = [...records];
   try {
-    await Promise.all(Array.from({ length: workers.workers }, loop));
+    records = await runSchedule({
+      total,
+      parallel,
+      finished: records,
+      signal: settings.signal,
+      suggest: (trial, finished, running) =>
+        sampler.suggest(trial, finished.map((r) => ({ params: r.params, value: objective(r) })), running, makeRng(deriveSeed(settings.seed, 19, trial))),
+      run: (trial, params, finished) => {
+        const { candidate, knobs: trialKnobs } = trialSetup(base, params, data.task, data.classes.length, knobs);
+        const job: TrialJob = {
+          trial,
+          params,
+          dataRef,
+          folds,
+          candidate,
+          options: trialKnobs,
+          seed: settings.seed,
+          metric,
+          higherIsBetter,
+          pruneThresholds: settings.pruning ? pruneThresholds(finished, folds.length, settings.pruneStartup ?? 5) : folds.map(() => null),
+        };
+        return runner.runTrial(job);
+      },
+      record: async (record) => {
+        await store.record(record);
+        finishedSoFar.push(record);
+        progress?.tick(record, bestTrial(finishedSoFar, higherIsBetter));
+      },
+    });
   } finally {
-    interrupted = Boolean(settings.signal?.aborted) && records.length < total;
     progress?.stop();
-    await runner.close().catch(() => undefined);
   }
+  const interrupted = Boolean(settings.signal?.aborted) && records.length < total;
   records.sort((a, b) => a.trial - b.trial);
   return {
     command: 'tune',
@@ -286,7 +300,7 @@ async function runStudy(settings: TuneSettings, study: StudyContext, progress?: 
     resumed,
     interrupted,
     warnings,
-    journal: journal.path,
-    timing: { seconds: (performance.now() - started) / 1000, workers: workers.workers },
+    journal: store.location,
+    timing: { seconds: (performance.now() - started) / 1000, workers: runner.workers },
   };
 }

@@ -5,6 +5,7 @@
  * `pruneThresholds`, a snapshot taken when the trial was dispatched); if it is worse, the trial stops.
  */
 import type { LossCandidate } from './candidates.js';
+import type { Params } from './space.js';
 import { splitTrainOptions, type Fold } from './folds.js';
 import { datasetFor, type DataRef } from './jobs.js';
 import { runFold } from './evaluate.js';
@@ -12,6 +13,8 @@ import type { TrainingKnobs } from './train.js';
 
 export interface TrialJob {
   trial: number;
+  /** The sampled parameters the candidate and options were built from (what a remote worker rebuilds them from). */
+  params: Params;
   dataRef: DataRef;
   folds: Fold[];
   candidate: LossCandidate;

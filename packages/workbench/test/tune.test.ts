@@ -128,7 +128,7 @@ test('median pruning: thresholds from finished trials; a hopeless trial stops af
   const folds = repeatedKFold(150, 3, 1, 1, Array.from({ length: 150 }, (_, i) => Math.floor(i / 50)));
   const candidate = resolveCandidate('categoricalCrossentropy', 'multiclass', 3);
   const job = {
-    trial: 0, dataRef: { data: 'builtin:iris', target: 'species', task: 'auto' as const }, folds, candidate,
+    trial: 0, params: {}, dataRef: { data: 'builtin:iris', target: 'species', task: 'auto' as const }, folds, candidate,
     options: { hidden: [4], epochs: 1, batchSize: 64, learningRate: 0.01 }, seed: 1, metric: 'accuracy', higherIsBetter: true,
   };
   const pruned = await runTrialJob({ ...job, pruneThresholds: [1.01, 1.01, 1.01] });

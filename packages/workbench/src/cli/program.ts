@@ -3,7 +3,7 @@
  * (0 ok, 1 failure, 2 usage error) instead of exiting, so tests can call it in-process.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { defaultCandidates, parseLossList, type CandidateInput } from '../candidates.js';
 import { COMPARE_DEFAULTS, MAX_EPOCHS, modelText, parseModel, type CompareProgress, type CompareResult, type TrainingSettings } from '../compare.js';
@@ -19,6 +19,7 @@ import { createProgress, type Progress } from '../progress.js';
 import { renderCompareReport, renderTuneReport, runCompare } from '../node.js';
 import { runTune, TUNE_DEFAULTS, type SamplerName } from '../tune.js';
 import { integer, positiveNumber, probability } from './options.js';
+import { storageOptions, studyBackend, withCompareStorage, workerCommand } from './storage.js';
 import { PATIENCE } from '../train.js';
 
 export interface CliIo {
@@ -158,11 +159,11 @@ function compareProgress(progress: Progress): CompareProgress {
   };
 }
 
-async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number }, io: CliIo): Promise<number> {
+async function compareCommand(opts: CommonOptions & TrainingFlags & { losses?: string; out: string; alpha: number; storage?: string; study?: string; resume?: boolean }, io: CliIo): Promise<number> {
   ensureOutputDir(resolve(opts.out));
-  const result = await runCompare(
-    { ...trainingSettings(opts), losses: opts.losses ? parseLossList(opts.losses) : undefined, alpha: opts.alpha },
-    compareProgress(progressFor(opts, io, 'compare')),
+  const settings = { ...trainingSettings(opts), losses: opts.losses ? parseLossList(opts.losses) : undefined, alpha: opts.alpha };
+  const result = await withCompareStorage(opts, basename(resolve(opts.out)), settings, (runner) =>
+    runCompare({ ...settings, runner }, compareProgress(progressFor(opts, io, 'compare'))),
   );
   const paths = writeOutputs(resolve(opts.out), result, renderCompareReport(result));
   if (opts.json) {
@@ -211,7 +212,7 @@ async function adviseCommand(
 }
 
 async function tuneCommand(
-  opts: CommonOptions & TrainingFlags & { data: string; loss: string; space: string; trials: number; sampler: SamplerName; out: string; resume?: boolean; prune: boolean },
+  opts: CommonOptions & TrainingFlags & { data: string; loss: string; space: string; trials: number; sampler: SamplerName; out: string; resume?: boolean; prune: boolean; storage?: string; study?: string; parallel?: number },
   io: CliIo,
 ): Promise<number> {
   const controller = new AbortController();
@@ -234,6 +235,8 @@ async function tuneCommand(
         resume: Boolean(opts.resume),
         pruning: opts.prune,
         signal: controller.signal,
+        parallel: opts.parallel,
+        backend: studyBackend(opts, basename(out)),
       },
       {
         start: (total, done) => progress.start(total - done),
@@ -247,7 +250,7 @@ async function tuneCommand(
   }
   const paths = writeOutputs(out, result, renderTuneReport(result));
   if (opts.json) io.stdout(`${JSON.stringify(result)}\n`);
-  else io.stdout(`${formatTune(result)}\n\nReport: ${paths.html}\nJournal: ${result.journal}\n`);
+  else io.stdout(`${formatTune(result)}\n\nReport: ${paths.html}\n${opts.storage ? 'Study' : 'Journal'}: ${result.journal}\n`);
   if (result.interrupted) {
     io.stderr(`lossforge: interrupted after ${result.trials.length} finished trials (all in the journal); run the same command with --resume to continue.\n`);
     return 130;
@@ -311,10 +314,11 @@ Exit codes: 0 ok, 1 failure (bad data, training error), 2 usage error. Run 'loss
     .exitOverride();
 
   // program.command() copies the parent's settings (exitOverride, output) to the subcommand.
-  comparisonOptions(trainingOptions(dataOptions(program.command('compare'), COMPARE_DEFAULTS.data)), {
+  storageOptions(comparisonOptions(trainingOptions(dataOptions(program.command('compare'), COMPARE_DEFAULTS.data)), {
     alpha: 'significance level for the marks',
     out: 'output folder for report.html and results.json',
   })
+    .option('--resume', 'with --storage: continue the compare study, reusing the trainings it holds'), 'compare')
     .description('Train a small network with each candidate loss on the same repeated k-fold splits, rank them, test the differences, write an HTML report.')
     .option('--losses <list>', 'candidate losses: comma-separated names, or JSON configs (default: per task)')
     .addHelpText(
@@ -348,7 +352,7 @@ Examples:
     )
     .action(async (opts) => setExit(await adviseCommand(opts, io)));
 
-  trainingOptions(dataOptions(program.command('tune'), COMPARE_DEFAULTS.data), { folds: TUNE_DEFAULTS.folds, repeats: TUNE_DEFAULTS.repeats })
+  storageOptions(trainingOptions(dataOptions(program.command('tune'), COMPARE_DEFAULTS.data), { folds: TUNE_DEFAULTS.folds, repeats: TUNE_DEFAULTS.repeats }), 'tune')
     .description('Search a loss\'s options (and lr, epochs, batchSize) with TPE, random or grid sampling; median pruning; parallel trials; a resumable journal.')
     .requiredOption('--loss <loss>', 'the loss to tune: a name, or a JSON config whose options stay fixed')
     .requiredOption('--space <space>', 'name=lo:hi[:log][:int] or name=a|b|c, comma-separated; lr, epochs, batchSize tune training')
@@ -357,6 +361,7 @@ Examples:
     .option('--no-prune', 'do not stop trials early (median pruning is on by default)')
     .option('--resume', 'continue the study whose journal is in --out')
     .option('--out <dir>', 'output folder: journal.jsonl, results.json, report.html', TUNE_DEFAULTS.out)
+    .option('--parallel <n>', 'trials sampled without seeing each other\'s results (default: --workers; 4 with --storage); results depend on it, not on how many threads or workers run them', integer(1))
     .addHelpText(
       'after',
       `
@@ -369,6 +374,8 @@ Examples:
 Exit codes: 0 done, 1 failure, 2 usage error, 130 interrupted (the journal keeps every finished trial).`,
     )
     .action(async (opts) => setExit(await tuneCommand(opts, io)));
+
+  workerCommand(program.command('worker'), io, setExit);
 
   program
     .command('explore')
