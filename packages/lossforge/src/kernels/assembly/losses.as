@@ -216,6 +216,11 @@ let SWP: usize = 0; // per-row sample weights (float32), or 0: all 1
 let MKP: usize = 0; // per-row mask (float32 0/1), or 0: all 1
 let CHECKS: i32 = 0;
 let BAD: i32 = 0;
+// The checked ranges of yTrue and yPred: [−max, max] (finite), [0, 1], or [−∞, ∞] (not checked).
+let LO_T: f32 = -Infinity;
+let HI_T: f32 = Infinity;
+let LO_P: f32 = -Infinity;
+let HI_P: f32 = Infinity;
 let ACC_LOSS: f64 = 0;
 let ACC_COUNT: f64 = 0;
 let ACC_WEIGHT: f64 = 0;
@@ -227,6 +232,10 @@ export function setReduction(reduce: i32, swp: usize, mkp: usize, checks: i32): 
   MKP = mkp;
   CHECKS = checks;
   BAD = 0;
+  LO_T = (checks & CHECK_TRUE_UNIT) != 0 ? 0 : (checks & CHECK_TRUE_FINITE) != 0 ? -F32.MAX_VALUE : -Infinity;
+  HI_T = (checks & CHECK_TRUE_UNIT) != 0 ? 1 : (checks & CHECK_TRUE_FINITE) != 0 ? F32.MAX_VALUE : Infinity;
+  LO_P = (checks & CHECK_PRED_UNIT) != 0 ? 0 : (checks & CHECK_PRED_FINITE) != 0 ? -F32.MAX_VALUE : -Infinity;
+  HI_P = (checks & CHECK_PRED_UNIT) != 0 ? 1 : (checks & CHECK_PRED_FINITE) != 0 ? F32.MAX_VALUE : Infinity;
   ACC_LOSS = 0;
   ACC_COUNT = 0;
   ACC_WEIGHT = 0;
@@ -245,6 +254,20 @@ export function reduced(p: usize): i32 {
   if ((CHECKS & unitFlag) != 0) return v128.and(f32x4.ge(v, S(0)), f32x4.le(v, S(1)));
   if ((CHECKS & finiteFlag) != 0) return f32x4.le(f32x4.abs(v), S(F32.MAX_VALUE));
   return i32x4.splat(-1);
+}
+
+/** All ones where y is in yTrue's checked range and x in yPred's (NaN never is): two compares each. */
+@inline function inRange(y: v128, x: v128): v128 {
+  const okT = v128.and(f32x4.ge(y, S(LO_T)), f32x4.le(y, S(HI_T)));
+  return v128.and(okT, v128.and(f32x4.ge(x, S(LO_P)), f32x4.le(x, S(HI_P))));
+}
+
+/**
+ * After a block whose lanes were accumulated into `ok` with inRange: records a bad entry (rather
+ * than which argument: the JavaScript side runs the full checks to report it).
+ */
+@inline function recordBlock(ok: v128): void {
+  if (!i32x4.all_true(ok)) BAD |= CHECKS;
 }
 
 /** Records the bad lanes of targets y and predictions x (lanes where `keep` is 0 are not inputs). */
@@ -467,11 +490,12 @@ export function reduced(p: usize): i32 {
       let accL = S(0);
       let accM = S(0);
       let accF = S(0);
+      let ok = all;
       for (; i < blockEnd; i += 4) {
         const o = <usize>i << 2;
         const y = v128.load(yp + o);
         const x = v128.load(xp + o);
-        checkLanes(y, x, all);
+        if (CHECKS != 0) ok = v128.and(ok, inRange(y, x));
         if (!REDUCE) {
           v128.store(lp + o, element(kind, y, x, weightAt(wp, 0), gp + o, S(1)));
           continue;
@@ -487,6 +511,7 @@ export function reduced(p: usize): i32 {
         accM = f32x4.add(accM, m);
         accF = f32x4.add(accF, f);
       }
+      if (CHECKS != 0) recordBlock(ok);
       if (REDUCE) {
         ACC_LOSS += hsum64(accL);
         ACC_COUNT += weighted ? hsum64(accM) : <f64>(blockEnd - blockStart);
@@ -515,13 +540,15 @@ export function reduced(p: usize): i32 {
     while (j < vecEnd) {
       const blockEnd = min(vecEnd, j + SUM_BLOCK);
       let acc = S(0);
+      let ok = all;
       for (; j < blockEnd; j += 4) {
         const o = base + (<usize>j << 2);
         const y = v128.load(yp + o);
         const x = v128.load(xp + o);
-        checkLanes(y, x, all);
+        if (CHECKS != 0) ok = v128.and(ok, inRange(y, x));
         acc = f32x4.add(acc, element(kind, y, x, weightAt(wp, j), gp + o, scale));
       }
+      if (CHECKS != 0) recordBlock(ok);
       total += hsum64(acc);
     }
     for (; j < k; j++) {
