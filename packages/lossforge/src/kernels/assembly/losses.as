@@ -611,10 +611,14 @@ export function scaleRows(gp: usize, dyp: usize, op: usize, row0: i32, row1: i32
   // With CHECKS, the logits are checked here (every softmax kernel reads each row here first).
   let ok = i32x4.splat(-1);
   const check = (CHECKS & CHECK_PRED_FINITE) != 0;
-  for (; j < vecEnd; j += 4) {
-    const x = v128.load(xp + (<usize>j << 2));
-    mv = f32x4.pmax(mv, x);
-    if (check) ok = v128.and(ok, f32x4.le(f32x4.abs(x), S(F32.MAX_VALUE)));
+  if (check) {
+    for (; j < vecEnd; j += 4) {
+      const x = v128.load(xp + (<usize>j << 2));
+      mv = f32x4.pmax(mv, x);
+      ok = v128.and(ok, f32x4.le(f32x4.abs(x), S(F32.MAX_VALUE)));
+    }
+  } else {
+    for (; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(xp + (<usize>j << 2)));
   }
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (; j < c; j++) {
