@@ -62,7 +62,7 @@ function runRows(job: Job, k: number, row0: number, row1: number, targets: Float
     kern.elementwise(KIND.bceLogits, tp, xp, wp, gp, lp, 0, rows, k);
   } else {
     layout.i32(tp, rows).set((targets as Int32Array).subarray(row0, row1));
-    kern.sparseSoftmaxCE(xp, tp, gp, lp, 0, rows, k);
+    kern.sparseSoftmaxCE(xp, tp, 0, gp, lp, 0, rows, k); // no class weights
   }
   gradOut.set(layout.f32(gp, n), row0 * k);
   lossOut.set(layout.f32(lp, rows), row0);

@@ -159,6 +159,65 @@ export interface PerSample {
   valid?: tf.Tensor;
 }
 
+/**
+ * What a fused kernel's `compute` may return instead: the final value, with the sample weights, the
+ * mask and the reduction already applied (in the kernel's own pass).
+ */
+export interface Reduced {
+  reduced: tf.Tensor;
+  /** The per-sample losses (for error messages only: computed when the reduced value is not finite). */
+  perSample(): tf.Tensor;
+}
+
+/** Arguments whose value checks a fused kernel may take over. */
+export type CheckedArgument = 'yTrue' | 'yPred';
+
+/**
+ * The value checks of yTrue and yPred (the wrapper's `checkValues`, with their rules) not run yet:
+ * a fused kernel counts bad entries in its own pass and, when it finds one, calls `run()` for the
+ * wrapper's error with the first bad index; a composite path calls `run()` before its math.
+ */
+export interface DeferredChecks {
+  /** The rule still to check on `argument` (undefined: none pending; 'any' means finite only). */
+  pending(argument: CheckedArgument): ValueRule | undefined;
+  /** Runs the pending checks of `argument` (default: yTrue, then yPred) in JavaScript; throws LossInputError. */
+  run(argument?: CheckedArgument): void;
+  /** Marks the checks of `argument` as done by a kernel. */
+  done(argument: CheckedArgument): void;
+}
+
+/**
+ * The fifth argument of every `compute`: the loss's trainable state, and, for a `compute` marked with
+ * `ownsReduction`, what a fused kernel needs to own the rest of the path (value checks, sample
+ * weights, mask, reduction). See `Reduced`.
+ */
+export interface ComputeContext {
+  readonly reduction: Reduction;
+  /** The call's sample weight and mask, batched like yPred, not aligned yet (undefined: not given). */
+  readonly sampleWeight?: tf.Tensor;
+  readonly mask?: tf.Tensor;
+  /** `argument` (call.sampleWeight or call.mask) aligned to `lossShape` as the wrapper does, or throws LossInputError. */
+  align(argument: 'call.sampleWeight' | 'call.mask', w: tf.Tensor, lossShape: readonly number[]): tf.Tensor;
+  /** The wrapper's composite rest of the path: per-sample output × sampleWeight × mask, reduced. */
+  finish(out: tf.Tensor | PerSample, sampleWeight?: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
+  readonly checks: DeferredChecks;
+  /** The loss's trainable variables by key (`LossDefinition.variables`; empty for a loss without state). */
+  readonly state: LossVariables;
+}
+
+const OWNS_REDUCTION = Symbol('lossforge.ownsReduction');
+
+/**
+ * Marks a `compute` (a fused kernel's, see src/kernels/fused.ts) that takes a `ComputeContext` as
+ * its fifth argument: the wrapper then defers the value checks of yTrue and yPred to it, and accepts
+ * a `Reduced` result.
+ */
+export function ownsReduction<F extends (...args: never[]) => unknown>(compute: F): F {
+  return Object.assign(compute, { [OWNS_REDUCTION]: true });
+}
+
+const isReduced = (out: unknown): out is Reduced => typeof out === 'object' && out !== null && 'reduced' in out;
+
 /** The ranks of yTrue and yPred for a batch (see `LossDefinition.batchedRanks`). */
 export interface BatchedRanks {
   yTrue: number;
@@ -206,13 +265,13 @@ export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
    * Trainable state: the initial value of each variable, by key, from the resolved options (throw
    * LossInputError for options that do not allow one). Every loss the factory makes gets its own
    * trainable tf.Variables (`loss.variables`, freed by `loss.dispose()`), passed to `compute` as
-   * `state`; `fit`, `fitDataset` and `trainStep` train them with the model, and `saveModel` /
+   * `context.state`; `fit`, `fitDataset` and `trainStep` train them with the model, and `saveModel` /
    * `loadModel` store them with its weights (the config stays the options: `fromConfig` rebuilds the
    * loss with its initial state).
    */
   variables?(options: R): Record<string, tf.Tensor>;
   /** The math: per-element (elementwise) or per-sample values. Never reduces over the batch. */
-  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall, state: LossVariables): tf.Tensor | PerSample;
+  compute(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall, context: ComputeContext): tf.Tensor | PerSample | Reduced;
   /** Redefine a name that is already registered. */
   replace?: boolean;
 }
@@ -302,32 +361,57 @@ function makeLoss<S extends OptionSpecs>(
             throw new LossInputError(name, `call.${entry}`, `one of ${[...allowedCall].join(', ')}`, 'an unknown entry');
           }
         }
-        const inputs = prepareInputs(definition, options, yTrue, yPred, call);
-        // Every value check runs before the first op of the math (see releasingTapeOnThrow).
+        const owns = OWNS_REDUCTION in definition.compute;
+        const checks = new PendingChecks(name, valueChecksEnabled() && owns);
+        const inputs = prepareInputs(definition, options, yTrue, yPred, call, checks);
+        // Every value check runs before the first op of the math (see releasingTapeOnThrow), or in
+        // the same pass as a fused kernel's math (see DeferredChecks).
         const sampleWeight = call.sampleWeight === undefined ? undefined : toTensor(name, 'call.sampleWeight', call.sampleWeight);
         if (sampleWeight) checkValues(name, 'call.sampleWeight', sampleWeight, 'nonNegative');
         const mask = call.mask === undefined ? undefined : toTensor(name, 'call.mask', call.mask);
         if (mask) checkValues(name, 'call.mask', mask, 'mask');
 
-        let losses: tf.Tensor;
-        const factors: tf.Tensor[] = [];
-        const valids: tf.Tensor[] = [];
-        if (inputs.yPred.shape[0] === 0) {
-          losses = emptyLosses(definition.layout, inputs.yTrue, inputs.yPred);
-        } else {
-          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call, state ?? NO_STATE);
+        const batchedWeight = sampleWeight && batchOf(sampleWeight, inputs.unbatched);
+        const batchedMask = mask && batchOf(mask, inputs.unbatched);
+        /** The composite rest of the path: per-sample losses × weights × mask, reduced. */
+        const finish = (out: tf.Tensor | PerSample, weight = batchedWeight, valid = batchedMask): { result: tf.Tensor; losses: tf.Tensor } => {
           const perSample = out instanceof tf.Tensor ? { loss: out } : out;
-          losses = perSample.loss;
+          let losses = perSample.loss;
           if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.div(pairwiseSum(losses), losses.shape[losses.rank - 1]!);
           if (losses.dtype !== 'float32') losses = tf.cast(losses, 'float32');
-          if (perSample.weight) factors.push(perSample.weight);
-          if (perSample.valid) valids.push(perSample.valid);
+          const factors = [perSample.weight, weight && alignToLossShape(name, 'call.sampleWeight', weight, losses.shape)].filter((t) => t !== undefined);
+          const valids = [perSample.valid, valid && alignToLossShape(name, 'call.mask', valid, losses.shape)].filter((t) => t !== undefined);
+          const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
+          return { result: reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction), losses };
+        };
+        let result: tf.Tensor;
+        let perSampleLosses: () => tf.Tensor;
+        if (inputs.yPred.shape[0] === 0) {
+          checks.run();
+          ({ result } = finish(emptyLosses(definition.layout, inputs.yTrue, inputs.yPred)));
+          perSampleLosses = () => result;
+        } else {
+          const context: ComputeContext = {
+            reduction: options.reduction,
+            sampleWeight: batchedWeight,
+            mask: batchedMask,
+            align: (argument, w, lossShape) => alignToLossShape(name, argument, w, lossShape),
+            finish: (out, weight, valid) => finish(out, weight, valid).result,
+            checks,
+            state: state ?? NO_STATE,
+          };
+          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call, context);
+          checks.run(); // a no-op unless a fused compute neither checked nor ran them
+          if (isReduced(out)) {
+            result = out.reduced;
+            perSampleLosses = out.perSample;
+          } else {
+            const finished = finish(out);
+            result = finished.result;
+            perSampleLosses = () => finished.losses;
+          }
         }
-        if (sampleWeight) factors.push(alignToLossShape(name, 'call.sampleWeight', batchOf(sampleWeight, inputs.unbatched), losses.shape));
-        if (mask) valids.push(alignToLossShape(name, 'call.mask', batchOf(mask, inputs.unbatched), losses.shape));
-        const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
-        const result = reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction);
-        if (finiteLoss(definition, options)) checkFiniteResult(name, result, losses, sampleWeight !== undefined);
+        if (finiteLoss(definition, options)) checkFiniteResult(name, result, perSampleLosses, sampleWeight !== undefined);
         return result;
       }),
     );
@@ -358,6 +442,38 @@ function createVariables(name: string, initial: Record<string, tf.Tensor>): Loss
 }
 
 /**
+ * The value checks of yTrue and yPred (with the `finite` rule of the Loss contract): run at once
+ * (`add`), or, when `deferred`, kept for a fused kernel (see DeferredChecks).
+ */
+class PendingChecks implements DeferredChecks {
+  private readonly waiting = new Map<CheckedArgument, { tensor: tf.Tensor; rule: ValueRule }>();
+
+  constructor(private readonly name: string, private readonly deferred: boolean) {}
+
+  add(argument: CheckedArgument, tensor: tf.Tensor, rule: ValueRule): void {
+    if (this.deferred && tensor.size > 0) this.waiting.set(argument, { tensor, rule });
+    else checkValues(this.name, argument, tensor, rule, { finite: true });
+  }
+
+  pending(argument: CheckedArgument): ValueRule | undefined {
+    return this.waiting.get(argument)?.rule;
+  }
+
+  run(argument?: CheckedArgument): void {
+    for (const arg of argument ? [argument] : (['yTrue', 'yPred'] as const)) {
+      const check = this.waiting.get(arg);
+      if (!check) continue;
+      this.waiting.delete(arg);
+      checkValues(this.name, arg, check.tensor, check.rule, { finite: true });
+    }
+  }
+
+  done(argument: CheckedArgument): void {
+    this.waiting.delete(argument);
+  }
+}
+
+/**
  * The ranks of a batched yTrue and yPred per layout (custom: `definition.batchedRanks`, when the
  * loss declares them). Both one axis short is one example without its batch axis.
  */
@@ -378,6 +494,7 @@ function prepareInputs<S extends OptionSpecs>(
   yTrueIn: TensorInput,
   yPredIn: TensorInput,
   call: LossCall,
+  checks: PendingChecks,
 ): { yTrue: tf.Tensor; yPred: tf.Tensor; unbatched: boolean } {
   const name = definition.name;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
@@ -429,8 +546,8 @@ function prepareInputs<S extends OptionSpecs>(
       ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }
       : rules.yTrue ?? 'finite';
   // Whatever a loss's own rules, yTrue and yPred hold finite numbers (the non-finite rule of the Loss contract).
-  checkValues(name, 'yTrue', yTrue, yTrueRule, { finite: true });
-  checkValues(name, 'yPred', yPred, rules.yPred ?? 'any', { finite: true });
+  checks.add('yTrue', yTrue, yTrueRule);
+  checks.add('yPred', yPred, rules.yPred ?? 'any');
 
   if (definition.layout === 'sparse') yTrue = tf.cast(yTrue, 'int32');
   if ((definition.layout === 'dense' || definition.layout === 'sparse') && classAxis !== yPred.rank - 1) {
@@ -466,10 +583,11 @@ function batchOf(w: tf.Tensor, unbatched: boolean): tf.Tensor {
  * (e.g. squared errors of values beyond ~1.8e19) are a LossInputError naming yPred, or
  * call.sampleWeight when the unweighted losses were finite.
  */
-function checkFiniteResult(name: string, result: tf.Tensor, losses: tf.Tensor, weighted: boolean): void {
+function checkFiniteResult(name: string, result: tf.Tensor, perSampleLosses: () => tf.Tensor, weighted: boolean): void {
   if (!valueChecksEnabled() || result.size === 0) return;
   const values = result.dataSync();
   if (values.every(Number.isFinite)) return;
+  const losses = perSampleLosses();
   const perSample = losses.dataSync();
   const bad = perSample.findIndex((v) => !Number.isFinite(v));
   if (bad < 0 && weighted) {

@@ -25,11 +25,38 @@ type AnyBackend = {
   incRef(dataId: unknown): void;
 };
 
-/** A composite (tfjs ops) formula giving the same values as the kernel's loss output. */
-export type Composite = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+/**
+ * A composite (tfjs ops) formula giving the same values as the kernel's loss output: per sample, or
+ * (for a reducing call) the reduced value of yTrue, yPred and the per-sample weights and mask.
+ */
+export type Composite = (yTrue: tf.Tensor, yPred: tf.Tensor, sampleWeight?: tf.Tensor, mask?: tf.Tensor) => tf.Tensor;
+
+/**
+ * What a kernel call does beyond the per-sample losses (see setReduction in losses.as):
+ * - `reduce`: the kernel weights, masks and reduces the losses itself and returns the scalar; its
+ *   gradient is the reduced value's, times 1/denominator in the backward pass;
+ * - `checks`: CHECK flags of the value checks it counts in the same pass; `onBadInput` runs when it
+ *   finds a bad entry (the wrapper's own checks, which throw the LossInputError).
+ */
+export interface Fusion {
+  reduce?: KernelReduction;
+  checks?: number;
+  onBadInput?: () => void;
+}
+
+export interface KernelReduction {
+  reduction: 'sum' | 'mean' | 'weightedMean';
+  /** float32, one value per kernel row (the per-sample shape), or undefined: all 1. */
+  sampleWeight?: tf.Tensor;
+  mask?: tf.Tensor;
+  /** The reduced composite value of (yTrue, yPred, sampleWeight, mask): the gradients the kernel does not give. */
+  composite: Composite;
+}
 
 const ELEMENTWISE = 'LossforgeFusedElementwise';
 const SPARSE_CE = 'LossforgeFusedSparseSoftmaxCE';
+/** The sparse kernel saving yPred too, for the composite gradient with respect to a sample weight. */
+const SPARSE_CE_WEIGHTED = 'LossforgeFusedSparseSoftmaxCEWeighted';
 const DENSE_CE = 'LossforgeFusedDenseSoftmaxCE';
 const CAT_FOCAL = 'LossforgeFusedCategoricalFocal';
 const SCALE_ROWS = 'LossforgeFusedScaleRows';
@@ -283,6 +310,56 @@ function setParams(k: KernelExports, params: number[]): void {
   k.setParams(p0, p1, p2, p3, p4, flags);
 }
 
+/** What the kernel functions share in their attrs. */
+interface LossAttrs {
+  /** [p0, p1, p2, p3, p4, flags] as in setParams. */
+  params: number[];
+  lossShape: number[];
+  composite: Composite;
+  reduction: KernelReduction['reduction'] | 'none';
+  checks: number;
+  /** Whether the sampleWeight and mask inputs are real (else they are `norm`, standing in). */
+  weighted: { sampleWeight: boolean; mask: boolean };
+  /** Written by the kernel function: the bad-entry bits of the value checks. */
+  report: { bad: number };
+}
+
+/** The denominator of a reduction from the kernel's sums (0 becomes 1, as nonZeroDenominator). */
+function denominator(reduction: LossAttrs['reduction'], count: number, weight: number): number {
+  const d = reduction === 'mean' ? count : reduction === 'weightedMean' ? weight : 1;
+  return d > 0 ? d : 1;
+}
+
+/**
+ * One loss kernel call: sets the parameters and the reduction, runs `kernel(lp)` (lp: where the
+ * per-sample losses go), and for a reducing call writes the reduced value (Σ f·ℓ / denominator) as the
+ * scalar output and 1/denominator into the `norm` input for the backward pass.
+ */
+function runLoss(b: Buffers, inputs: tf.NamedTensorInfoMap, a: LossAttrs, kernel: (lp: number) => void): void {
+  const reducing = a.reduction !== 'none';
+  const swp = reducing && a.weighted.sampleWeight ? b.input(inputs['sampleWeight']!) : 0;
+  const mkp = reducing && a.weighted.mask ? b.input(inputs['mask']!) : 0;
+  const lp = b.output(reducing ? [] : a.lossShape);
+  const np = reducing ? b.inPlace(inputs['norm']!, false) : 0;
+  const sums = b.scratch(6);
+  setParams(b.k, a.params);
+  b.k.setReduction(reducing ? 1 : 0, swp, mkp, a.checks);
+  kernel(lp);
+  a.report.bad = b.k.reduced(sums);
+  if (!reducing) return;
+  const [loss, count, weight] = new Float64Array(b.k.memory.buffer, sums, 3);
+  const d = denominator(a.reduction, count!, weight!);
+  new Float32Array(b.k.memory.buffer, lp, 1)[0] = loss! / d;
+  new Float32Array(b.k.memory.buffer, np, 1)[0] = 1 / d;
+}
+
+interface ElementwiseAttrs extends LossAttrs {
+  kind: number;
+  /** posWeight per column (length k) or empty. */
+  columnWeight: number[];
+  k: number;
+}
+
 function elementwiseKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const a = attrs as unknown as ElementwiseAttrs;
   const predInfo = inputs['yPred']!;
@@ -292,18 +369,13 @@ function elementwiseKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     const xp = b.input(predInfo);
     const gp = b.inPlace(inputs['grad']!, false);
     const wp = a.columnWeight.length > 0 ? b.constant(a.columnWeight) : 0;
-    const lp = b.output(a.lossShape);
-    setParams(b.k, a.params);
-    b.k.elementwise(a.kind, yp, xp, wp, gp, lp, 0, rows, a.k);
+    runLoss(b, inputs, a, (lp) => b.k.elementwise(a.kind, yp, xp, wp, gp, lp, 0, rows, a.k));
   })[0]!;
 }
 
-interface SoftmaxAttrs {
-  params: number[];
+interface SoftmaxAttrs extends LossAttrs {
   classWeight: number[];
   c: number;
-  lossShape: number[];
-  composite: Composite;
 }
 
 function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
@@ -318,11 +390,11 @@ function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
       const gp = b.inPlace(inputs['grad']!, false);
       const wp = a.classWeight.length > 0 ? b.constant(a.classWeight) : 0;
       const sp = kind === 'focal' ? b.scratch(2 * c + 16) : 0;
-      const lp = b.output(a.lossShape);
-      setParams(b.k, a.params);
-      if (kind === 'sparse') b.k.sparseSoftmaxCE(xp, tp, gp, lp, 0, rows, c);
-      else if (kind === 'dense') b.k.denseSoftmaxCE(tp, xp, wp, gp, lp, 0, rows, c);
-      else b.k.categoricalFocal(tp, xp, gp, lp, sp, 0, rows, c);
+      runLoss(b, inputs, a, (lp) => {
+        if (kind === 'sparse') b.k.sparseSoftmaxCE(xp, tp, wp, gp, lp, 0, rows, c);
+        else if (kind === 'dense') b.k.denseSoftmaxCE(tp, xp, wp, gp, lp, 0, rows, c);
+        else b.k.categoricalFocal(tp, xp, gp, lp, sp, 0, rows, c);
+      });
     })[0]!;
   };
 }
@@ -330,16 +402,23 @@ function softmaxKernel(kind: 'sparse' | 'dense' | 'focal') {
 /**
  * Backward: grad · dy, dy having one value per row of k gradient entries, computed in place in the
  * saved gradient (only the tape holds it, and disposes it after this backward pass), which becomes
- * the output (a second reference to the same data, as tfjs's own Reshape kernels return).
+ * the output (a second reference to the same data, as tfjs's own Reshape kernels return). After a
+ * reducing call dy is a scalar, multiplied by the saved 1/denominator (`norm`) first.
  */
 function scaleRowsKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { k: rowSize } = attrs as unknown as { k: number };
+  const { k: rowSize, reducing } = attrs as unknown as { k: number; reducing: boolean };
   const gradInfo = inputs['grad']!;
   const dyInfo = inputs['dy']!;
   withBuffers(backend, (b) => {
     const gp = b.inPlace(gradInfo, true);
-    const dp = b.input(dyInfo);
-    b.k.scaleRows(gp, dp, gp, 0, sizeOf(dyInfo.shape), rowSize);
+    if (reducing) {
+      const scalar = (info: TensorInfo) => new Float32Array(b.k.memory.buffer, b.input(info), 1)[0]!;
+      const dy = scalar(dyInfo);
+      const scale = b.constant([dy * scalar(inputs['norm']!)]);
+      b.k.scaleRows(gp, scale, gp, 0, 1, sizeOf(gradInfo.shape));
+    } else {
+      b.k.scaleRows(gp, b.input(dyInfo), gp, 0, sizeOf(dyInfo.shape), rowSize);
+    }
   });
   (backend as AnyBackend).incRef(gradInfo.dataId);
   return { dataId: gradInfo.dataId, shape: gradInfo.shape, dtype: 'float32' };
@@ -361,15 +440,20 @@ function emptyKernel({ backend, attrs }: KernelArgs): TensorInfo {
  * another one's backward pass (the inner one clears the shared tape), so the inner tape is opened as
  * a nested one by raising the engine's gradient depth for its duration.
  */
-function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor, dy: tf.Tensor): tf.Tensor {
-  if (yTrue.dtype !== 'float32') return tf.zeros(yTrue.shape); // tfjs's gradients are float32 whatever the input's dtype
+function compositeGradient(composite: Composite, args: (tf.Tensor | undefined)[], which: number, dy: tf.Tensor): tf.Tensor {
+  const x = args[which]!;
+  if (x.dtype !== 'float32') return tf.zeros(x.shape); // tfjs's gradients are float32 whatever the input's dtype
   const state = (tf.engine() as unknown as { state?: { gradientDepth?: unknown } }).state;
   if (typeof state?.gradientDepth !== 'number') {
     throw new Error('lossforge: the gradient with respect to yTrue needs the composite path: call setFusedKernels(false)');
   }
   state.gradientDepth = (state.gradientDepth as number) + 1;
   try {
-    return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(composite(t, yPred), dy)))(yTrue);
+    const call = (t: tf.Tensor) => {
+      const at = args.map((a, i) => (i === which ? t : a)) as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+      return tf.sum(tf.mul(composite(...at), dy));
+    };
+    return tf.grad(call)(x);
   } finally {
     state.gradientDepth = (state.gradientDepth as number) - 1;
   }
@@ -379,21 +463,35 @@ function targetGradient(composite: Composite, yTrue: tf.Tensor, yPred: tf.Tensor
  * The gradient of a loss kernel. `targets`: 'values' (float32 yTrue, whose gradient comes from the
  * composite when asked for, so yTrue and yPred are saved too) or 'labels' (int32 class indices, whose
  * gradient is float32 zeros: only the labels and the gradient are saved, since on tfjs-wasm every
- * saved tensor is a copy, 16 MiB for 4096 × 1000 logits).
+ * saved tensor is a copy, 16 MiB for 4096 × 1000 logits). The gradients with respect to a reducing
+ * call's sampleWeight and mask come from the composite too (a 'values' kernel then).
  */
 function lossGradient(kernelName: string, rowSize: (attrs: Record<string, unknown>) => number, targets: 'values' | 'labels'): tf.GradConfig {
+  const names = targets === 'values' ? ['yTrue', 'yPred', 'grad', 'norm', 'sampleWeight', 'mask'] : ['yTrue', 'grad', 'norm', 'sampleWeight', 'mask'];
   return {
     kernelName,
-    inputsToSave: targets === 'values' ? ['yTrue', 'yPred', 'grad'] : ['yTrue', 'grad'],
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const yTrue = saved[0]!;
-      const grad = saved[saved.length - 1]!;
+    inputsToSave: names,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], savedList: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const saved = Object.fromEntries(names.map((n, i) => [n, savedList[i]!]));
+      const { grad, norm, yTrue } = saved as Record<string, tf.Tensor>;
       const dLoss = Array.isArray(dy) ? dy[0]! : dy;
-      const a = attrs as unknown as { composite: Composite };
+      const a = attrs as unknown as LossAttrs;
+      const reducing = a.reduction !== 'none';
+      // Absent sampleWeight and mask inputs are `norm` (see run).
+      const args = [yTrue, saved['yPred'], a.weighted.sampleWeight ? saved['sampleWeight'] : undefined, a.weighted.mask ? saved['mask'] : undefined];
+      const fromComposite = (which: number) => () =>
+        targets === 'values' && args[which] ? compositeGradient(a.composite, args, which, dLoss) : tf.zeros(args[which]?.shape ?? []);
       return {
         yPred: () =>
-          tf.engine().runKernel(SCALE_ROWS, { grad, dy: dLoss }, { k: rowSize(attrs as Record<string, unknown>) } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        yTrue: () => (targets === 'values' ? targetGradient(a.composite, yTrue, saved[1]!, dLoss) : tf.zeros(yTrue.shape)),
+          tf.engine().runKernel(SCALE_ROWS, reducing ? { grad, dy: dLoss, norm } : { grad, dy: dLoss }, {
+            k: rowSize(attrs as Record<string, unknown>),
+            reducing,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        yTrue: fromComposite(0),
+        sampleWeight: fromComposite(2),
+        mask: fromComposite(3),
+        grad: () => tf.zerosLike(grad!),
+        norm: () => tf.zerosLike(norm!),
       };
     },
   };
@@ -408,6 +506,7 @@ function registerFusedKernels(): void {
   const kernels: [string, tf.KernelFunc][] = [
     [ELEMENTWISE, elementwiseKernel as unknown as tf.KernelFunc],
     [SPARSE_CE, softmaxKernel('sparse') as unknown as tf.KernelFunc],
+    [SPARSE_CE_WEIGHTED, softmaxKernel('sparse') as unknown as tf.KernelFunc],
     [DENSE_CE, softmaxKernel('dense') as unknown as tf.KernelFunc],
     [CAT_FOCAL, softmaxKernel('focal') as unknown as tf.KernelFunc],
     [SCALE_ROWS, scaleRowsKernel as unknown as tf.KernelFunc],
@@ -420,6 +519,7 @@ function registerFusedKernels(): void {
   }
   tf.registerGradient(lossGradient(ELEMENTWISE, (a) => a['k'] as number, 'values'));
   tf.registerGradient(lossGradient(SPARSE_CE, (a) => a['c'] as number, 'labels'));
+  tf.registerGradient(lossGradient(SPARSE_CE_WEIGHTED, (a) => a['c'] as number, 'values'));
   tf.registerGradient(lossGradient(DENSE_CE, (a) => a['c'] as number, 'values'));
   tf.registerGradient(lossGradient(CAT_FOCAL, (a) => a['c'] as number, 'values'));
 }
@@ -431,21 +531,41 @@ const asDtype = (t: tf.Tensor, dtype: 'float32' | 'int32'): tf.Tensor => (t.dtyp
 
 /**
  * Runs a loss kernel: its gradient goes into a fresh `grad` input, which the tape keeps (when
- * recording) for the backward pass; this handle to it is not needed after the call.
+ * recording) for the backward pass, and a reducing call's 1/denominator into a fresh one-element
+ * `norm`, which also stands in for an absent sampleWeight or mask (inputs are named, saved inputs
+ * must exist); these handles are not needed after the call. Reports bad inputs (see Fusion).
  */
-function run(kernelName: string, yTrue: tf.Tensor, yPred: tf.Tensor, attrs: object): tf.Tensor {
+function run(kernelName: string, yTrue: tf.Tensor, yPred: tf.Tensor, attrs: object, fusion: Fusion): tf.Tensor {
   registerFusedKernels();
-  const grad = tf.engine().runKernel(EMPTY, {}, { shape: yPred.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const empty = (shape: number[]) => tf.engine().runKernel(EMPTY, {}, { shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const grad = empty(yPred.shape);
+  const norm = empty([1]);
+  const reduce = fusion.reduce;
+  const report = { bad: 0 };
+  const kernelAttrs: Omit<LossAttrs, 'params' | 'lossShape' | 'composite'> = {
+    reduction: reduce?.reduction ?? 'none',
+    checks: fusion.checks ?? 0,
+    weighted: { sampleWeight: reduce?.sampleWeight !== undefined, mask: reduce?.mask !== undefined },
+    report,
+  };
+  const inputs = { yTrue, yPred, grad, norm, sampleWeight: reduce?.sampleWeight ?? norm, mask: reduce?.mask ?? norm };
   try {
-    return tf.engine().runKernel(kernelName, { yTrue, yPred, grad }, attrs as tf.NamedAttrMap) as tf.Tensor;
+    const out = tf.engine().runKernel(kernelName, inputs, { ...attrs, ...kernelAttrs, ...(reduce ? { composite: reduce.composite } : {}) } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    if (report.bad !== 0) fusion.onBadInput?.();
+    return out;
   } finally {
     grad.dispose();
+    norm.dispose();
   }
 }
 
+/** A float32 copy-free view of `t` (weights and masks may come as int32 or bool). */
+const asFloat = (t: tf.Tensor | undefined): tf.Tensor | undefined => t && asDtype(t, 'float32');
+
 /**
- * Per-sample mean over the last axis of an elementwise loss, shaped [...batch, 1] for rank ≥ 2 (so
- * that the wrapper's mean over the last axis leaves it unchanged) and [n] for rank 1.
+ * An elementwise loss over the last axis: per-sample means shaped [...batch, 1] for rank ≥ 2 (so
+ * that the wrapper's mean over the last axis leaves them unchanged) and [n] for rank 1; or, with
+ * `fusion.reduce`, the reduced scalar.
  */
 export function fusedElementwise(
   kind: ElementwiseKind,
@@ -453,6 +573,7 @@ export function fusedElementwise(
   yPred: tf.Tensor,
   params: { p: [number, number, number, number, number]; flags: number; columnWeight?: number[] },
   composite: Composite,
+  fusion: Fusion = {},
 ): tf.Tensor {
   const k = yPred.rank >= 2 ? yPred.shape[yPred.rank - 1]! : 1;
   const lossShape = yPred.rank >= 2 ? [...yPred.shape.slice(0, -1), 1] : [...yPred.shape];
@@ -464,24 +585,35 @@ export function fusedElementwise(
     k,
     lossShape,
     composite: perSample,
-  });
+  }, withFloatFactors(fusion));
 }
 
-/** Softmax-family losses over the last axis: per-sample values shaped like yPred without it. */
+/**
+ * Softmax-family losses over the last axis: per-sample values shaped like yPred without it; or, with
+ * `fusion.reduce`, the reduced scalar (class weights then count in each row's factor: the target's
+ * weight, as the wrapper's `weight`).
+ */
 export function fusedSoftmax(
   kind: 'sparse' | 'dense' | 'focal',
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
   params: { p: [number, number, number, number, number]; flags: number; classWeight?: number[] },
   composite: Composite,
+  fusion: Fusion = {},
 ): tf.Tensor {
   const c = yPred.shape[yPred.rank - 1]!;
-  const kernelName = kind === 'sparse' ? SPARSE_CE : kind === 'dense' ? DENSE_CE : CAT_FOCAL;
+  const weighted = fusion.reduce?.sampleWeight !== undefined || fusion.reduce?.mask !== undefined;
+  const kernelName = kind === 'sparse' ? (weighted ? SPARSE_CE_WEIGHTED : SPARSE_CE) : kind === 'dense' ? DENSE_CE : CAT_FOCAL;
   return run(kernelName, asDtype(yTrue, kind === 'sparse' ? 'int32' : 'float32'), yPred, {
     params: [...params.p, params.flags],
     classWeight: params.classWeight ?? [],
     c,
     lossShape: yPred.shape.slice(0, -1),
     composite,
-  });
+  }, withFloatFactors(fusion));
+}
+
+function withFloatFactors(fusion: Fusion): Fusion {
+  const reduce = fusion.reduce;
+  return reduce ? { ...fusion, reduce: { ...reduce, sampleWeight: asFloat(reduce.sampleWeight), mask: asFloat(reduce.mask) } } : fusion;
 }

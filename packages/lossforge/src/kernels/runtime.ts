@@ -19,7 +19,11 @@ export interface KernelExports {
   setParams(p0: number, p1: number, p2: number, p3: number, p4: number, flags: number): void;
   elementwise(kind: number, yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, k: number): void;
   scaleRows(gp: number, dyp: number, op: number, row0: number, row1: number, k: number): void;
-  sparseSoftmaxCE(xp: number, labp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
+  sparseSoftmaxCE(xp: number, labp: number, wp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
+  /** Reduction mode (0 per sample, 1 reduce), per-row sample weight and mask pointers (0: none) and CHECK flags of the next call. */
+  setReduction(reduce: number, swp: number, mkp: number, checks: number): void;
+  /** After a call: Σ f·ℓ, Σ valid, Σ f as float64 at p; returns the bad-entry bits. */
+  reduced(p: number): number;
   denseSoftmaxCE(yp: number, xp: number, wp: number, gp: number, lp: number, row0: number, row1: number, c: number): void;
   categoricalFocal(yp: number, xp: number, gp: number, lp: number, sp: number, row0: number, row1: number, c: number): void;
   /** Only in the module that owns its memory (see module.as). */
@@ -32,6 +36,9 @@ export interface KernelExports {
   expNonPosOf(p: number, n: number): void;
   log1pUnitOf(p: number, n: number): void;
 }
+
+/** The value-check flags of setReduction, as numbered in the AssemblyScript source. */
+export const CHECK = { trueFinite: 1, trueUnit: 2, predFinite: 4, predUnit: 8 } as const;
 
 /** Elementwise loss kinds, as numbered in the AssemblyScript source. */
 export const KIND = {

@@ -128,7 +128,7 @@ export const arcFace = defineLoss<ArcFaceOptions, 'numClasses' | 'embeddingDim' 
   values: { yPred: 'finite' },
   variables: (o) => initialCenters('arcFace', o),
   validate: (yTrue, yPred, o) => validate('arcFace', yTrue, yPred, o),
-  compute: (yTrue, yPred, o, _call, state) =>
+  compute: (yTrue, yPred, o, _call, { state }) =>
     marginCrossentropy(yTrue, yPred, state, o.numClasses!, o.scale, (cos) => arcMargin(cos, o.margin, o.fallback)),
 });
 
@@ -154,7 +154,7 @@ export const cosFace = defineLoss<CosFaceOptions, 'numClasses' | 'embeddingDim' 
   values: { yPred: 'finite' },
   variables: (o) => initialCenters('cosFace', o),
   validate: (yTrue, yPred, o) => validate('cosFace', yTrue, yPred, o),
-  compute: (yTrue, yPred, o, _call, state) => marginCrossentropy(yTrue, yPred, state, o.numClasses!, o.scale, (cos) => tf.sub(cos, o.margin)),
+  compute: (yTrue, yPred, o, _call, { state }) => marginCrossentropy(yTrue, yPred, state, o.numClasses!, o.scale, (cos) => tf.sub(cos, o.margin)),
 });
 
 /**

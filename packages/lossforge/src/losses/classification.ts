@@ -313,14 +313,11 @@ export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions
   },
   layout: 'dense',
   values: labelAndPrediction,
-  compute: (yTrue, yPred, options): tf.Tensor | PerSample => {
-    const loss = categoricalLoss(yTrue, yPred, options);
+  compute: withFused(fusedCategoricalCrossentropy, (yTrue, yPred, options): tf.Tensor | PerSample => {
+    const loss = categoricalValues(yTrue, yPred, options);
     return options.classWeight === undefined ? loss : { loss, weight: targetWeight(yTrue, options.classWeight) };
-  },
+  }),
 });
-
-/** The per-sample loss; with class weights, divided by the sample's weight, which the wrapper multiplies back. */
-const categoricalLoss = withFused(fusedCategoricalCrossentropy, categoricalValues);
 
 function categoricalValues(
   yTrue: tf.Tensor,
@@ -369,16 +366,14 @@ export const sparseCategoricalCrossentropy = defineLoss<SparseCategoricalCrossen
   },
   layout: 'sparse',
   values: ({ fromLogits }) => ({ yPred: fromLogits ? 'any' : 'probability' }),
-  compute: (labels, yPred, options): PerSample => {
+  compute: withFused(fusedSparseCrossentropy, (labels, yPred, options): PerSample => {
     const { safeLabels, valid } = ignoredLabels(labels, options.ignoreIndex);
     const weight = options.classWeight === undefined ? undefined : tf.gather(classVector(options.classWeight), safeLabels);
-    return { loss: sparseLoss(labels, yPred, options), weight, valid };
-  },
+    return { loss: sparseValues(labels, yPred, options), weight, valid };
+  }),
 });
 
 /** −log p_y per entry, 0 where the label is ignored. */
-const sparseLoss = withFused(fusedSparseCrossentropy, sparseValues);
-
 function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreIndex }: ResolvedOptions<SparseCategoricalCrossentropyOptions, 'ignoreIndex' | 'classWeight'>): tf.Tensor {
   const { safeLabels, valid } = ignoredLabels(labels, ignoreIndex);
   // Picks log p_y with where(), not a product with the one-hot: a −Infinity logit on another class has

@@ -248,7 +248,7 @@ export const adaptiveRobust = defineLoss<AdaptiveRobustOptions, 'alphaInit'>({
   },
   layout: 'elementwise',
   variables: adaptiveVariables,
-  compute: (yTrue, yPred, o, _call, state) => {
+  compute: (yTrue, yPred, o, _call, { state }) => {
     const last = yPred.shape[yPred.rank - 1];
     if (o.dims > 1 && (yPred.rank < 2 || last !== o.dims)) {
       throw new LossInputError(NAME, 'yPred', `a last axis of ${o.dims} (options.dims: one α and scale per entry)`, `shape ${formatShape(yPred.shape)}`);

@@ -19,7 +19,7 @@ const learnedNoise = defineLoss({
   options: { initialLogVariance: option.number(0) },
   layout: 'elementwise',
   variables: ({ initialLogVariance }) => ({ logVariance: tf.scalar(initialLogVariance) }),
-  compute: (yTrue, yPred, _options, _call, { logVariance }) => tf.add(tf.mul(tf.exp(tf.neg(logVariance!)), tf.square(tf.sub(yPred, yTrue))), logVariance!),
+  compute: (yTrue, yPred, _options, _call, { state: { logVariance } }) => tf.add(tf.mul(tf.exp(tf.neg(logVariance!)), tf.square(tf.sub(yPred, yTrue))), logVariance!),
 });
 
 const value = (v: tf.Variable) => v.dataSync()[0]!;

@@ -195,6 +195,112 @@ export function setParams(p0: f32, p1: f32, p2: f32, p3: f32, p4: f32, p5: i32):
   P5 = p5;
 }
 
+// ───────────────────────────── reduction and value checks ─────────────────────────────
+// With REDUCE on (setReduction), a kernel does not store per-sample losses: it multiplies each row's
+// loss and gradient by the row's factor f = sampleWeight · mask (· the target's class weight, for the
+// softmax kernels) and adds Σ f·ℓ (0 where f = 0, whatever ℓ), Σ valid and Σ f into float64
+// accumulators, which `reduced` returns: the JavaScript side divides by the reduction's denominator
+// (count for `mean`, Σ f for `weightedMean`, 1 for `sum`) and applies 1/denominator in the backward
+// pass, where the gradient is multiplied by the upstream scalar anyway.
+// CHECKS: the value checks of the wrapper (docs/inputs.md) counted in the same pass: CHECK_* flags
+// say which rules apply; any bad entry sets a bit of BAD (the JavaScript side then runs the wrapper's
+// own checks, which report the first bad index).
+
+export const CHECK_TRUE_FINITE: i32 = 1;
+export const CHECK_TRUE_UNIT: i32 = 2; // yTrue in [0, 1]
+export const CHECK_PRED_FINITE: i32 = 4;
+export const CHECK_PRED_UNIT: i32 = 8; // yPred in [0, 1]
+
+let REDUCE: bool = false;
+let SWP: usize = 0; // per-row sample weights (float32), or 0: all 1
+let MKP: usize = 0; // per-row mask (float32 0/1), or 0: all 1
+let CHECKS: i32 = 0;
+let BAD: i32 = 0;
+// The checked ranges of yTrue and yPred: [−max, max] (finite), [0, 1], or [−∞, ∞] (not checked).
+let LO_T: f32 = -Infinity;
+let HI_T: f32 = Infinity;
+let LO_P: f32 = -Infinity;
+let HI_P: f32 = Infinity;
+let ACC_LOSS: f64 = 0;
+let ACC_COUNT: f64 = 0;
+let ACC_WEIGHT: f64 = 0;
+
+/** Sets the reduction mode and the value checks of the next kernel call, and clears the accumulators. */
+export function setReduction(reduce: i32, swp: usize, mkp: usize, checks: i32): void {
+  REDUCE = reduce != 0;
+  SWP = swp;
+  MKP = mkp;
+  CHECKS = checks;
+  BAD = 0;
+  LO_T = (checks & CHECK_TRUE_UNIT) != 0 ? 0 : (checks & CHECK_TRUE_FINITE) != 0 ? -F32.MAX_VALUE : -Infinity;
+  HI_T = (checks & CHECK_TRUE_UNIT) != 0 ? 1 : (checks & CHECK_TRUE_FINITE) != 0 ? F32.MAX_VALUE : Infinity;
+  LO_P = (checks & CHECK_PRED_UNIT) != 0 ? 0 : (checks & CHECK_PRED_FINITE) != 0 ? -F32.MAX_VALUE : -Infinity;
+  HI_P = (checks & CHECK_PRED_UNIT) != 0 ? 1 : (checks & CHECK_PRED_FINITE) != 0 ? F32.MAX_VALUE : Infinity;
+  ACC_LOSS = 0;
+  ACC_COUNT = 0;
+  ACC_WEIGHT = 0;
+}
+
+/** After a call: stores Σ f·ℓ, Σ valid, Σ f (float64) at p and returns the bad-entry bits (CHECK_* flags). */
+export function reduced(p: usize): i32 {
+  store<f64>(p, ACC_LOSS);
+  store<f64>(p, ACC_COUNT, 8);
+  store<f64>(p, ACC_WEIGHT, 16);
+  return BAD;
+}
+
+/** 0 where a lane breaks the rule of `finiteFlag`/`unitFlag` (finite; in [0, 1]), all ones otherwise. */
+@inline function laneOk(v: v128, finiteFlag: i32, unitFlag: i32): v128 {
+  if ((CHECKS & unitFlag) != 0) return v128.and(f32x4.ge(v, S(0)), f32x4.le(v, S(1)));
+  if ((CHECKS & finiteFlag) != 0) return f32x4.le(f32x4.abs(v), S(F32.MAX_VALUE));
+  return i32x4.splat(-1);
+}
+
+/** All ones where y is in yTrue's checked range and x in yPred's (NaN never is): two compares each. */
+@inline function inRange(y: v128, x: v128): v128 {
+  const okT = v128.and(f32x4.ge(y, S(LO_T)), f32x4.le(y, S(HI_T)));
+  return v128.and(okT, v128.and(f32x4.ge(x, S(LO_P)), f32x4.le(x, S(HI_P))));
+}
+
+/**
+ * After a block whose lanes were accumulated into `ok` with inRange: records a bad entry (rather
+ * than which argument: the JavaScript side runs the full checks to report it).
+ */
+@inline function recordBlock(ok: v128): void {
+  if (!i32x4.all_true(ok)) BAD |= CHECKS;
+}
+
+/** Records the bad lanes of targets y and predictions x (lanes where `keep` is 0 are not inputs). */
+@inline function checkLanes(y: v128, x: v128, keep: v128): void {
+  if (CHECKS == 0) return;
+  if (!i32x4.all_true(v128.or(laneOk(y, CHECK_TRUE_FINITE, CHECK_TRUE_UNIT), v128.not(keep)))) BAD |= CHECK_TRUE_FINITE;
+  if (!i32x4.all_true(v128.or(laneOk(x, CHECK_PRED_FINITE, CHECK_PRED_UNIT), v128.not(keep)))) BAD |= CHECK_PRED_FINITE;
+}
+
+@inline function rowMaskAt(r: i32): f32 {
+  return MKP == 0 ? 1 : load<f32>(MKP + (<usize>r << 2));
+}
+
+/** sampleWeight · mask of row r. */
+@inline function rowFactorAt(r: i32): f32 {
+  const w: f32 = SWP == 0 ? 1 : load<f32>(SWP + (<usize>r << 2));
+  return w * rowMaskAt(r);
+}
+
+/**
+ * The end of row r: its loss ℓ goes to lp[r] (per-sample mode) or, times its factor f, into the
+ * accumulators (REDUCE), with `valid` (mask, 0 for an ignored label) counted for `mean`.
+ */
+@inline function emitRow(lp: usize, r: i32, loss: f32, f: f32, valid: f32): void {
+  if (!REDUCE) {
+    store<f32>(lp + (<usize>r << 2), loss);
+    return;
+  }
+  if (f != 0) ACC_LOSS += <f64>(loss * f);
+  ACC_COUNT += <f64>valid;
+  ACC_WEIGHT += <f64>f;
+}
+
 /** y′ = y(1 − ε) + ε/2 in the composite's order of float32 operations. */
 @inline function smooth(y: v128): v128 {
   return P1 == 0 ? y : f32x4.add(f32x4.mul(y, S(P0)), S(P1));
@@ -366,47 +472,96 @@ export function setParams(p0: f32, p1: f32, p2: f32, p3: f32, p4: f32, p5: i32):
 /**
  * One elementwise loss over `rows` × `k` values (row-major). Per-sample output: the mean over each
  * row (lp[r]); the gradient of that mean (dℓ/dx / k) goes to gp. With k == 1 this is per element.
+ * With REDUCE, each row's loss and gradient are multiplied by its factor and summed instead (see
+ * setReduction); with CHECKS, every target and prediction is checked on the way.
  */
 @inline function rowsKernel(kind: i32, yp: usize, xp: usize, wp: usize, gp: usize, lp: usize, row0: i32, row1: i32, k: i32): void {
   const invK: f32 = <f32>(1.0 / <f64>k);
-  const scale = S(invK);
+  const all = i32x4.splat(-1);
   if (k == 1) {
-    // One value per sample: a straight vector loop, 4 samples at a time.
+    // One value per sample: a straight vector loop, 4 samples at a time (float32 sums per block of
+    // SUM_BLOCK samples, float64 across blocks).
+    const weighted = SWP != 0 || MKP != 0;
     let i = row0;
-    for (; i + 4 <= row1; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(lp + o, element(kind, v128.load(yp + o), v128.load(xp + o), weightAt(wp, 0), gp + o, scale));
+    const vecEnd = row0 + ((row1 - row0) & ~3);
+    while (i < vecEnd) {
+      const blockStart = i;
+      const blockEnd = min(vecEnd, i + SUM_BLOCK);
+      let accL = S(0);
+      let accM = S(0);
+      let accF = S(0);
+      let ok = all;
+      for (; i < blockEnd; i += 4) {
+        const o = <usize>i << 2;
+        const y = v128.load(yp + o);
+        const x = v128.load(xp + o);
+        if (CHECKS != 0) ok = v128.and(ok, inRange(y, x));
+        if (!REDUCE) {
+          v128.store(lp + o, element(kind, y, x, weightAt(wp, 0), gp + o, S(1)));
+          continue;
+        }
+        if (!weighted) {
+          accL = f32x4.add(accL, element(kind, y, x, weightAt(wp, 0), gp + o, S(1)));
+          continue;
+        }
+        const m = MKP == 0 ? S(1) : v128.load(MKP + o);
+        const f = SWP == 0 ? m : f32x4.mul(v128.load(SWP + o), m);
+        const l = element(kind, y, x, weightAt(wp, 0), gp + o, f);
+        accL = f32x4.add(accL, v128.and(f32x4.mul(l, f), f32x4.ne(f, S(0)))); // where(f = 0, 0, ℓ·f)
+        accM = f32x4.add(accM, m);
+        accF = f32x4.add(accF, f);
+      }
+      if (CHECKS != 0) recordBlock(ok);
+      if (REDUCE) {
+        ACC_LOSS += hsum64(accL);
+        ACC_COUNT += weighted ? hsum64(accM) : <f64>(blockEnd - blockStart);
+        ACC_WEIGHT += weighted ? hsum64(accF) : <f64>(blockEnd - blockStart);
+      }
     }
     for (; i < row1; i++) {
       const o = <usize>i << 2;
-      const l = element(kind, S(load<f32>(yp + o)), S(load<f32>(xp + o)), S(lane0(weightAt(wp, 0))), SCRATCH + 32, scale);
-      store<f32>(lp + o, lane0(l));
+      const y = S(load<f32>(yp + o));
+      const x = S(load<f32>(xp + o));
+      checkLanes(y, x, all); // a splat: every lane is the entry
+      const f = REDUCE ? rowFactorAt(i) : <f32>1;
+      const l = element(kind, y, x, S(lane0(weightAt(wp, 0))), SCRATCH + 32, S(f));
       store<f32>(gp + o, lane0(v128.load(SCRATCH + 32)));
+      emitRow(lp, i, lane0(l), f, rowMaskAt(i));
     }
     return;
   }
   const vecEnd = k & ~3;
   for (let r = row0; r < row1; r++) {
     const base = (<usize>r * <usize>k) << 2;
+    const f = REDUCE ? rowFactorAt(r) : <f32>1;
+    const scale = S(invK * f);
     let total: f64 = 0;
     let j = 0;
     while (j < vecEnd) {
       const blockEnd = min(vecEnd, j + SUM_BLOCK);
       let acc = S(0);
+      let ok = all;
       for (; j < blockEnd; j += 4) {
         const o = base + (<usize>j << 2);
-        acc = f32x4.add(acc, element(kind, v128.load(yp + o), v128.load(xp + o), weightAt(wp, j), gp + o, scale));
+        const y = v128.load(yp + o);
+        const x = v128.load(xp + o);
+        if (CHECKS != 0) ok = v128.and(ok, inRange(y, x));
+        acc = f32x4.add(acc, element(kind, y, x, weightAt(wp, j), gp + o, scale));
       }
+      if (CHECKS != 0) recordBlock(ok);
       total += hsum64(acc);
     }
     for (; j < k; j++) {
       const o = base + (<usize>j << 2);
       const w = (P5 & 1) != 0 ? S(load<f32>(wp + (<usize>j << 2))) : S(P2);
-      const l = element(kind, S(load<f32>(yp + o)), S(load<f32>(xp + o)), w, SCRATCH + 32, scale);
+      const y = S(load<f32>(yp + o));
+      const x = S(load<f32>(xp + o));
+      checkLanes(y, x, all); // a splat: every lane is the entry
+      const l = element(kind, y, x, w, SCRATCH + 32, scale);
       store<f32>(gp + o, lane0(v128.load(SCRATCH + 32)));
       total += <f64>lane0(l);
     }
-    store<f32>(lp + (<usize>r << 2), <f32>(total / <f64>k));
+    emitRow(lp, r, <f32>(total / <f64>k), f, rowMaskAt(r));
   }
 }
 
@@ -453,9 +608,25 @@ export function scaleRows(gp: usize, dyp: usize, op: usize, row0: i32, row1: i32
   let mv = S(-Infinity);
   let j = 0;
   // pmax is one instruction (max is several, for NaN): a NaN logit is lost here but makes its exp and the sum NaN.
-  for (; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(xp + (<usize>j << 2)));
+  // With CHECKS, the logits are checked here (every softmax kernel reads each row here first).
+  let ok = i32x4.splat(-1);
+  const check = (CHECKS & CHECK_PRED_FINITE) != 0;
+  if (check) {
+    for (; j < vecEnd; j += 4) {
+      const x = v128.load(xp + (<usize>j << 2));
+      mv = f32x4.pmax(mv, x);
+      ok = v128.and(ok, f32x4.le(f32x4.abs(x), S(F32.MAX_VALUE)));
+    }
+  } else {
+    for (; j < vecEnd; j += 4) mv = f32x4.pmax(mv, v128.load(xp + (<usize>j << 2)));
+  }
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-  for (; j < c; j++) m = max(m, load<f32>(xp + (<usize>j << 2)));
+  for (; j < c; j++) {
+    const x = load<f32>(xp + (<usize>j << 2));
+    m = max(m, x);
+    if (check && !(abs(x) <= F32.MAX_VALUE)) ok = i32x4.splat(0);
+  }
+  if (!i32x4.all_true(ok)) BAD |= CHECK_PRED_FINITE;
   return m;
 }
 
@@ -496,20 +667,24 @@ export function scaleRows(gp: usize, dyp: usize, op: usize, row0: i32, row1: i32
 
 /**
  * Sparse softmax cross-entropy from logits, rows [row0, row1) of a [rows, c] block: ℓ = logΣeˣ − x_label,
- * dℓ/dx = softmax(x) − onehot(label). Labels outside [0, c) (ignored entries) give ℓ = 0 and a zero row.
+ * dℓ/dx = softmax(x) − onehot(label). Labels outside [0, c) and, with flag 2, labels equal to P2 (an
+ * ignoreIndex inside [0, c)) are ignored: ℓ = 0, a zero row, not counted for `mean`. With REDUCE and
+ * flag 1, the row's factor includes the class weight wp[label].
  */
-export function sparseSoftmaxCE(xp: usize, labp: usize, gp: usize, lp: usize, row0: i32, row1: i32, c: i32): void {
+export function sparseSoftmaxCE(xp: usize, labp: usize, wp: usize, gp: usize, lp: usize, row0: i32, row1: i32, c: i32): void {
   for (let r = row0; r < row1; r++) {
     const base = (<usize>r * <usize>c) << 2;
     const label = load<i32>(labp + (<usize>r << 2));
-    if (label < 0 || label >= c) {
+    if (label < 0 || label >= c || ((P5 & 2) != 0 && label == <i32>P2)) {
+      if (CHECKS != 0) rowMax(xp + base, c);
       zeroRow(gp + base, c);
-      store<f32>(lp + (<usize>r << 2), 0);
+      emitRow(lp, r, 0, 0, 0);
       continue;
     }
+    const f: f32 = REDUCE ? rowFactorAt(r) * ((P5 & 1) != 0 ? load<f32>(wp + (<usize>label << 2)) : 1) : 1;
     const m = rowMax(xp + base, c);
     const total = rowExpSum(xp + base, gp + base, c, m);
-    const inv = S(<f32>(1.0 / total));
+    const inv = S(<f32>(1.0 / total) * f);
     const vecEnd = c & ~3;
     let j = 0;
     for (; j < vecEnd; j += 4) {
@@ -521,9 +696,9 @@ export function sparseSoftmaxCE(xp: usize, labp: usize, gp: usize, lp: usize, ro
       store<f32>(o, load<f32>(o) * lane0(inv));
     }
     const lo = gp + base + (<usize>label << 2);
-    store<f32>(lo, load<f32>(lo) - 1);
+    store<f32>(lo, load<f32>(lo) - f);
     const xl = load<f32>(xp + base + (<usize>label << 2));
-    store<f32>(lp + (<usize>r << 2), (m - xl) + scalarLog(<f32>total));
+    emitRow(lp, r, (m - xl) + scalarLog(<f32>total), f, rowMaskAt(r));
   }
 }
 
@@ -550,6 +725,7 @@ export function denseSoftmaxCE(yp: usize, xp: usize, wp: usize, gp: usize, lp: u
     for (; j < vecEnd; j += 4) {
       const o = <usize>j << 2;
       const y0 = v128.load(yp + base + o);
+      checkLanes(y0, S(0), i32x4.splat(-1));
       const w = weighted ? v128.load(wp + o) : S(1);
       const wy = f32x4.mul(w, smooth(y0));
       const wyr = f32x4.mul(w, y0);
@@ -561,12 +737,15 @@ export function denseSoftmaxCE(yp: usize, xp: usize, wp: usize, gp: usize, lp: u
     for (; j < c; j++) {
       const o = <usize>j << 2;
       const y0 = S(load<f32>(yp + base + o));
+      checkLanes(y0, S(0), i32x4.splat(-1));
       const w = weighted ? S(load<f32>(wp + o)) : S(1);
       sumWy += <f64>lane0(f32x4.mul(w, smooth(y0)));
       sumW += <f64>lane0(f32x4.mul(w, y0));
     }
     const W: f64 = weighted ? (sumW == 0 ? 1.0 : sumW) : 1.0;
-    const invW = S(<f32>(1.0 / W));
+    // The row's factor: sampleWeight · mask · its class weight Σ w_c y_c (the composite's targetWeight).
+    const f: f32 = REDUCE ? rowFactorAt(r) * (weighted ? <f32>sumW : 1) : 1;
+    const invW = S(<f32>(1.0 / W) * f);
     const a = S(<f32>sumWy);
     // Gradient and loss: log p = x − (m + log Σ) per element (no cancellation for large logits).
     let acc = f64x2.splat(0);
@@ -591,7 +770,7 @@ export function denseSoftmaxCE(yp: usize, xp: usize, wp: usize, gp: usize, lp: u
       const p = f32x4.mul(S(load<f32>(gp + base + o)), inv);
       store<f32>(gp + base + o, lane0(f32x4.mul(f32x4.sub(f32x4.mul(p, a), wy), invW)));
     }
-    store<f32>(lp + (<usize>r << 2), <f32>(-loss / W));
+    emitRow(lp, r, <f32>(-loss / W), f, rowMaskAt(r));
   }
 }
 
@@ -621,7 +800,9 @@ export function categoricalFocal(yp: usize, xp: usize, gp: usize, lp: usize, sp:
     for (; j < c; j += 4) {
       const full = j + 4 <= c;
       const o = <usize>j << 2;
-      const y = smooth(full ? v128.load(yp + base + o) : loadTail(yp + base + o, c - j));
+      const yRaw = full ? v128.load(yp + base + o) : loadTail(yp + base + o, c - j);
+      checkLanes(yRaw, S(0), full ? i32x4.splat(-1) : tailMask(c - j));
+      const y = smooth(yRaw);
       const s = f32x4.mul(full ? v128.load(gp + base + o) : loadTail(gp + base + o, c - j), inv);
       const logp = f32x4.sub(f32x4.sub(full ? v128.load(xp + base + o) : loadTail(xp + base + o, c - j), mv), ls);
       const pc = f32x4.min(f32x4.max(s, S(PROB_LO)), S(PROB_HI));
@@ -646,17 +827,19 @@ export function categoricalFocal(yp: usize, xp: usize, gp: usize, lp: usize, sp:
     }
     const Uv = S(<f32>U);
     const Vv = S(<f32>V);
+    const f: f32 = REDUCE ? rowFactorAt(r) : 1;
+    const fv = S(f);
     for (j = 0; j < c; j += 4) {
       const full = j + 4 <= c;
       const o = <usize>j << 2;
       const s = full ? v128.load(gp + base + o) : loadTail(gp + base + o, c - j);
       const u = v128.load(up + o);
       const v = v128.load(vp + o);
-      const g = f32x4.add(f32x4.mul(s, f32x4.sub(u, Uv)), f32x4.sub(v, f32x4.mul(s, Vv)));
+      const g = f32x4.mul(f32x4.add(f32x4.mul(s, f32x4.sub(u, Uv)), f32x4.sub(v, f32x4.mul(s, Vv))), fv);
       if (full) v128.store(gp + base + o, g);
       else storeTail(gp + base + o, g, c - j);
     }
-    store<f32>(lp + (<usize>r << 2), <f32>(-loss));
+    emitRow(lp, r, <f32>(-loss), f, rowMaskAt(r));
   }
 }
 
