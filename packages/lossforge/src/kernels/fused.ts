@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedElementwise, fusedSoftmax, writesInPlace, type Composite } from './ops.js';
 import { getKernels, MAX_FUSED_ELEMENTS } from './runtime.js';
-import { setting } from '../core/config.js';
+import { perElementValuesRequired, setting } from '../core/config.js';
 import type { ResolvedOptions } from '../core/options.js';
 // The loss's own options interfaces (type-only: erased at build, so no import cycle at run time).
 import type {
@@ -44,13 +44,14 @@ export function setFusedThreshold(elements: number): number {
 }
 
 /**
- * True when the fused kernels should run for this prediction: enabled, loaded, the active backend is
+ * True when the fused kernels should run for this prediction: enabled, not under a per-element
+ * `call.where` mask (`perElementValuesRequired`), loaded, the active backend is
  * 'cpu' or 'wasm' (and the kernels can write into its memory: `writesInPlace`), yPred is float32 and
  * has at least the threshold number of elements (and at most MAX_FUSED_ELEMENTS = 2²⁸, so that the
  * kernel's buffers fit in WebAssembly's 4 GiB).
  */
 export function fusedAvailable(yPred: tf.Tensor): boolean {
-  if (!enabled.get() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
+  if (!enabled.get() || perElementValuesRequired() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
   if (yPred.size > MAX_FUSED_ELEMENTS) return false; // would not fit in the kernel's 4 GiB memory
   const backend = tf.getBackend();
   return (backend === 'cpu' || backend === 'wasm') && getKernels() !== undefined && writesInPlace(tf.backend());
