@@ -29,7 +29,7 @@ export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
   margin: ['hinge', 'squaredHinge', 'categoricalHinge'],
   divergence: ['kullbackLeiblerDivergence', 'cosineSimilarity'],
   sequence: ['ctc'],
-  segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax'],
+  segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'generalizedDice', 'mcc', 'lovaszHinge', 'lovaszSoftmax'],
   'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'cosineEmbedding', 'marginRanking'],
 };
 

@@ -4,7 +4,7 @@
  */
 export * as losses from './losses/index.js';
 export { defineLoss, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
-export type { Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export type { ComputeContext, Loss, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
 export type { BaseLossOptions, OptionSpec, OptionSpecsFor, OptionValue, ResolvedOptions } from './core/index.js';
 // Each loss's options interface (fields documented with their defaults), also reachable as losses.XOptions.
 export type {
@@ -15,6 +15,7 @@ export type {
   FromLogitsOption,
   LabelSmoothingOption,
   ClassAxisOption,
+  ClassAxesOption,
   ClassWeightOption,
   BinaryCrossentropyOptions,
   BinaryFocalCrossentropyOptions,
@@ -33,6 +34,10 @@ export type {
   TverskyOptions,
   FocalTverskyOptions,
   JaccardOptions,
+  SegmentationPerClassOptions,
+  GeneralizedDiceOptions,
+  MccOptions,
+  ClassReduction,
   LovaszHingeOptions,
   LovaszSoftmaxOptions,
   TripletMarginOptions,

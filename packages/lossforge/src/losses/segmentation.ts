@@ -188,7 +188,7 @@ function valueRules({ fromLogits }: { fromLogits: boolean }) {
 }
 
 /** ignoreBackground needs a background class to drop and one class left. */
-function checkBackground(name: string, yPred: tf.Tensor, o: PerClassOptions): void {
+function checkBackground(name: string, yPred: tf.Tensor, o: { ignoreBackground: boolean; mode: SegmentationMode; axis: number }): void {
   if (!o.ignoreBackground) return;
   if (o.mode === 'binary') {
     throw new LossInputError(name, 'options.ignoreBackground', "false in mode 'binary' (its one class is the foreground)", 'true');
@@ -336,6 +336,124 @@ export const jaccard = defineLoss<JaccardOptions, Unset>({
   values: valueRules,
   validate: (_, yPred, o) => checkBackground('jaccard', yPred, o),
   compute: perClassLoss((c, o) => tverskyPerClass(c, 1, 1, o.smooth)),
+});
+
+/** Options of `generalizedDice`. */
+export interface GeneralizedDiceOptions extends BaseLossOptions {
+  /** segmentation_models_pytorch's `mode`: one foreground class, C exclusive classes, or C independent masks. @defaultValue 'binary' */
+  mode?: SegmentationMode;
+  /** Whether yPred holds logits (sigmoid or softmax applied) rather than probabilities. @defaultValue false */
+  fromLogits?: boolean;
+  /** The class axis of yPred (`1` for PyTorch's [B, C, …spatial]). @defaultValue -1 */
+  axis?: number;
+  /** A label value of a multiclass label map whose pixels are left out of every count. @defaultValue undefined (none) */
+  ignoreIndex?: number;
+  /** Counts and weights per image (`'perImage'`, MONAI's default) or over the batch (`'perBatch'`, MONAI's `batch=True`). @defaultValue 'perImage' */
+  aggregation?: SegmentationAggregation;
+  /** s ≥ 0, added to numerator and denominator (MONAI's `smooth_nr` = `smooth_dr`). @defaultValue 1e-5 */
+  smooth?: number;
+  /** Class weights from the target volume V_c = Σ y_c: 1/V_c² (`'square'`, Sudre et al.), 1/V_c (`'simple'`) or 1 (`'uniform'`). @defaultValue 'square' */
+  weightType?: 'square' | 'simple' | 'uniform';
+  /** Leave class 0 (the background) out (MONAI's `include_background=False`; not in mode 'binary'). @defaultValue false */
+  ignoreBackground?: boolean;
+}
+
+/**
+ * The generalized Dice class weights of one group (image or batch): w_c = 1/V_c² ('square'), 1/V_c
+ * ('simple') or 1, with V_c = Σ y_c (TP + FN). A class absent from the group's target (V_c = 0, an
+ * infinite weight) gets the largest weight of the present classes (MONAI); with none present every
+ * weight is 0 and the loss is 0. Computed from the targets only: no gradient flows through it.
+ */
+function volumeWeights(volume: tf.Tensor, weightType: 'square' | 'simple' | 'uniform'): tf.Tensor {
+  if (weightType === 'uniform') return tf.onesLike(volume);
+  const present = tf.greater(volume, 0);
+  const scale = weightType === 'square' ? tf.square(volume) : volume;
+  // A present class with V_c² below float32's range would overflow: its weight is capped at 1/EPSILON².
+  const weight = tf.where(present, tf.div(1, tf.maximum(scale, EPSILON * EPSILON)), tf.zerosLike(volume));
+  return tf.where(present, weight, tf.broadcastTo(tf.max(weight, -1, true), weight.shape));
+}
+
+/**
+ * Generalized Dice loss (Sudre et al. 2017), per image (or per batch):
+ *   1 − (2·Σ_c w_c·TP_c + s) / (Σ_c w_c·(Σp_c + Σy_c) + s),   w_c = 1 / (Σ y_c)²,
+ * written as Σ_c w_c(FP_c + FN_c) / (Σ_c w_c(2TP_c + FP_c + FN_c) + s). The class-volume weights make a
+ * rare class count as much as a large one: each class contributes in proportion to its relative
+ * overlap error, not its pixel count.
+ *
+ * Matches MONAI `GeneralizedDiceLoss(w_type, smooth_nr = smooth_dr = s, include_background, batch)`
+ * (`aggregation: 'perBatch'` is `batch=True`; `ignoreBackground` is `include_background=False`),
+ * including its rule for classes absent from the target (they take the largest weight of the present
+ * classes). yPred are probabilities unless `fromLogits` (softmax for 'multiclass', sigmoid otherwise).
+ *
+ * Choose it for multi-class segmentation with very unequal class sizes (small organs, lesions) where
+ * plain Dice lets the large classes dominate; prefer `dice` when classes have similar sizes.
+ * @example
+ * const loss = losses.generalizedDice({ mode: 'multiclass', fromLogits: true });
+ * loss(labelMap, logits); // labelMap [B, H, W] integers, logits [B, H, W, C]
+ */
+export const generalizedDice = defineLoss<GeneralizedDiceOptions, 'ignoreIndex'>({
+  name: 'generalizedDice',
+  aliases: ['generalized_dice', 'GeneralizedDiceLoss', 'gdl'],
+  options: {
+    mode: option.oneOf(SEGMENTATION_MODES, 'binary'),
+    fromLogits: option.boolean(false),
+    axis: option.axis(-1),
+    ignoreIndex: option.optionalInteger(),
+    aggregation: option.oneOf(AGGREGATIONS, 'perImage'),
+    smooth: option.number(1e-5, { min: 0 }),
+    weightType: option.oneOf(['square', 'simple', 'uniform'] as const, 'square'),
+    ignoreBackground: option.boolean(false),
+  },
+  layout: 'region',
+  values: valueRules,
+  validate: (_, yPred, o) => checkBackground('generalizedDice', yPred, o),
+  compute: (target, pred, o, _call, { where }) => {
+    const { tp, fp, fn } = softCounts(region(target, pred, o, where), o.aggregation);
+    const skip = (x: tf.Tensor) => (o.ignoreBackground ? tf.slice(x, [0, 1], [-1, -1]) : x);
+    const [t, misses] = [skip(tp), skip(tf.add(fp, fn))];
+    const w = volumeWeights(tf.add(t, skip(fn)), o.weightType);
+    const weighted = (x: tf.Tensor) => tf.sum(tf.mul(w, x), -1);
+    const loss = tf.div(weighted(misses), tf.add(weighted(tf.add(tf.mul(2, t), misses)), o.smooth));
+    return toPerSample(loss, pred.shape[0]!);
+  },
+});
+
+/** Options of `mcc`. */
+export interface MccOptions extends SegmentationPerClassOptions {
+  /** ε ≥ 0 added to each of TP, TN, FP, FN (segmentation_models_pytorch's `eps`). @defaultValue 1e-5 */
+  eps?: number;
+}
+
+/**
+ * Matthews-correlation loss, per class: 1 − MCC with soft counts (each + ε),
+ *   MCC = (TP·TN − FP·FN) / √((TP + FP)(TP + FN)(TN + FP)(TN + FN)),
+ * averaged over classes (or per class, `classReduction: 'none'`). In [0, 2]: 0 for a perfect mask, 1 for
+ * one uncorrelated with the target. Abhishek & Hamarneh 2021 ("Matthews correlation coefficient loss for
+ * deep convolutional networks").
+ *
+ * Matches segmentation_models_pytorch `MCCLoss(eps)` (binary masks, counts pooled over the batch) with
+ * `aggregation: 'perBatch'`; its inputs are probabilities (SMP applies no activation), here too unless
+ * `fromLogits`. The square root is taken of two products of two sums, so counts up to ~1e9 pixels stay finite.
+ *
+ * Choose it when both the foreground and the background matter (MCC, unlike Dice, rewards true negatives),
+ * e.g. skin-lesion or cell masks with very unequal foreground fractions across images.
+ * @example
+ * const loss = losses.mcc({ fromLogits: true, aggregation: 'perBatch' });
+ * loss(masks, logits); // masks 0/1, logits [B, H, W, 1]
+ */
+export const mcc = defineLoss<MccOptions, Unset>({
+  name: 'mcc',
+  aliases: ['mccLoss', 'MCCLoss', 'matthews'],
+  options: { ...perClassOptions, eps: option.number(1e-5, { min: 0 }) },
+  layout: 'region',
+  values: valueRules,
+  validate: (_, yPred, o) => checkBackground('mcc', yPred, o),
+  compute: perClassLoss((counts, o) => {
+    const [tp, fp, fn, tn] = [counts.tp, counts.fp, counts.fn, counts.tn()].map((c) => tf.add(c, o.eps)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const numerator = tf.sub(tf.mul(tp, tn), tf.mul(fp, fn));
+    const denominator = tf.mul(tf.sqrt(tf.mul(tf.add(tp, fp), tf.add(tp, fn))), tf.sqrt(tf.mul(tf.add(tn, fp), tf.add(tn, fn))));
+    return tf.sub(1, tf.div(numerator, tf.maximum(denominator, EPSILON)));
+  }),
 });
 
 // ───────────────────────────── Lovász ─────────────────────────────
