@@ -388,7 +388,7 @@ function volumeWeights(volume: tf.Tensor, weightType: 'square' | 'simple' | 'uni
  * Choose it for multi-class segmentation with very unequal class sizes (small organs, lesions) where
  * plain Dice lets the large classes dominate; prefer `dice` when classes have similar sizes.
  * @example
- * const loss = losses.generalizedDice({ mode: 'multiclass', fromLogits: true });
+ * const loss = losses.generalizedDice({ mode: 'multiclass', fromLogits: true, ignoreIndex: 255 });
  * loss(labelMap, logits); // labelMap [B, H, W] integers, logits [B, H, W, C]
  */
 export const generalizedDice = defineLoss<GeneralizedDiceOptions, 'ignoreIndex'>({
