@@ -1,6 +1,9 @@
 /**
- * Segmentation losses: overlap losses on soft counts (Dice, Tversky, focal Tversky, Jaccard) and the
- * Lovász surrogates of the Jaccard loss (hinge for binary masks, softmax for class maps).
+ * Segmentation losses: overlap losses on soft counts (Dice, Tversky, focal Tversky, Jaccard, generalized
+ * Dice, Matthews correlation) and the Lovász surrogates of the Jaccard loss (hinge for binary masks,
+ * softmax for class maps). All use the `region` layout (core/layouts.ts): the wrapper checks the mode,
+ * class axis, class weights, label maps and ignoreIndex, and hands `compute` targets and predictions as
+ * [B, S, C] with the ignored or `call.where`-excluded entries in `context.where`; this file holds math only.
  *
  * Layout (all losses): yPred is [B, …spatial, C] (channels-last, tfjs' default) or, with `axis: 1`,
  * [B, C, …spatial]. Soft counts per class are
