@@ -29,7 +29,7 @@ export const FAMILIES: Readonly<Record<string, readonly string[]>> = {
   margin: ['hinge', 'squaredHinge', 'categoricalHinge'],
   divergence: ['kullbackLeiblerDivergence', 'generalizedKullbackLeibler', 'cosineSimilarity'],
   sequence: ['ctc'],
-  segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'lovaszHinge', 'lovaszSoftmax'],
+  segmentation: ['dice', 'tversky', 'focalTversky', 'jaccard', 'generalizedDice', 'mcc', 'lovaszHinge', 'lovaszSoftmax'],
   image: ['ssim', 'msSsim', 'totalVariation', 'psnr'],
   'metric-learning': ['tripletMargin', 'contrastive', 'ntXent', 'supervisedContrastive', 'circle', 'cosineEmbedding', 'marginRanking', 'arcFace', 'cosFace'],
   ranking: ['pairwiseHinge', 'pairwiseLogistic', 'listwiseSoftmax', 'smoothAp'],

@@ -4,7 +4,7 @@
  */
 export * as losses from './losses/index.js';
 export { defineLoss, lossVariables, LossInputError, setValueChecks, valueChecksEnabled, option, numerics, REDUCTIONS } from './core/index.js';
-export type { Loss, LossVariables, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
+export type { ComputeContext, Loss, LossVariables, LossCall, LossConfig, LossDefinition, LossDescription, LossFactory, LossOptions, Layout, PerSample, Reduction, TensorInput, ValueRule, ValueRules } from './core/index.js';
 export type { BaseLossOptions, OptionSpec, OptionSpecsFor, OptionValue, ResolvedOptions } from './core/index.js';
 // Each loss's options interface (fields documented with their defaults), also reachable as losses.XOptions.
 export type {
@@ -16,6 +16,7 @@ export type {
   FromLogitsOption,
   LabelSmoothingOption,
   ClassAxisOption,
+  ClassAxesOption,
   ClassWeightOption,
   BinaryCrossentropyOptions,
   BinaryFocalCrossentropyOptions,
@@ -34,6 +35,10 @@ export type {
   TverskyOptions,
   FocalTverskyOptions,
   JaccardOptions,
+  SegmentationPerClassOptions,
+  GeneralizedDiceOptions,
+  MccOptions,
+  ClassReduction,
   LovaszHingeOptions,
   LovaszSoftmaxOptions,
   TripletMarginOptions,

@@ -33,3 +33,23 @@ export function setValueChecks(enabled: boolean): boolean {
 export function valueChecksEnabled(): boolean {
   return valueChecks.get();
 }
+
+const elementValues = setting(false);
+
+/**
+ * True while a loss runs under a per-element `call.where` mask of the elementwise layout: its math must
+ * return per-element values, so fused kernels that reduce per sample stand aside (see kernels/fused.ts).
+ */
+export function perElementValuesRequired(): boolean {
+  return elementValues.get();
+}
+
+/** Runs `f` with `perElementValuesRequired()` true, restoring the previous state even when `f` throws. */
+export function requiringPerElementValues<T>(f: () => T): T {
+  const previous = elementValues.set(true);
+  try {
+    return f();
+  } finally {
+    elementValues.set(previous);
+  }
+}

@@ -9,7 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js'; // every loss needs the gradients tfjs lacks (comparisons), see gradients.ts
-import { valueChecksEnabled } from './config.js';
 import { describeValue, formatShape, LossInputError } from './errors.js';
 import {
   oneOf,
@@ -26,14 +25,28 @@ import {
   type ResolvedOptions,
   type UnsetOptions,
 } from './options.js';
-import { pairwiseSum } from './numerics.js';
+import { nonZeroDenominator, pairwiseSum } from './numerics.js';
 import { reduce, REDUCTIONS, type Reduction } from './reduce.js';
+import { requiringPerElementValues, valueChecksEnabled } from './config.js';
+import {
+  checkLabelColumns,
+  checkLabels,
+  checkRegion,
+  labelVector,
+  regionTargets,
+  toPixelsByClass,
+  type RegionMode,
+  type RegionOptions,
+  type RegionShape,
+} from './layouts.js';
 import { register, type Alias } from './registry.js';
 import {
   alignToLossShape,
   checkRank,
   checkSameShape,
+  broadcastWhere,
   checkValues,
+  resolveAxes,
   resolveAxis,
   sameShape,
   toTensor,
@@ -47,6 +60,12 @@ export interface LossCall {
   sampleWeight?: TensorInput;
   /** 0/1 (or boolean) entries in the per-sample shape; 0 excludes the entry from the loss and from `mean`'s count. */
   mask?: TensorInput;
+  /**
+   * 0/1 (or boolean) entries of yPred's shape, or broadcastable to it (trailing axes aligned): 0 excludes
+   * that entry of yPred from the loss, from its gradient and from the counts (Optax's `where=`). What an
+   * excluded entry means per layout, and how it meets `mask` and `sampleWeight`: docs/inputs.md.
+   */
+  where?: TensorInput;
   [entry: string]: unknown;
 }
 
@@ -135,16 +154,31 @@ export interface LossFactory<O extends object = Record<string, OptionValue>, Uns
   readonly optionSpecs: Readonly<OptionSpecs>;
 }
 
-const LAYOUTS = ['elementwise', 'dense', 'sparse', 'custom'] as const;
+const LAYOUTS = ['elementwise', 'dense', 'sparse', 'labels', 'region', 'custom'] as const;
 
 /**
  * How yTrue and yPred relate, which fixes validation and the per-sample shape:
  * - `elementwise`: same shape; `compute` returns per-element values, averaged over the last axis
  *   (rank ≥ 2) to give per-sample values ([B, K] → [B]; a rank-1 input is one value per sample);
  * - `dense`: same shape, class axis `options.axis` (default −1) moved last before `compute`, which
- *   returns per-sample values with that axis reduced ([B, C, L] → [B, L]);
+ *   returns per-sample values with that axis reduced ([B, C, L] → [B, L]); a tuple of axes
+ *   (`axis: [1, 2]`) is moved last and flattened into one class axis (`classWeight` then has one
+ *   weight per entry of the flattened axis, in row-major order);
  * - `sparse`: yTrue holds integer class indices, shaped like yPred without the class axis (or with
  *   it of size 1); yPred's class axis is moved last, yTrue arrives as int32;
+ * - `labels`: one label per sample (metric learning): yTrue is [B], [B, 1] or [B, k] with the same
+ *   label in every column, checked with `values.yTrue` (default `'classLabel'`, integers); yPred is [B, d…]
+ *   of rank `batchedRanks.yPred` (default 2: embeddings [B, D]) with every d ≥ 1. `compute` receives
+ *   the labels as [B] and returns per-sample values [B];
+ * - `region`: class maps scored per image (segmentation). `options.mode` (or `regionMode`, default
+ *   'binary') says how to read them: 'binary' (yTrue of yPred's shape, every non-batch axis spatial),
+ *   'multilabel' (class axis `options.axis`, yTrue of yPred's shape) or 'multiclass' (C ≥ 2 classes;
+ *   yTrue one-hot of yPred's shape, or an integer label map without the class axis, where
+ *   `options.ignoreIndex` pixels are left out). The wrapper checks the axis (never the batch axis),
+ *   `options.classWeight` (one per class, one positive) and the labels (`values.yTrue`, default
+ *   'binary'), and hands `compute` yTrue and yPred as [B, S, C] (class axis last, the other non-batch
+ *   axes flattened; binary: C = 1; a label map one-hot encoded) with `context.where` ([B, S, 1] or
+ *   [B, S, C], 0 for ignored pixels and `call.where` exclusions); `compute` returns [B] (or [B, C]);
  * - `custom`: no shape rule beyond rank ≥ 1; the definition's `validate` checks the rest, and
  *   `compute` returns values whose first axis is the batch.
  */
@@ -187,7 +221,8 @@ export interface DeferredChecks {
 }
 
 /**
- * The fifth argument of every `compute`: the loss's trainable state, and, for a `compute` marked with
+ * What the wrapper hands every `compute` besides the inputs (its fifth argument): the loss's trainable
+ * state, the `region` layout's `where`, and, for a `compute` marked with
  * `ownsReduction`, what a fused kernel needs to own the rest of the path (value checks, sample
  * weights, mask, reduction). See `Reduced`.
  */
@@ -203,6 +238,8 @@ export interface ComputeContext {
   readonly checks: DeferredChecks;
   /** The loss's trainable variables by key (`LossDefinition.variables`; empty for a loss without state). */
   readonly state: LossVariables;
+  /** `region`: 0/1 per entry of the [B, S, C] inputs (broadcastable), 0 where a pixel is ignored or excluded by `call.where`. */
+  readonly where?: tf.Tensor;
 }
 
 const OWNS_REDUCTION = Symbol('lossforge.ownsReduction');
@@ -253,13 +290,20 @@ export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
    * given a batch axis as with every layout (see `Layout`).
    */
   batchedRanks?: BatchedRanks;
+  /** `labels` layouts: yPred's batched shape in words, for error messages (e.g. '[batch, 2, dim]'). */
+  yPredShape?: string;
+  /** `region` layouts: the mode when the loss has no `mode` option (e.g. 'multiclass' for Lovász-softmax). */
+  regionMode?: RegionMode;
   /**
    * Whether the loss of finite inputs is always finite (default true: with value checks on, a
    * non-finite result is a LossInputError). False where +Infinity is the documented value, e.g. an
    * impossible CTC alignment without `zeroInfinity`.
    */
   finite?: boolean | ((options: R) => boolean);
-  /** Extra input checks (for `custom` layouts). Throw LossInputError. */
+  /**
+   * Extra input checks (what the layout cannot know, e.g. a pair axis of size 2), run after the layout's
+   * shape checks on the inputs as given (before any axis is moved). Throw LossInputError.
+   */
   validate?(yTrue: tf.Tensor, yPred: tf.Tensor, options: R, call: LossCall): void;
   /**
    * Trainable state: the initial value of each variable, by key, from the resolved options (throw
@@ -277,7 +321,7 @@ export interface LossDefinition<S extends OptionSpecs, R = OptionValues<S>> {
 }
 
 const REDUCTION_OPTION: OptionSpec<Reduction> = oneOf(REDUCTIONS, 'mean');
-const CALL_ENTRIES = ['sampleWeight', 'mask'];
+const CALL_ENTRIES = ['sampleWeight', 'mask', 'where'];
 
 /**
  * Builds and registers a loss factory from a definition. Every built-in loss is made this way, so a
@@ -330,7 +374,7 @@ function checkDefinition<S extends OptionSpecs>(definition: LossDefinition<S>): 
   }
   const name = definition.name;
   if (!LAYOUTS.includes(definition.layout)) {
-    throw new LossInputError(name, 'definition.layout', "'elementwise', 'dense', 'sparse' or 'custom'", describeValue(definition.layout));
+    throw new LossInputError(name, 'definition.layout', LAYOUTS.map((l) => `'${l}'`).join(', '), describeValue(definition.layout));
   }
   if (typeof definition.compute !== 'function') {
     throw new LossInputError(name, 'definition.compute', 'a function (yTrue, yPred, options, call) => Tensor', describeValue(definition.compute));
@@ -354,7 +398,7 @@ function makeLoss<S extends OptionSpecs>(
     releasingTapeOnThrow(() =>
       tf.tidy(name, () => {
         if (typeof call !== 'object' || call === null) {
-          throw new LossInputError(name, 'call', 'an object { sampleWeight?, mask?, … } or undefined', describeValue(call));
+          throw new LossInputError(name, 'call', 'an object { sampleWeight?, mask?, where?, … } or undefined', describeValue(call));
         }
         for (const entry of Object.keys(call)) {
           if (!allowedCall.has(entry) && call[entry] !== undefined) {
@@ -373,20 +417,34 @@ function makeLoss<S extends OptionSpecs>(
 
         const batchedWeight = sampleWeight && batchOf(sampleWeight, inputs.unbatched);
         const batchedMask = mask && batchOf(mask, inputs.unbatched);
-        /** The composite rest of the path: per-sample losses × weights × mask, reduced. */
+        const nonEmpty = inputs.yPred.shape[0] !== 0;
+        // call.where: per-element for elementwise/custom (the math returns per-element values and the
+        // excluded ones are dropped), per-position for dense/sparse/region (like a mask).
+        const elementWhere = nonEmpty ? inputs.elementWhere : undefined;
+        const sampleWhere = nonEmpty ? inputs.sampleWhere : undefined;
+        /** The composite rest of the path: per-sample losses × weights × mask (and where), reduced. */
         const finish = (out: tf.Tensor | PerSample, weight = batchedWeight, valid = batchedMask): { result: tf.Tensor; losses: tf.Tensor } => {
           const perSample = out instanceof tf.Tensor ? { loss: out } : out;
           let losses = perSample.loss;
-          if (definition.layout === 'elementwise' && losses.rank >= 2) losses = tf.div(pairwiseSum(losses), losses.shape[losses.rank - 1]!);
+          const valids = [perSample.valid];
+          if (elementWhere) {
+            const perElement = excludeElements(name, losses, elementWhere);
+            losses = perElement.loss;
+            valids.push(perElement.valid);
+          } else if (definition.layout === 'elementwise' && losses.rank >= 2) {
+            losses = tf.div(pairwiseSum(losses), losses.shape[losses.rank - 1]!);
+          }
           if (losses.dtype !== 'float32') losses = tf.cast(losses, 'float32');
+          if (sampleWhere) valids.push(alignToLossShape(name, 'call.where', sampleWhere, losses.shape));
+          valids.push(valid && alignToLossShape(name, 'call.mask', valid, losses.shape));
           const factors = [perSample.weight, weight && alignToLossShape(name, 'call.sampleWeight', weight, losses.shape)].filter((t) => t !== undefined);
-          const valids = [perSample.valid, valid && alignToLossShape(name, 'call.mask', valid, losses.shape)].filter((t) => t !== undefined);
+          const present = valids.filter((t) => t !== undefined);
           const product = (ts: tf.Tensor[]) => (ts.length === 0 ? undefined : ts.reduce((a, b) => tf.mul(a, b)));
-          return { result: reduce(losses, { weight: product(factors), valid: product(valids) }, options.reduction), losses };
+          return { result: reduce(losses, { weight: product(factors), valid: product(present) }, options.reduction), losses };
         };
         let result: tf.Tensor;
         let perSampleLosses: () => tf.Tensor;
-        if (inputs.yPred.shape[0] === 0) {
+        if (!nonEmpty) {
           checks.run();
           ({ result } = finish(emptyLosses(definition.layout, inputs.yTrue, inputs.yPred)));
           perSampleLosses = () => result;
@@ -399,8 +457,11 @@ function makeLoss<S extends OptionSpecs>(
             finish: (out, weight, valid) => finish(out, weight, valid).result,
             checks,
             state: state ?? NO_STATE,
+            where: inputs.where,
           };
-          const out = definition.compute(inputs.yTrue, inputs.yPred, options, call, context);
+          const run = () => definition.compute(inputs.yTrue, inputs.yPred, options, call, context);
+          // Under call.where the fused kernels (which reduce per sample and own the reduction) stand aside.
+          const out = elementWhere || sampleWhere ? requiringPerElementValues(run) : run();
           checks.run(); // a no-op unless a fused compute neither checked nor ran them
           if (isReduced(out)) {
             result = out.reduced;
@@ -474,20 +535,36 @@ class PendingChecks implements DeferredChecks {
 }
 
 /**
- * The ranks of a batched yTrue and yPred per layout (custom: `definition.batchedRanks`, when the
- * loss declares them). Both one axis short is one example without its batch axis.
+ * The ranks of a batched yTrue and yPred per layout (labels: `definition.batchedRanks` or labels [B]
+ * and embeddings [B, D]; custom: `definition.batchedRanks`, when the loss declares them; region: none,
+ * a class map always has its batch axis). Both one axis short is one example without its batch axis.
  */
 function batchedRanks<S extends OptionSpecs>(definition: LossDefinition<S>): BatchedRanks | undefined {
   const ranks: Record<Layout, BatchedRanks | undefined> = {
     elementwise: { yTrue: 1, yPred: 1 },
     dense: { yTrue: 2, yPred: 2 },
     sparse: { yTrue: 1, yPred: 2 },
+    labels: definition.batchedRanks ?? { yTrue: 1, yPred: 2 },
+    region: undefined,
     custom: definition.batchedRanks,
   };
   return ranks[definition.layout];
 }
 
-/** Converts and validates yTrue and yPred per the layout; moves the class axis last for dense/sparse. */
+/** The inputs `compute` receives, and what `call.where` became in the loss's terms. */
+interface PreparedInputs {
+  yTrue: tf.Tensor;
+  yPred: tf.Tensor;
+  unbatched: boolean;
+  /** `region`: the per-entry mask handed to compute ([B, S, 1] or [B, S, C]). */
+  where?: tf.Tensor;
+  /** `elementwise` with `call.where`: the mask in yPred's shape, applied to compute's per-element values. */
+  elementWhere?: tf.Tensor;
+  /** dense, sparse, region with `call.where`: 0 for samples (positions) with no entry left; out of every count. */
+  sampleWhere?: tf.Tensor;
+}
+
+/** Converts and validates yTrue, yPred and call.where per the layout; moves the class axis last for dense/sparse/region. */
 function prepareInputs<S extends OptionSpecs>(
   definition: LossDefinition<S>,
   options: OptionValues<S>,
@@ -495,11 +572,12 @@ function prepareInputs<S extends OptionSpecs>(
   yPredIn: TensorInput,
   call: LossCall,
   checks: PendingChecks,
-): { yTrue: tf.Tensor; yPred: tf.Tensor; unbatched: boolean } {
+): PreparedInputs {
   const name = definition.name;
+  const layout = definition.layout;
   const rules = typeof definition.values === 'function' ? definition.values(options) : definition.values ?? {};
   // The options the wrapper itself reads, when the loss declares them.
-  const { axis, classWeight, ignoreIndex } = options as Record<string, OptionValue>;
+  const { axis, classWeight, ignoreIndex, mode } = options as Record<string, OptionValue>;
   let yPred = toTensor(name, 'yPred', yPredIn);
   // Integer targets are read as float32 first, so that 2.7 is reported rather than truncated to 2
   // (sparse labels are checked and cast below, with their class range).
@@ -512,15 +590,25 @@ function prepareInputs<S extends OptionSpecs>(
     yPred = tf.expandDims(yPred, 0);
     yTrue = tf.expandDims(yTrue, 0);
   }
-  if (definition.yTrueDtype === 'int32' && definition.layout !== 'sparse') {
+  if (definition.yTrueDtype === 'int32' && layout !== 'sparse') {
     checkValues(name, 'yTrue', yTrue, 'integer', { finite: true });
     yTrue = tf.cast(yTrue, 'int32');
   }
-  checkRank(name, 'yPred', yPred, definition.layout === 'sparse' ? 2 : 1);
+  checkRank(name, 'yPred', yPred, layout === 'sparse' || layout === 'region' ? 2 : 1);
   checkRank(name, 'yTrue', yTrue, 1);
 
-  if (definition.layout === 'elementwise' || definition.layout === 'dense') checkSameShape(name, yTrue, yPred);
-  if (definition.layout === 'custom') definition.validate?.(yTrue, yPred, options, call);
+  let region: RegionShape | undefined;
+  const regionOptions = {
+    mode: (typeof mode === 'string' ? mode : definition.regionMode) ?? 'binary',
+    axis: typeof axis === 'number' ? axis : -1,
+    classWeight: Array.isArray(classWeight) ? classWeight : undefined,
+    ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined,
+  } as RegionOptions;
+  if (layout === 'elementwise' || layout === 'dense') checkSameShape(name, yTrue, yPred);
+  if (layout === 'labels') checkLabels(name, yTrue, yPred, batchedRanks(definition)!.yPred, definition.yPredShape);
+  if (layout === 'region') region = checkRegion(name, yTrue, yPred, regionOptions, rules.yTrue ?? 'binary');
+  const where = call.where === undefined ? undefined : toWhere(name, layout, call.where, yPred.shape);
+  definition.validate?.(yTrue, yPred, options, call);
   // An empty batch is a batch (its loss is 0); an empty axis after the batch axis is not an input.
   if (yPred.size === 0 && yPred.shape[0] !== 0) {
     throw new LossInputError(name, 'yPred', 'no empty axis after the batch axis (an empty batch [0, …] is fine)', `shape ${formatShape(yPred.shape)}`);
@@ -529,33 +617,105 @@ function prepareInputs<S extends OptionSpecs>(
     throw new LossInputError(name, 'yTrue', `a batch axis of ${yPred.shape[0]} (yPred's)`, `shape ${formatShape(yTrue.shape)}`);
   }
 
-  let classAxis = yPred.rank - 1;
-  if (definition.layout === 'dense' || definition.layout === 'sparse') {
-    classAxis = resolveAxis(name, typeof axis === 'number' ? axis : -1, yPred.rank);
-  }
-  if (definition.layout === 'sparse') yTrue = alignSparseLabels(name, yTrue, yPred.shape, classAxis);
+  let classAxes = [yPred.rank - 1];
+  if (layout === 'dense') classAxes = resolveAxes(name, Array.isArray(axis) ? axis : typeof axis === 'number' ? axis : -1, yPred.rank);
+  if (layout === 'sparse') classAxes = [resolveAxis(name, typeof axis === 'number' ? axis : -1, yPred.rank)];
+  if (layout === 'sparse') yTrue = alignSparseLabels(name, yTrue, yPred.shape, classAxes[0]!);
 
-  const numClasses = yPred.shape[classAxis]!;
-  // Custom layouts know their own class axis and check classWeight in `validate`.
-  if (definition.layout !== 'custom' && Array.isArray(classWeight) && classWeight.length !== numClasses) {
-    throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, the size of yPred's class axis)`, `${classWeight.length} weights`);
+  const numClasses = classAxes.reduce((n, a) => n * yPred.shape[a]!, 1);
+  // Labels, region and custom layouts check classWeight against their own class axis (or have none).
+  if ((layout === 'dense' || layout === 'sparse') && Array.isArray(classWeight) && classWeight.length !== numClasses) {
+    const what = classAxes.length > 1 ? `the product of the sizes of yPred's axes ${formatShape(classAxes)}` : "the size of yPred's class axis";
+    throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, ${what})`, `${classWeight.length} weights`);
   }
 
-  const yTrueRule: ValueRule =
-    definition.layout === 'sparse'
-      ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }
-      : rules.yTrue ?? 'finite';
   // Whatever a loss's own rules, yTrue and yPred hold finite numbers (the non-finite rule of the Loss contract).
-  checks.add('yTrue', yTrue, yTrueRule);
+  if (layout === 'labels') {
+    // The label rules ('classLabel', 'sign') admit finite values only, and name the labels in their message.
+    checkValues(name, 'yTrue', yTrue, rules.yTrue ?? 'classLabel');
+    checkLabelColumns(name, yTrue);
+  } else {
+    const yTrueRule: ValueRule =
+      layout === 'sparse'
+        ? { classIndex: numClasses, ignoreIndex: typeof ignoreIndex === 'number' ? ignoreIndex : undefined }
+        : region?.yTrueRule ?? rules.yTrue ?? 'finite';
+    checks.add('yTrue', yTrue, yTrueRule);
+  }
   checks.add('yPred', yPred, rules.yPred ?? 'any');
 
-  if (definition.layout === 'sparse') yTrue = tf.cast(yTrue, 'int32');
-  if ((definition.layout === 'dense' || definition.layout === 'sparse') && classAxis !== yPred.rank - 1) {
-    const order = moveAxisLast(yPred.rank, classAxis);
-    yPred = tf.transpose(yPred, order);
-    if (definition.layout === 'dense') yTrue = tf.transpose(yTrue, order);
+  if (layout === 'labels') return { yTrue: labelVector(yTrue), yPred, unbatched };
+  if (layout === 'region') return { ...regionInputs(yTrue, yPred, region!, regionOptions.ignoreIndex, where), unbatched };
+  if (layout === 'elementwise' || layout === 'custom') return { yTrue, yPred, unbatched, elementWhere: where };
+
+  if (layout === 'sparse') yTrue = tf.cast(yTrue, 'int32');
+  const toClassesLast = (x: tf.Tensor) => classesLast(x, classAxes);
+  yPred = toClassesLast(yPred);
+  if (layout === 'dense') yTrue = toClassesLast(yTrue);
+  return { yTrue, yPred, unbatched, sampleWhere: where && perPositionWhere(name, toClassesLast(where)) };
+}
+
+/**
+ * `call.where` as float 0/1 in yPred's shape. The labels and custom layouts have no per-element
+ * structure the wrapper can mask (a distance or an alignment mixes every entry): a LossInputError.
+ */
+function toWhere(name: string, layout: Layout, whereIn: TensorInput, predShape: readonly number[]): tf.Tensor {
+  if (layout === 'labels' || layout === 'custom') {
+    throw new LossInputError(name, 'call.where', `no where mask: ${name} mixes every entry of a sample (exclude whole samples with call.mask)`, 'a where mask');
   }
-  return { yTrue, yPred, unbatched };
+  const where = toTensor(name, 'call.where', whereIn);
+  checkValues(name, 'call.where', where, 'mask');
+  return broadcastWhere(name, where, predShape);
+}
+
+/** Moves `axes` last (in the order given) and flattens them into one axis: [B, C, L] with axes [1] → [B, L, C]. */
+function classesLast(x: tf.Tensor, axes: readonly number[]): tf.Tensor {
+  const order = [...Array(x.rank).keys()].filter((i) => !axes.includes(i));
+  order.push(...axes);
+  const moved = order.every((a, i) => a === i) ? x : tf.transpose(x, order);
+  if (axes.length === 1) return moved;
+  const rest = moved.shape.slice(0, x.rank - axes.length);
+  return tf.reshape(moved, [...rest, axes.reduce((n, a) => n * x.shape[a]!, 1)]);
+}
+
+/**
+ * dense and sparse: a where mask (class axis last) must not split a position's classes (every class
+ * enters the position's normalization); it excludes whole positions: [B, …, C] → [B, …].
+ */
+function perPositionWhere(name: string, where: tf.Tensor): tf.Tensor {
+  const kept = tf.max(where, -1);
+  if (valueChecksEnabled() && where.size > 0 && tf.any(tf.notEqual(kept, tf.min(where, -1))).dataSync()[0]) {
+    throw new LossInputError(name, 'call.where', "the same value along the class axis (this loss excludes whole positions, not single classes)", 'a mask that differs across classes');
+  }
+  return kept;
+}
+
+/** region: yTrue and yPred as [B, S, C], the targets one-hot, and the pixels to leave out. */
+function regionInputs(yTrue: tf.Tensor, yPred: tf.Tensor, shape: RegionShape, ignoreIndex: number | undefined, where?: tf.Tensor): Omit<PreparedInputs, 'unbatched'> {
+  if (yPred.shape[0] === 0) return { yTrue, yPred };
+  const { target, keep } = regionTargets(yTrue, yPred.shape, shape, ignoreIndex);
+  const excluded = where && toPixelsByClass(where, shape.classAxis);
+  const combined = keep && excluded ? tf.mul(keep, excluded) : keep ?? excluded;
+  return {
+    yTrue: target,
+    yPred: toPixelsByClass(yPred, shape.classAxis),
+    where: combined,
+    sampleWhere: excluded && tf.max(excluded, [1, 2]),
+  };
+}
+
+/**
+ * elementwise with `call.where`: compute's per-element values with the excluded entries set to 0 (a
+ * `where`, so that their gradient is 0 and a non-finite value there does no harm), averaged over the
+ * kept entries of the last axis; a sample with no kept entry is 0 and left out of every count.
+ */
+function excludeElements(name: string, losses: tf.Tensor, where: tf.Tensor): { loss: tf.Tensor; valid: tf.Tensor } {
+  if (!sameShape(losses.shape, where.shape)) {
+    throw new LossInputError(name, 'call.where', `a loss whose math returns per-element values of yPred's shape ${formatShape(where.shape)}`, `values of shape ${formatShape(losses.shape)}`);
+  }
+  const kept = tf.where(tf.equal(where, 0), tf.zerosLike(losses), losses);
+  if (losses.rank < 2) return { loss: kept, valid: where };
+  const count = pairwiseSum(where);
+  return { loss: tf.div(pairwiseSum(kept), nonZeroDenominator(count)), valid: tf.cast(tf.greater(count, 0), 'float32') };
 }
 
 /**
@@ -564,7 +724,13 @@ function prepareInputs<S extends OptionSpecs>(
  */
 function emptyLosses(layout: Layout, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   const shape =
-    layout === 'custom' ? [0] : layout === 'sparse' ? yTrue.shape : layout === 'dense' || yPred.rank >= 2 ? yPred.shape.slice(0, -1) : yPred.shape;
+    layout === 'custom' || layout === 'labels' || layout === 'region'
+      ? [0]
+      : layout === 'sparse'
+        ? yTrue.shape
+        : layout === 'dense' || yPred.rank >= 2
+          ? yPred.shape.slice(0, -1)
+          : yPred.shape;
   return tf.reshape(tf.reshape(yPred, [0]), shape);
 }
 
@@ -647,8 +813,3 @@ function alignSparseLabels(name: string, labels: tf.Tensor, predShape: readonly 
   );
 }
 
-function moveAxisLast(rank: number, axis: number): number[] {
-  const order = [...Array(rank).keys()].filter((i) => i !== axis);
-  order.push(axis);
-  return order;
-}

@@ -125,6 +125,19 @@ export function axis(defaultValue: number): OptionSpec<number> {
   };
 }
 
+/**
+ * A class or feature axis, or a tuple of them (`[1, 2]`: the dense layout treats the axes together as
+ * one flattened class axis); integers, negative counting from the last; checked against the rank at call time.
+ */
+export function axes(defaultValue: number | number[]): OptionSpec<number | number[]> {
+  return {
+    default: defaultValue,
+    expected: 'an integer axis or a non-empty array of distinct integer axes (negative counts from the last)',
+    accepts: (v) => Number.isInteger(v) || (Array.isArray(v) && v.length > 0 && v.every(Number.isInteger) && new Set(v).size === v.length),
+    shape: { kind: 'axis' },
+  };
+}
+
 /** An optional finite number, optionally restricted to a range (e.g. a seed); `undefined` means "not set". */
 export function optionalNumber(rule: NumberRule = {}): OptionSpec<number | undefined> {
   return {

@@ -93,6 +93,31 @@ export function resolveAxis(loss: string, axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
+/**
+ * Resolves a class/feature axis or a tuple of them (`axis: [1, 2]`) against `rank`: distinct axes,
+ * each in [−rank, rank − 1], or throws naming `options.axis`.
+ */
+export function resolveAxes(loss: string, axis: number | readonly number[], rank: number): number[] {
+  const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => resolveAxis(loss, a, rank));
+  if (axes.length === 0 || new Set(axes).size !== axes.length) {
+    throw new LossInputError(loss, 'options.axis', 'one axis or a non-empty list of distinct axes', describeValue(axis));
+  }
+  return axes;
+}
+
+/**
+ * Broadcasts a `call.where` mask to `shape` (yPred's), NumPy-style: trailing axes aligned, each of
+ * the mask's dimensions equal to yPred's or 1. Returns float32 0/1.
+ */
+export function broadcastWhere(loss: string, where: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  const offset = shape.length - where.rank;
+  const fits = offset >= 0 && where.shape.every((d, i) => d === shape[i + offset] || d === 1);
+  if (!fits) {
+    throw new LossInputError(loss, 'call.where', `a shape that broadcasts to yPred's shape ${formatShape(shape)} (trailing axes aligned)`, `shape ${formatShape(where.shape)}`);
+  }
+  return tf.broadcastTo(where, shape as number[]);
+}
+
 /** A value rule: what every entry of a tensor must satisfy. */
 export type ValueRule =
   | 'any'
@@ -104,6 +129,9 @@ export type ValueRule =
   | 'mask'
   | 'integer'
   | 'logProbability'
+  | 'classLabel'
+  | 'sign'
+  | 'hardBinary'
   | { classIndex: number; ignoreIndex?: number };
 
 function ruleText(rule: ValueRule): string {
@@ -121,6 +149,9 @@ function ruleText(rule: ValueRule): string {
     mask: 'mask values 0 or 1 (or booleans)',
     integer: 'integer values',
     logProbability: 'log-probabilities (finite or −Infinity)',
+    classLabel: 'integer class labels (whole numbers, any dtype)',
+    sign: 'targets −1 or 1',
+    hardBinary: 'hard labels, each exactly 0 or 1',
   }[rule];
 }
 
@@ -146,6 +177,12 @@ function entryOk(rule: ValueRule, v: number): boolean {
       return Number.isFinite(v) || v === -Infinity;
     case 'signedBinary':
       return v === 0 || v === 1 || v === -1;
+    case 'classLabel':
+      return Number.isInteger(v);
+    case 'sign':
+      return v === 1 || v === -1;
+    case 'hardBinary':
+      return v === 0 || v === 1;
   }
 }
 

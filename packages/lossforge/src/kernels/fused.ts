@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedElementwise, fusedSoftmax, writesInPlace, type Fusion } from './ops.js';
 import { CHECK, getKernels, MAX_FUSED_ELEMENTS, type ElementwiseKind } from './runtime.js';
-import { setting } from '../core/config.js';
+import { perElementValuesRequired, setting } from '../core/config.js';
 import { higherOrderGradientPossible } from './higherOrder.js';
 import { ownsReduction, type ComputeContext, type DeferredChecks, type PerSample, type Reduced } from '../core/loss.js';
 import type { ResolvedOptions } from '../core/options.js';
@@ -53,14 +53,15 @@ export function setFusedThreshold(elements: number): number {
 }
 
 /**
- * True when the fused kernels should run for this prediction: enabled, loaded, the active backend is
+ * True when the fused kernels should run for this prediction: enabled, not under a per-element
+ * `call.where` mask (`perElementValuesRequired`), loaded, the active backend is
  * 'cpu' or 'wasm' (and the kernels can write into its memory: `writesInPlace`), yPred is float32 and
  * has at least the threshold number of elements (and at most MAX_FUSED_ELEMENTS = 2²⁸, so that the
  * kernel's buffers fit in WebAssembly's 4 GiB), and no second-order gradient can be taken through the
  * call (`higherOrderGradientPossible`: the kernels' backward is not differentiable).
  */
 export function fusedAvailable(yPred: tf.Tensor): boolean {
-  if (!enabled.get() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
+  if (!enabled.get() || perElementValuesRequired() || yPred.dtype !== 'float32' || yPred.size < threshold.get() || yPred.size === 0) return false;
   if (yPred.size > MAX_FUSED_ELEMENTS) return false; // would not fit in the kernel's 4 GiB memory
   if (higherOrderGradientPossible()) return false; // a gradient of this gradient needs the composite
   const backend = tf.getBackend();

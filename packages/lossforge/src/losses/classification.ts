@@ -43,6 +43,12 @@ export interface ClassAxisOption {
   axis?: number;
 }
 
+/** `axis` of the dense categorical losses: one class axis, or a tuple of axes taken together as one (flattened, row-major). */
+export interface ClassAxesOption {
+  /** The class axis of yPred (negative counts from the last; PyTorch's layout is `axis: 1`), or several (`[1, 2]`). @defaultValue -1 */
+  axis?: number | number[];
+}
+
 /** `classWeight`, per-class weights (PyTorch `weight`). */
 export interface ClassWeightOption {
   /** One non-negative weight per class; the sample's weight is its target's class weight. @defaultValue undefined (no weights) */
@@ -279,7 +285,7 @@ function binaryFocalValues(
 // ───────────────────────────── categorical ─────────────────────────────
 
 /** Options of `categoricalCrossentropy`. */
-export interface CategoricalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxisOption, ClassWeightOption {}
+export interface CategoricalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxesOption, ClassWeightOption {}
 
 /**
  * Categorical cross-entropy over the class axis (`axis`, default −1); targets may be soft.
@@ -308,7 +314,7 @@ export const categoricalCrossentropy = defineLoss<CategoricalCrossentropyOptions
   options: {
     fromLogits: fromLogitsOption(),
     labelSmoothing: labelSmoothingOption(),
-    axis: option.axis(-1),
+    axis: option.axes(-1),
     classWeight: classWeightOption(),
   },
   layout: 'dense',
@@ -385,7 +391,7 @@ function sparseValues(labels: tf.Tensor, yPred: tf.Tensor, { fromLogits, ignoreI
 }
 
 /** Options of `categoricalFocalCrossentropy` (Keras 3 `CategoricalFocalCrossentropy`). */
-export interface CategoricalFocalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxisOption {
+export interface CategoricalFocalCrossentropyOptions extends BaseLossOptions, FromLogitsOption, LabelSmoothingOption, ClassAxesOption {
   /** γ ≥ 0, the focusing parameter. @defaultValue 2 */
   gamma?: number;
   /** α ≥ 0, a weight on every class term. @defaultValue 0.25 */
@@ -415,7 +421,7 @@ export const categoricalFocalCrossentropy = defineLoss<CategoricalFocalCrossentr
     alpha: option.number(0.25, { min: 0 }),
     fromLogits: fromLogitsOption(),
     labelSmoothing: labelSmoothingOption(),
-    axis: option.axis(-1),
+    axis: option.axes(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,
@@ -437,7 +443,7 @@ function categoricalFocalValues(
 // ───────────────────────────── robust / polynomial ─────────────────────────────
 
 /** Options of `polyCrossentropy`. */
-export interface PolyCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxisOption {
+export interface PolyCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxesOption {
   /** ε ≥ −1, the weight of the first polynomial term (1 − p_t). @defaultValue 1 */
   epsilon?: number;
 }
@@ -463,7 +469,7 @@ export const polyCrossentropy = defineLoss<PolyCrossentropyOptions>({
   options: {
     epsilon: option.number(1, { min: -1 }),
     fromLogits: fromLogitsOption(),
-    axis: option.axis(-1),
+    axis: option.axes(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,
@@ -483,7 +489,7 @@ export const polyCrossentropy = defineLoss<PolyCrossentropyOptions>({
 });
 
 /** Options of `generalizedCrossentropy`. */
-export interface GeneralizedCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxisOption {
+export interface GeneralizedCrossentropyOptions extends BaseLossOptions, FromLogitsOption, ClassAxesOption {
   /** q ∈ (0, 1]: q → 0 is cross-entropy, q = 1 is MAE on the true class. @defaultValue 0.7 */
   q?: number;
 }
@@ -509,7 +515,7 @@ export const generalizedCrossentropy = defineLoss<GeneralizedCrossentropyOptions
   options: {
     q: option.number(0.7, { min: 0, max: 1, minExclusive: true }),
     fromLogits: fromLogitsOption(),
-    axis: option.axis(-1),
+    axis: option.axes(-1),
   },
   layout: 'dense',
   values: labelAndPrediction,

@@ -107,8 +107,8 @@ export const generalizedKullbackLeibler = defineLoss<GeneralizedKullbackLeiblerO
 
 /** Options of `cosineSimilarity`. */
 export interface CosineSimilarityOptions extends BaseLossOptions {
-  /** The axis along which the cosine is taken (negative counts from the last). @defaultValue -1 */
-  axis?: number;
+  /** The axis along which the cosine is taken (negative counts from the last), or several taken together (`[1, 2]`). @defaultValue -1 */
+  axis?: number | number[];
 }
 
 /**
@@ -126,7 +126,7 @@ export interface CosineSimilarityOptions extends BaseLossOptions {
 export const cosineSimilarity = defineLoss<CosineSimilarityOptions>({
   name: 'cosineSimilarity',
   aliases: ['cosine_similarity', 'cosine'],
-  options: { axis: option.axis(-1) },
+  options: { axis: option.axes(-1) },
   layout: 'dense',
   values: { yTrue: 'finite', yPred: 'any' },
   compute: (yTrue, yPred) => tf.neg(tf.sum(tf.mul(l2Normalize(yTrue), l2Normalize(yPred)), -1)),

@@ -11,6 +11,9 @@
  *
  * Pair losses (`cosineEmbedding`, `marginRanking`) follow PyTorch: `yTrue` = ±1 per pair and
  * `yPred` stacks the two members of each pair on axis 1.
+ *
+ * All use the `labels` layout (core/layouts.ts): the wrapper checks the label shapes and values and
+ * hands `compute` the labels as [B]; the definitions here only add what the layout cannot know.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { valueChecksEnabled } from '../core/config.js';
@@ -34,57 +37,6 @@ const SCALED_EPSILON_FLOOR = 1e-14;
 /** Subtracted from self-similarities so they drop out of a softmax without producing −∞ · 0 = NaN. */
 const EXCLUDED_LOGIT = 1e9;
 
-function shapeOf(t: tf.Tensor): string {
-  return `shape ${formatShape(t.shape)}`;
-}
-
-/** The first offending entry of `t` under `ok`, as "value at index i", or undefined. */
-function firstBad(t: tf.Tensor, ok: (v: number, i: number, all: ArrayLike<number>) => boolean): string | undefined {
-  const values = t.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    if (!ok(values[i]!, i, values)) return `${values[i]} at flat index ${i}`;
-  }
-  return undefined;
-}
-
-/**
- * Per-sample labels: [B], [B, 1], or [B, k] (the shape tfjs-layers requires for a target when the
- * output is [B, k]; every column must then hold the same label, see `checkColumnsEqual`).
- */
-function checkLabelShape(name: string, yTrue: tf.Tensor, batch: number, what: string): void {
-  const ok = (yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1]! >= 1)) && yTrue.shape[0] === batch;
-  if (!ok) {
-    throw new LossInputError(name, 'yTrue', `${what} of shape [${batch}] or [${batch},k] (one per row of yPred)`, shapeOf(yTrue));
-  }
-}
-
-/** A [B, k] label tensor must repeat the same label across its k columns (value check). */
-function checkColumnsEqual(name: string, yTrue: tf.Tensor): void {
-  if (yTrue.rank !== 2 || yTrue.shape[1]! <= 1) return;
-  const k = yTrue.shape[1]!;
-  const bad = firstBad(yTrue, (v, i, all) => v === all[i - (i % k)]);
-  if (bad) throw new LossInputError(name, 'yTrue', 'the same label in every column of a [B,k] label tensor', `a differing ${bad}`);
-}
-
-/** Labels as a [B] tensor (the first column of a [B, k] label tensor). */
-function labelVector(yTrue: tf.Tensor): tf.Tensor1D {
-  const column = yTrue.rank === 1 ? yTrue : tf.slice(yTrue, [0, 0], [-1, 1]);
-  return tf.reshape(column, [-1]) as tf.Tensor1D;
-}
-
-/** (labels, embeddings): embeddings [B, D] with D ≥ 1, integer labels [B] / [B, 1] / [B, k]. */
-function validateLabelsAndEmbeddings(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, squaredDistances = false): void {
-  if (yPred.rank !== 2 || yPred.shape[1] === 0) {
-    throw new LossInputError(name, 'yPred', 'embeddings of shape [batch, dim] (rank 2, dim ≥ 1)', `rank ${yPred.rank} (${shapeOf(yPred)})`);
-  }
-  checkLabelShape(name, yTrue, yPred.shape[0]!, 'integer class labels');
-  if (!valueChecksEnabled()) return;
-  const bad = firstBad(yTrue, (v) => Number.isInteger(v));
-  if (bad) throw new LossInputError(name, 'yTrue', 'integer class labels (whole numbers, any dtype)', bad);
-  checkColumnsEqual(name, yTrue);
-  if (squaredDistances) checkSquaredDistancesFit(name, yPred);
-}
-
 /** Largest squared distance computed in float32 without overflow, with room for rounding. */
 const MAX_SQUARED_DISTANCE = 1e38;
 
@@ -95,6 +47,7 @@ const MAX_SQUARED_DISTANCE = 1e38;
  * embeddings up to ~1e38). Non-finite entries are left to the wrapper's finite rule.
  */
 function checkSquaredDistancesFit(name: string, yPred: tf.Tensor): void {
+  if (!valueChecksEnabled()) return;
   const [batch, dim] = yPred.shape as [number, number];
   const e = yPred.dataSync();
   let bound = 0;
@@ -108,16 +61,14 @@ function checkSquaredDistancesFit(name: string, yPred: tf.Tensor): void {
   }
 }
 
-/** (±1 targets, pairs): pairs of shape [B, 2, ...rest] (`rest` given), targets [B] / [B, 1] / [B, k] of −1 or 1. */
-function validateSignedPairs(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, pairShape: string, rank: number): void {
-  if (yPred.rank !== rank || yPred.shape[1] !== 2 || (rank === 3 && yPred.shape[2] === 0)) {
-    throw new LossInputError(name, 'yPred', `pairs stacked on axis 1: shape ${pairShape}`, shapeOf(yPred));
+const COSINE_PAIRS = 'pairs stacked on axis 1: [batch, 2, dim] (x1 = yPred[:, 0], x2 = yPred[:, 1])';
+const SCORE_PAIRS = 'pairs stacked on axis 1: [batch, 2] (x1 = yPred[:, 0], x2 = yPred[:, 1])';
+
+/** Pairs stacked on axis 1: yPred [B, 2, …] (the labels layout has checked the rank and the labels). */
+function validatePairAxis(name: string, yPred: tf.Tensor, pairShape: string): void {
+  if (yPred.shape[1] !== 2) {
+    throw new LossInputError(name, 'yPred', pairShape, `shape ${formatShape(yPred.shape)}`);
   }
-  checkLabelShape(name, yTrue, yPred.shape[0]!, 'targets −1 or 1');
-  if (!valueChecksEnabled()) return;
-  const bad = firstBad(yTrue, (v) => v === 1 || v === -1);
-  if (bad) throw new LossInputError(name, 'yTrue', 'targets −1 (dissimilar / x2 first) or 1 (similar / x1 first)', bad);
-  checkColumnsEqual(name, yTrue);
 }
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -337,12 +288,13 @@ export const tripletMargin = defineLoss<TripletMarginOptions>({
     distance: option.oneOf(DISTANCES, 'euclidean'),
     swap: option.boolean(false),
   },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
+  layout: 'labels',
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred, o) => validateLabelsAndEmbeddings('tripletMargin', yTrue, yPred, o.distance === 'squaredEuclidean'),
-  compute: (yTrue, yPred, { margin, mining, distance, swap }): PerSample => {
-    const masks = pairMasks(labelVector(yTrue));
+  validate: (_, yPred, o) => {
+    if (o.distance === 'squaredEuclidean') checkSquaredDistancesFit('tripletMargin', yPred);
+  },
+  compute: (labels, yPred, { margin, mining, distance, swap }): PerSample => {
+    const masks = pairMasks(labels as tf.Tensor1D);
     const d = pairwiseDistances(yPred as tf.Tensor2D, distance, masks.offDiagonal);
     const loss = MINERS[mining]({ d, masks, margin, swap });
     return { loss, valid: tf.mul(hasAny(masks.positive), hasAny(masks.negative)) };
@@ -373,12 +325,11 @@ export const contrastive = defineLoss<ContrastiveOptions>({
   name: 'contrastive',
   aliases: ['contrastiveLoss'],
   options: { margin: option.number(1, { min: 0 }) },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
+  layout: 'labels',
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('contrastive', yTrue, yPred, true),
-  compute: (yTrue, yPred, { margin }): PerSample => {
-    const masks = pairMasks(labelVector(yTrue));
+  validate: (_, yPred) => checkSquaredDistancesFit('contrastive', yPred),
+  compute: (labels, yPred, { margin }): PerSample => {
+    const masks = pairMasks(labels as tf.Tensor1D);
     const scaled = scaledSquaredDistances(yPred as tf.Tensor2D, masks.offDiagonal);
     const d = euclideanFromScaled(scaled);
     const similar = tf.mul(masks.positive, tf.mul(scaled.d2, tf.square(scaled.scale)));
@@ -432,12 +383,10 @@ export const ntXent = defineLoss<NtXentOptions>({
   name: 'ntXent',
   aliases: ['infoNCE', 'NTXentLoss'],
   options: { temperature: option.number(0.1, { min: 0, minExclusive: true }), pairwise: option.boolean(false) },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
+  layout: 'labels',
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('ntXent', yTrue, yPred),
-  compute: (yTrue, yPred, { temperature, pairwise }): PerSample => {
-    const masks = pairMasks(labelVector(yTrue));
+  compute: (labels, yPred, { temperature, pairwise }): PerSample => {
+    const masks = pairMasks(labels as tf.Tensor1D);
     const similarities = cosineLogits(yPred, temperature);
     const loss = pairwise ? pairwiseNtXent(similarities, masks) : tf.neg(meanLogProbOfPositives(similarities, masks));
     return { loss, valid: hasAny(masks.positive) };
@@ -504,12 +453,10 @@ export const supervisedContrastive = defineLoss<SupervisedContrastiveOptions>({
     baseTemperature: option.number(0.07, { min: 0, minExclusive: true }),
     variant: option.oneOf(['out', 'in'] as const, 'out'),
   },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
+  layout: 'labels',
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('supervisedContrastive', yTrue, yPred),
-  compute: (yTrue, yPred, { temperature, baseTemperature, variant }): PerSample => {
-    const masks = pairMasks(labelVector(yTrue));
+  compute: (labels, yPred, { temperature, baseTemperature, variant }): PerSample => {
+    const masks = pairMasks(labels as tf.Tensor1D);
     const similarities = cosineLogits(yPred, temperature);
     const inner = variant === 'out' ? meanLogProbOfPositives(similarities, masks) : logMeanProbOfPositives(similarities, masks);
     const valid = hasAny(masks.positive);
@@ -561,12 +508,10 @@ export const circle = defineLoss<CircleOptions>({
     margin: option.number(0.4),
     removeDiagonal: option.boolean(true),
   },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
+  layout: 'labels',
   values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateLabelsAndEmbeddings('circle', yTrue, yPred),
-  compute: (yTrue, yPred, { gamma, margin, removeDiagonal }): PerSample => {
-    const masks = pairMasks(labelVector(yTrue));
+  compute: (labels, yPred, { gamma, margin, removeDiagonal }): PerSample => {
+    const masks = pairMasks(labels as tf.Tensor1D);
     const positive = removeDiagonal ? masks.positive : tf.add(masks.positive, tf.eye(yPred.shape[0]!));
     const z = l2Normalize(yPred, 1);
     const d = tf.relu(tf.sub(1, tf.matMul(z, z, false, true)));
@@ -613,14 +558,15 @@ export const cosineEmbedding = defineLoss<CosineEmbeddingOptions>({
   name: 'cosineEmbedding',
   aliases: ['CosineEmbeddingLoss'],
   options: { margin: option.number(0, { min: -1, max: 1 }) },
-  layout: 'custom',
+  layout: 'labels',
   batchedRanks: { yTrue: 1, yPred: 3 },
-  values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateSignedPairs('cosineEmbedding', yTrue, yPred, '[batch, 2, dim] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 3),
+  yPredShape: COSINE_PAIRS,
+  values: { yTrue: 'sign', yPred: 'finite' },
+  validate: (_, yPred) => validatePairAxis('cosineEmbedding', yPred, COSINE_PAIRS),
   compute: (yTrue, yPred, { margin }) => {
     const [x1, x2] = tf.unstack(yPred, 1);
     const cos = pytorchCosine(x1!, x2!);
-    const similar = tf.equal(labelVector(yTrue), 1);
+    const similar = tf.equal(yTrue, 1);
     return tf.where(similar, tf.sub(1, cos), tf.relu(tf.sub(cos, margin)));
   },
 });
@@ -646,12 +592,12 @@ export const marginRanking = defineLoss<MarginRankingOptions>({
   name: 'marginRanking',
   aliases: ['MarginRankingLoss'],
   options: { margin: option.number(0) },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
-  values: { yPred: 'finite' },
-  validate: (yTrue, yPred) => validateSignedPairs('marginRanking', yTrue, yPred, '[batch, 2] (x1 = yPred[:, 0], x2 = yPred[:, 1])', 2),
+  layout: 'labels',
+  yPredShape: SCORE_PAIRS,
+  values: { yTrue: 'sign', yPred: 'finite' },
+  validate: (_, yPred) => validatePairAxis('marginRanking', yPred, SCORE_PAIRS),
   compute: (yTrue, yPred, { margin }) => {
     const [x1, x2] = tf.unstack(yPred, 1);
-    return tf.relu(tf.add(tf.mul(tf.neg(labelVector(yTrue)), tf.sub(x1!, x2!)), margin));
+    return tf.relu(tf.add(tf.mul(tf.neg(yTrue), tf.sub(x1!, x2!)), margin));
   },
 });

@@ -1,6 +1,9 @@
 /**
- * Segmentation losses: overlap losses on soft counts (Dice, Tversky, focal Tversky, Jaccard) and the
- * Lovász surrogates of the Jaccard loss (hinge for binary masks, softmax for class maps).
+ * Segmentation losses: overlap losses on soft counts (Dice, Tversky, focal Tversky, Jaccard, generalized
+ * Dice, Matthews correlation) and the Lovász surrogates of the Jaccard loss (hinge for binary masks,
+ * softmax for class maps). All use the `region` layout (core/layouts.ts): the wrapper checks the mode,
+ * class axis, class weights, label maps and ignoreIndex, and hands `compute` targets and predictions as
+ * [B, S, C] with the ignored or `call.where`-excluded entries in `context.where`; this file holds math only.
  *
  * Layout (all losses): yPred is [B, …spatial, C] (channels-last, tfjs' default) or, with `axis: 1`,
  * [B, C, …spatial]. Soft counts per class are
@@ -23,16 +26,18 @@
  *   where `ignoreIndex` pixels are left out of every sum.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { valueChecksEnabled } from '../core/config.js';
-import { describeValue, formatShape, LossInputError } from '../core/errors.js';
-import { defineLoss } from '../core/loss.js';
-import { EPSILON, nonZeroDenominator, oneHot, safePow } from '../core/numerics.js';
+import { formatShape, LossInputError } from '../core/errors.js';
+import { REGION_MODES, type RegionMode } from '../core/layouts.js';
+import { defineLoss, type ComputeContext, type LossCall, type PerSample } from '../core/loss.js';
+import { EPSILON, nonZeroDenominator, safePow } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import type { BaseLossOptions, OptionSpecsFor, ResolvedOptions } from '../core/options.js';
-import { checkRank, checkSameShape, checkValues, resolveAxis, sameShape } from '../core/validate.js';
+import { resolveAxis } from '../core/validate.js';
 
-const SEGMENTATION_MODES = ['binary', 'multiclass', 'multilabel'] as const;
-export type SegmentationMode = (typeof SEGMENTATION_MODES)[number];
+const SEGMENTATION_MODES = REGION_MODES;
+export type SegmentationMode = RegionMode;
+const CLASS_REDUCTIONS = ['mean', 'none'] as const;
+export type ClassReduction = (typeof CLASS_REDUCTIONS)[number];
 const AGGREGATIONS = ['perImage', 'perBatch'] as const;
 export type SegmentationAggregation = (typeof AGGREGATIONS)[number];
 
@@ -56,6 +61,18 @@ export interface SegmentationRegionOptions extends SegmentationClassOptions {
   mode?: SegmentationMode;
 }
 
+/** Options of the losses that score each class (the overlap losses and MCC). */
+export interface SegmentationPerClassOptions extends SegmentationRegionOptions {
+  /** Leave class 0 (the background) out of the loss (MONAI's `include_background=False`; not in mode 'binary'). @defaultValue false */
+  ignoreBackground?: boolean;
+  /**
+   * `'mean'`: the class (weighted) mean, one value per image; `'none'`: the per-class values, [B, C] per
+   * sample (with `reduction: 'none'`, every image's and class's loss; `classWeight` then weighs them).
+   * @defaultValue 'mean'
+   */
+  classReduction?: ClassReduction;
+}
+
 /** The segmentation options without a default. */
 type Unset = 'ignoreIndex' | 'classWeight';
 
@@ -67,130 +84,54 @@ const classOptions: OptionSpecsFor<SegmentationClassOptions, Unset> = {
   aggregation: option.oneOf(AGGREGATIONS, 'perImage'),
 };
 const regionOptions: OptionSpecsFor<SegmentationRegionOptions, Unset> = { mode: option.oneOf(SEGMENTATION_MODES, 'binary'), ...classOptions };
+const perClassOptions: OptionSpecsFor<SegmentationPerClassOptions, Unset> = {
+  ...regionOptions,
+  ignoreBackground: option.boolean(false),
+  classReduction: option.oneOf(CLASS_REDUCTIONS, 'mean'),
+};
 
 type ClassOptions = ResolvedOptions<SegmentationRegionOptions, Unset>;
 
-/** Soft counts per group (image or batch) and class: [G, C] each. */
+/** Soft counts per group (image or batch) and class: [G, C] each; TN is computed on demand (MCC). */
 interface Counts {
   tp: tf.Tensor;
   fp: tf.Tensor;
   fn: tf.Tensor;
-}
-
-// ───────────────────────────── validation ─────────────────────────────
-
-/** True when yTrue is an integer label map (multiclass), false when it has yPred's shape. */
-function isLabelMap(yTrue: tf.Tensor, yPred: tf.Tensor): boolean {
-  return !sameShape(yTrue.shape, yPred.shape);
-}
-
-function checkLabelMapShape(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, axis: number): void {
-  const expected = yPred.shape.filter((_, i) => i !== axis);
-  const withUnitAxis = yPred.shape.map((d, i) => (i === axis ? 1 : d));
-  if (sameShape(yTrue.shape, expected) || sameShape(yTrue.shape, withUnitAxis)) return;
-  throw new LossInputError(
-    name,
-    'yTrue',
-    `one-hot labels of shape ${formatShape(yPred.shape)} or a label map of shape ${formatShape(expected)} (yPred's shape without class axis ${axis})`,
-    `shape ${formatShape(yTrue.shape)}`,
-  );
-}
-
-/** Lovász losses need hard labels: every entry exactly 0 or 1. */
-function checkHardLabels(name: string, yTrue: tf.Tensor): void {
-  if (!valueChecksEnabled() || yTrue.size === 0) return;
-  const values = yTrue.dataSync();
-  const i = values.findIndex((v) => v !== 0 && v !== 1);
-  if (i >= 0) throw new LossInputError(name, 'yTrue', 'hard labels, each exactly 0 or 1 (the Lovász extension needs binary ground truth)', `${values[i]} at flat index ${i}`);
-}
-
-function rejectOption(name: string, option: string, value: unknown, expected: string): never {
-  throw new LossInputError(name, `options.${option}`, expected, describeValue(value));
-}
-
-function checkClassWeight(name: string, classWeight: number[] | undefined, numClasses: number): void {
-  if (classWeight === undefined) return;
-  if (classWeight.length !== numClasses) {
-    throw new LossInputError(name, 'options.classWeight', `one weight per class (${numClasses}, the size of yPred's class axis)`, `${classWeight.length} weights`);
-  }
-  if (!classWeight.some((w) => w > 0)) rejectOption(name, 'classWeight', classWeight, 'at least one positive weight');
-}
-
-/**
- * Shape and label checks for every mode. Cross-option rules (classWeight/ignoreIndex need classes)
- * are checked here too, since they depend on the mode.
- */
-function validateClasses(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, o: ClassOptions, hardLabels = false): void {
-  checkRank(name, 'yPred', yPred, 2);
-  if (o.mode === 'binary') {
-    if (o.classWeight !== undefined) rejectOption(name, 'classWeight', o.classWeight, "undefined in mode 'binary' (one class); use mode 'multiclass' or 'multilabel'");
-    if (o.ignoreIndex !== undefined) rejectOption(name, 'ignoreIndex', o.ignoreIndex, "undefined in mode 'binary' (ignoreIndex is for multiclass label maps)");
-    checkSameShape(name, yTrue, yPred);
-    if (hardLabels) checkHardLabels(name, yTrue);
-    else checkValues(name, 'yTrue', yTrue, 'binary');
-    return;
-  }
-  const axis = resolveAxis(name, o.axis, yPred.rank);
-  if (axis === 0) rejectOption(name, 'axis', o.axis, 'a class axis other than the batch axis 0');
-  const numClasses = yPred.shape[axis]!;
-  checkClassWeight(name, o.classWeight, numClasses);
-  if (o.mode === 'multiclass' && numClasses < 2) {
-    throw new LossInputError(name, 'yPred', `at least 2 classes along axis ${axis} in mode 'multiclass' (use mode 'binary' for one)`, `shape ${formatShape(yPred.shape)}`);
-  }
-  const sameShapeLabels = o.mode === 'multilabel' || !isLabelMap(yTrue, yPred);
-  if (sameShapeLabels) {
-    if (o.ignoreIndex !== undefined) rejectOption(name, 'ignoreIndex', o.ignoreIndex, "undefined unless mode is 'multiclass' with an integer label map");
-    checkSameShape(name, yTrue, yPred);
-    if (hardLabels) checkHardLabels(name, yTrue);
-    else checkValues(name, 'yTrue', yTrue, 'binary');
-    return;
-  }
-  checkLabelMapShape(name, yTrue, yPred, axis);
-  checkValues(name, 'yTrue', yTrue, { classIndex: numClasses, ignoreIndex: o.ignoreIndex });
+  tn: () => tf.Tensor;
 }
 
 // ───────────────────────────── shared math ─────────────────────────────
 
-/** Moves `axis` last and flattens the rest of the non-batch axes: [B, …, C, …] → [B, S, C]. */
-function pixelsByClass(x: tf.Tensor, axis: number): tf.Tensor {
-  const order = [...Array(x.rank).keys()].filter((i) => i !== axis);
-  order.push(axis);
-  const moved = axis === x.rank - 1 ? x : tf.transpose(x, order);
-  return tf.reshape(moved, [x.shape[0]!, -1, x.shape[axis]!]);
-}
-
 /**
- * Probabilities and targets as [B, S, C] (binary: C = 1). Pixels labelled `ignoreIndex` are zero in
- * both, which removes them from every soft count.
+ * Probabilities and targets [B, S, C] (the region layout's inputs), with the excluded entries
+ * (ignoreIndex pixels, `call.where`: `where`, 0/1) zeroed in both, which removes them from every soft count.
  */
-function probabilitiesAndTargets(yTrue: tf.Tensor, yPred: tf.Tensor, o: ClassOptions): { prob: tf.Tensor; target: tf.Tensor } {
-  if (o.mode === 'binary') {
-    const prob = o.fromLogits ? tf.sigmoid(yPred) : yPred;
-    return { prob: tf.reshape(prob, [yPred.shape[0]!, -1, 1]), target: tf.reshape(yTrue, [yTrue.shape[0]!, -1, 1]) };
-  }
-  const axis = resolveAxis('segmentation', o.axis, yPred.rank);
-  const logitsOrProb = pixelsByClass(yPred, axis);
-  const activate = o.mode === 'multiclass' ? (x: tf.Tensor) => tf.softmax(x, -1) : tf.sigmoid;
-  const prob = o.fromLogits ? activate(logitsOrProb) : logitsOrProb;
-  if (o.mode === 'multilabel' || !isLabelMap(yTrue, yPred)) return { prob, target: pixelsByClass(yTrue, axis) };
-
-  const numClasses = yPred.shape[axis]!;
-  const labels = tf.reshape(yTrue, [yTrue.shape[0]!, -1]);
-  if (o.ignoreIndex === undefined) return { prob, target: oneHot(labels, numClasses) };
-  const valid = tf.expandDims(tf.cast(tf.notEqual(labels, o.ignoreIndex), 'float32'), -1);
-  const safeLabels = tf.cast(tf.mul(labels, tf.squeeze(valid, [-1])), 'int32');
-  const target = tf.mul(oneHot(safeLabels, numClasses), valid);
-  return { prob: tf.mul(prob, valid), target };
+interface Region {
+  prob: tf.Tensor;
+  target: tf.Tensor;
+  /** 0/1, broadcastable to [B, S, C]; undefined: every entry counts. */
+  keep?: tf.Tensor;
 }
 
-/** TP, FP, FN summed per image ([B, C]) or over the whole batch ([1, C]). */
-function softCounts(prob: tf.Tensor, target: tf.Tensor, aggregation: SegmentationAggregation): Counts {
-  const axes = aggregation === 'perImage' ? [1] : [0, 1];
-  const total = (x: tf.Tensor) => (aggregation === 'perImage' ? tf.sum(x, axes) : tf.expandDims(tf.sum(x, axes), 0));
+function region(target: tf.Tensor, pred: tf.Tensor, o: { fromLogits: boolean; mode: SegmentationMode }, keep?: tf.Tensor): Region {
+  const activate = o.mode === 'multiclass' ? (x: tf.Tensor) => tf.softmax(x, -1) : tf.sigmoid;
+  const prob = o.fromLogits ? activate(pred) : pred;
+  if (keep === undefined) return { prob, target };
+  return { prob: tf.mul(prob, keep), target: tf.mul(target, keep), keep };
+}
+
+/** TP, FP, FN (and, on demand, TN) summed per image ([B, C]) or over the whole batch ([1, C]). */
+function softCounts({ prob, target, keep }: Region, aggregation: SegmentationAggregation): Counts {
+  const total = (x: tf.Tensor) => (aggregation === 'perImage' ? tf.sum(x, 1) : tf.expandDims(tf.sum(x, [0, 1]), 0));
+  const negatives = () => {
+    const both = tf.mul(tf.sub(1, prob), tf.sub(1, target));
+    return total(keep === undefined ? both : tf.mul(both, keep));
+  };
   return {
     tp: total(tf.mul(prob, target)),
     fp: total(tf.mul(prob, tf.sub(1, target))),
     fn: total(tf.mul(tf.sub(1, prob), target)),
+    tn: negatives,
   };
 }
 
@@ -203,23 +144,40 @@ function ratio(numerator: tf.Tensor, denominator: tf.Tensor): tf.Tensor {
 }
 
 /** Per-class losses [G, C] → per-group losses [G]: mean over classes, or Σ w_c·L_c / Σ w_c. */
-function averageClasses(perClass: tf.Tensor, classWeight: number[] | undefined, include?: tf.Tensor): tf.Tensor {
+function averageClasses(perClass: tf.Tensor, classWeight: readonly number[] | undefined, include?: tf.Tensor): tf.Tensor {
   if (classWeight === undefined && include === undefined) return tf.mean(perClass, -1);
-  let weight: tf.Tensor = classWeight === undefined ? tf.ones(perClass.shape) : tf.mul(tf.ones(perClass.shape), tf.tensor1d(classWeight));
+  let weight: tf.Tensor = classWeight === undefined ? tf.ones(perClass.shape) : tf.mul(tf.ones(perClass.shape), tf.tensor1d(classWeight as number[]));
   if (include !== undefined) weight = tf.mul(weight, include);
   // A group with no weighted class (Σw = 0) has a zero numerator too: its loss is 0.
   return tf.div(tf.sum(tf.mul(perClass, weight), -1), nonZeroDenominator(tf.sum(weight, -1)));
 }
 
-/** Per-group values → one value per image: [B] as is (perImage), [1] repeated B times (perBatch). */
+/** Per-group values [G] or [G, C] → one row per image: as is (perImage), the pooled row repeated B times (perBatch). */
 function toPerSample(groupLoss: tf.Tensor, batchSize: number): tf.Tensor {
-  return groupLoss.shape[0] === batchSize ? groupLoss : tf.mul(tf.ones([batchSize]), groupLoss);
+  return groupLoss.shape[0] === batchSize ? groupLoss : tf.broadcastTo(groupLoss, [batchSize, ...groupLoss.shape.slice(1)]);
 }
 
-function regionLoss(yTrue: tf.Tensor, yPred: tf.Tensor, o: ClassOptions, perClass: (c: Counts) => tf.Tensor): tf.Tensor {
-  const { prob, target } = probabilitiesAndTargets(yTrue, yPred, o);
-  const counts = softCounts(prob, target, o.aggregation);
-  return toPerSample(averageClasses(perClass(counts), o.mode === 'binary' ? undefined : o.classWeight), yPred.shape[0]!);
+/** Options of the losses with per-class output (the overlap losses and MCC), resolved. */
+type PerClassOptions = ClassOptions & { ignoreBackground: boolean; classReduction: ClassReduction };
+
+/**
+ * Per-class losses [G, C] → what `compute` returns: without class 0 when `ignoreBackground`; averaged
+ * over classes (`classReduction: 'mean'`, weighted by `classWeight`), or per class ([B, C], `'none'`)
+ * with `classWeight` as the per-sample weight (so `reduction: 'weightedMean'` is the class-weighted mean).
+ */
+function classOutput(perClass: tf.Tensor, o: PerClassOptions, batchSize: number): tf.Tensor | PerSample {
+  const skip = o.ignoreBackground ? 1 : 0;
+  const values = skip ? tf.slice(perClass, [0, skip], [-1, -1]) : perClass;
+  const classWeight = o.mode === 'binary' ? undefined : o.classWeight?.slice(skip);
+  if (o.classReduction === 'mean') return toPerSample(averageClasses(values, classWeight), batchSize);
+  const loss = toPerSample(values, batchSize);
+  return classWeight === undefined ? loss : { loss, weight: tf.mul(tf.ones(loss.shape), tf.tensor1d(classWeight)) };
+}
+
+/** The loss of every overlap loss and MCC: soft counts, per-class values, then `classOutput`. */
+function perClassLoss<O extends PerClassOptions>(perClass: (counts: Counts, options: O) => tf.Tensor) {
+  return (target: tf.Tensor, pred: tf.Tensor, o: O, _call: LossCall, { where }: ComputeContext): tf.Tensor | PerSample =>
+    classOutput(perClass(softCounts(region(target, pred, o, where), o.aggregation), o), o, pred.shape[0]!);
 }
 
 /** Tversky loss per class, 1 − TI = (αFP + βFN) / (TP + αFP + βFN + s), written without the cancelling 1 − …. */
@@ -228,14 +186,24 @@ function tverskyPerClass({ tp, fp, fn }: Counts, alpha: number, beta: number, sm
   return ratio(misses, tf.add(tf.add(tp, misses), smooth));
 }
 
-function valueRules({ fromLogits }: ResolvedOptions<SegmentationClassOptions, Unset>) {
-  return { yTrue: 'any' as const, yPred: fromLogits ? ('finite' as const) : ('probability' as const) };
+function valueRules({ fromLogits }: { fromLogits: boolean }) {
+  return { yTrue: 'binary' as const, yPred: fromLogits ? ('finite' as const) : ('probability' as const) };
+}
+
+/** ignoreBackground needs a background class to drop and one class left. */
+function checkBackground(name: string, yPred: tf.Tensor, o: { ignoreBackground: boolean; mode: SegmentationMode; axis: number }): void {
+  if (!o.ignoreBackground) return;
+  if (o.mode === 'binary') {
+    throw new LossInputError(name, 'options.ignoreBackground', "false in mode 'binary' (its one class is the foreground)", 'true');
+  }
+  const classes = yPred.shape[resolveAxis(name, o.axis, yPred.rank)]!;
+  if (classes < 2) throw new LossInputError(name, 'yPred', 'at least 2 classes along the class axis with ignoreBackground (class 0 is dropped)', `shape ${formatShape(yPred.shape)}`);
 }
 
 // ───────────────────────────── overlap losses ─────────────────────────────
 
 /** Options of `dice`. */
-export interface DiceOptions extends SegmentationRegionOptions {
+export interface DiceOptions extends SegmentationPerClassOptions {
   /** s ≥ 0, added to numerator and denominator: 1 − (2TP + s)/(2TP + FP + FN + s). @defaultValue 1 */
   smooth?: number;
 }
@@ -261,19 +229,18 @@ export interface DiceOptions extends SegmentationRegionOptions {
 export const dice = defineLoss<DiceOptions, Unset>({
   name: 'dice',
   aliases: ['dice_loss', 'DiceLoss', 'softDice', 'soft_dice'],
-  options: { ...regionOptions, smooth: option.number(1, { min: 0 }) },
-  layout: 'custom',
+  options: { ...perClassOptions, smooth: option.number(1, { min: 0 }) },
+  layout: 'region',
   values: valueRules,
-  validate: (yTrue, yPred, o) => validateClasses('dice', yTrue, yPred, o),
-  compute: (yTrue, yPred, o) =>
-    regionLoss(yTrue, yPred, o, ({ tp, fp, fn }) => {
-      const misses = tf.add(fp, fn);
-      return ratio(misses, tf.add(tf.add(tf.mul(2, tp), misses), o.smooth));
-    }),
+  validate: (_, yPred, o) => checkBackground('dice', yPred, o),
+  compute: perClassLoss(({ tp, fp, fn }, o) => {
+    const misses = tf.add(fp, fn);
+    return ratio(misses, tf.add(tf.add(tf.mul(2, tp), misses), o.smooth));
+  }),
 });
 
 /** Options of `tversky`. */
-export interface TverskyOptions extends SegmentationRegionOptions {
+export interface TverskyOptions extends SegmentationPerClassOptions {
   /** α ≥ 0, the weight of false positives. @defaultValue 0.5 */
   alpha?: number;
   /** β ≥ 0, the weight of false negatives (β > α favours recall). @defaultValue 0.5 */
@@ -299,15 +266,15 @@ export const tversky = defineLoss<TverskyOptions, Unset>({
   name: 'tversky',
   aliases: ['tversky_loss', 'TverskyLoss'],
   options: {
-    ...regionOptions,
+    ...perClassOptions,
     alpha: option.number(0.5, { min: 0 }),
     beta: option.number(0.5, { min: 0 }),
     smooth: option.number(1, { min: 0 }),
   },
-  layout: 'custom',
+  layout: 'region',
   values: valueRules,
-  validate: (yTrue, yPred, o) => validateClasses('tversky', yTrue, yPred, o),
-  compute: (yTrue, yPred, o) => regionLoss(yTrue, yPred, o, (c) => tverskyPerClass(c, o.alpha, o.beta, o.smooth)),
+  validate: (_, yPred, o) => checkBackground('tversky', yPred, o),
+  compute: perClassLoss((c, o) => tverskyPerClass(c, o.alpha, o.beta, o.smooth)),
 });
 
 /** Options of `focalTversky`. */
@@ -334,21 +301,20 @@ export const focalTversky = defineLoss<FocalTverskyOptions, Unset>({
   name: 'focalTversky',
   aliases: ['focal_tversky', 'focal_tversky_loss', 'FocalTverskyLoss'],
   options: {
-    ...regionOptions,
+    ...perClassOptions,
     alpha: option.number(0.5, { min: 0 }),
     beta: option.number(0.5, { min: 0 }),
     gamma: option.number(0.75, { min: 0, minExclusive: true }),
     smooth: option.number(1, { min: 0 }),
   },
-  layout: 'custom',
+  layout: 'region',
   values: valueRules,
-  validate: (yTrue, yPred, o) => validateClasses('focalTversky', yTrue, yPred, o),
-  compute: (yTrue, yPred, o) =>
-    regionLoss(yTrue, yPred, o, (c) => safePow(tverskyPerClass(c, o.alpha, o.beta, o.smooth), o.gamma)),
+  validate: (_, yPred, o) => checkBackground('focalTversky', yPred, o),
+  compute: perClassLoss((c, o) => safePow(tverskyPerClass(c, o.alpha, o.beta, o.smooth), o.gamma)),
 });
 
 /** Options of `jaccard`. */
-export interface JaccardOptions extends SegmentationRegionOptions {
+export interface JaccardOptions extends SegmentationPerClassOptions {
   /** s ≥ 0, added to numerator and denominator: 1 − (TP + s)/(TP + FP + FN + s). @defaultValue 1 */
   smooth?: number;
 }
@@ -368,11 +334,129 @@ export interface JaccardOptions extends SegmentationRegionOptions {
 export const jaccard = defineLoss<JaccardOptions, Unset>({
   name: 'jaccard',
   aliases: ['jaccard_loss', 'JaccardLoss', 'softJaccard', 'soft_iou', 'softIou'],
-  options: { ...regionOptions, smooth: option.number(1, { min: 0 }) },
-  layout: 'custom',
+  options: { ...perClassOptions, smooth: option.number(1, { min: 0 }) },
+  layout: 'region',
   values: valueRules,
-  validate: (yTrue, yPred, o) => validateClasses('jaccard', yTrue, yPred, o),
-  compute: (yTrue, yPred, o) => regionLoss(yTrue, yPred, o, (c) => tverskyPerClass(c, 1, 1, o.smooth)),
+  validate: (_, yPred, o) => checkBackground('jaccard', yPred, o),
+  compute: perClassLoss((c, o) => tverskyPerClass(c, 1, 1, o.smooth)),
+});
+
+/** Options of `generalizedDice`. */
+export interface GeneralizedDiceOptions extends BaseLossOptions {
+  /** segmentation_models_pytorch's `mode`: one foreground class, C exclusive classes, or C independent masks. @defaultValue 'binary' */
+  mode?: SegmentationMode;
+  /** Whether yPred holds logits (sigmoid or softmax applied) rather than probabilities. @defaultValue false */
+  fromLogits?: boolean;
+  /** The class axis of yPred (`1` for PyTorch's [B, C, …spatial]). @defaultValue -1 */
+  axis?: number;
+  /** A label value of a multiclass label map whose pixels are left out of every count. @defaultValue undefined (none) */
+  ignoreIndex?: number;
+  /** Counts and weights per image (`'perImage'`, MONAI's default) or over the batch (`'perBatch'`, MONAI's `batch=True`). @defaultValue 'perImage' */
+  aggregation?: SegmentationAggregation;
+  /** s ≥ 0, added to numerator and denominator (MONAI's `smooth_nr` = `smooth_dr`). @defaultValue 1e-5 */
+  smooth?: number;
+  /** Class weights from the target volume V_c = Σ y_c: 1/V_c² (`'square'`, Sudre et al.), 1/V_c (`'simple'`) or 1 (`'uniform'`). @defaultValue 'square' */
+  weightType?: 'square' | 'simple' | 'uniform';
+  /** Leave class 0 (the background) out (MONAI's `include_background=False`; not in mode 'binary'). @defaultValue false */
+  ignoreBackground?: boolean;
+}
+
+/**
+ * The generalized Dice class weights of one group (image or batch): w_c = 1/V_c² ('square'), 1/V_c
+ * ('simple') or 1, with V_c = Σ y_c (TP + FN). A class absent from the group's target (V_c = 0, an
+ * infinite weight) gets the largest weight of the present classes (MONAI); with none present every
+ * weight is 0 and the loss is 0. Computed from the targets only: no gradient flows through it.
+ */
+function volumeWeights(volume: tf.Tensor, weightType: 'square' | 'simple' | 'uniform'): tf.Tensor {
+  if (weightType === 'uniform') return tf.onesLike(volume);
+  const present = tf.greater(volume, 0);
+  const scale = weightType === 'square' ? tf.square(volume) : volume;
+  // A present class with V_c² below float32's range would overflow: its weight is capped at 1/EPSILON².
+  const weight = tf.where(present, tf.div(1, tf.maximum(scale, EPSILON * EPSILON)), tf.zerosLike(volume));
+  return tf.where(present, weight, tf.broadcastTo(tf.max(weight, -1, true), weight.shape));
+}
+
+/**
+ * Generalized Dice loss (Sudre et al. 2017), per image (or per batch):
+ *   1 − (2·Σ_c w_c·TP_c + s) / (Σ_c w_c·(Σp_c + Σy_c) + s),   w_c = 1 / (Σ y_c)²,
+ * written as Σ_c w_c(FP_c + FN_c) / (Σ_c w_c(2TP_c + FP_c + FN_c) + s). The class-volume weights make a
+ * rare class count as much as a large one: each class contributes in proportion to its relative
+ * overlap error, not its pixel count.
+ *
+ * Matches MONAI `GeneralizedDiceLoss(w_type, smooth_nr = smooth_dr = s, include_background, batch)`
+ * (`aggregation: 'perBatch'` is `batch=True`; `ignoreBackground` is `include_background=False`),
+ * including its rule for classes absent from the target (they take the largest weight of the present
+ * classes). yPred are probabilities unless `fromLogits` (softmax for 'multiclass', sigmoid otherwise).
+ *
+ * Choose it for multi-class segmentation with very unequal class sizes (small organs, lesions) where
+ * plain Dice lets the large classes dominate; prefer `dice` when classes have similar sizes.
+ * @example
+ * const loss = losses.generalizedDice({ mode: 'multiclass', fromLogits: true, ignoreIndex: 255 });
+ * loss(labelMap, logits); // labelMap [B, H, W] integers, logits [B, H, W, C]
+ */
+export const generalizedDice = defineLoss<GeneralizedDiceOptions, 'ignoreIndex'>({
+  name: 'generalizedDice',
+  aliases: ['generalized_dice', 'GeneralizedDiceLoss', 'gdl'],
+  options: {
+    mode: option.oneOf(SEGMENTATION_MODES, 'binary'),
+    fromLogits: option.boolean(false),
+    axis: option.axis(-1),
+    ignoreIndex: option.optionalInteger(),
+    aggregation: option.oneOf(AGGREGATIONS, 'perImage'),
+    smooth: option.number(1e-5, { min: 0 }),
+    weightType: option.oneOf(['square', 'simple', 'uniform'] as const, 'square'),
+    ignoreBackground: option.boolean(false),
+  },
+  layout: 'region',
+  values: valueRules,
+  validate: (_, yPred, o) => checkBackground('generalizedDice', yPred, o),
+  compute: (target, pred, o, _call, { where }) => {
+    const { tp, fp, fn } = softCounts(region(target, pred, o, where), o.aggregation);
+    const skip = (x: tf.Tensor) => (o.ignoreBackground ? tf.slice(x, [0, 1], [-1, -1]) : x);
+    const [t, misses] = [skip(tp), skip(tf.add(fp, fn))];
+    const w = volumeWeights(tf.add(t, skip(fn)), o.weightType);
+    const weighted = (x: tf.Tensor) => tf.sum(tf.mul(w, x), -1);
+    const loss = tf.div(weighted(misses), tf.add(weighted(tf.add(tf.mul(2, t), misses)), o.smooth));
+    return toPerSample(loss, pred.shape[0]!);
+  },
+});
+
+/** Options of `mcc`. */
+export interface MccOptions extends SegmentationPerClassOptions {
+  /** ε ≥ 0 added to each of TP, TN, FP, FN (segmentation_models_pytorch's `eps`). @defaultValue 1e-5 */
+  eps?: number;
+}
+
+/**
+ * Matthews-correlation loss, per class: 1 − MCC with soft counts (each + ε),
+ *   MCC = (TP·TN − FP·FN) / √((TP + FP)(TP + FN)(TN + FP)(TN + FN)),
+ * averaged over classes (or per class, `classReduction: 'none'`). In [0, 2]: 0 for a perfect mask, 1 for
+ * one uncorrelated with the target. Abhishek & Hamarneh 2021 ("Matthews correlation coefficient loss for
+ * deep convolutional networks").
+ *
+ * Matches segmentation_models_pytorch `MCCLoss(eps)` (binary masks, counts pooled over the batch) with
+ * `aggregation: 'perBatch'`; its inputs are probabilities (SMP applies no activation), here too unless
+ * `fromLogits`. The square root is taken of two products of two sums, so counts up to ~1e9 pixels stay finite.
+ *
+ * Choose it when both the foreground and the background matter (MCC, unlike Dice, rewards true negatives),
+ * e.g. skin-lesion or cell masks with very unequal foreground fractions across images.
+ * @example
+ * const loss = losses.mcc({ fromLogits: true, aggregation: 'perBatch' });
+ * loss(masks, logits); // masks 0/1, logits [B, H, W, 1]
+ */
+export const mcc = defineLoss<MccOptions, Unset>({
+  name: 'mcc',
+  aliases: ['mccLoss', 'MCCLoss', 'matthews'],
+  options: { ...perClassOptions, eps: option.number(1e-5, { min: 0 }) },
+  layout: 'region',
+  values: valueRules,
+  validate: (_, yPred, o) => checkBackground('mcc', yPred, o),
+  compute: perClassLoss((counts, o) => {
+    const [tp, fp, fn, tn] = [counts.tp, counts.fp, counts.fn, counts.tn()].map((c) => tf.add(c, o.eps)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const numerator = tf.sub(tf.mul(tp, tn), tf.mul(fp, fn));
+    const denominator = tf.mul(tf.sqrt(tf.mul(tf.add(tp, fp), tf.add(tp, fn))), tf.sqrt(tf.mul(tf.add(tn, fp), tf.add(tn, fn))));
+    return tf.sub(1, tf.div(numerator, tf.maximum(denominator, EPSILON)));
+  }),
 });
 
 // ───────────────────────────── Lovász ─────────────────────────────
@@ -447,19 +531,18 @@ export const lovaszHinge = defineLoss<LovaszHingeOptions>({
   name: 'lovaszHinge',
   aliases: ['lovasz_hinge', 'LovaszHingeLoss'],
   options: { aggregation: option.oneOf(AGGREGATIONS, 'perImage') },
-  layout: 'custom',
-  values: { yTrue: 'any', yPred: 'finite' },
-  validate: (yTrue, yPred) => {
-    checkRank('lovaszHinge', 'yPred', yPred, 2);
-    checkSameShape('lovaszHinge', yTrue, yPred);
-    checkHardLabels('lovaszHinge', yTrue);
-  },
-  compute: (yTrue, yPred, { aggregation }) => {
-    const rows = aggregation === 'perImage' ? yPred.shape[0]! : 1;
-    const logits = tf.reshape(yPred, [rows, -1]);
-    const labels = tf.reshape(yTrue, [rows, -1]);
-    const margins = tf.sub(1, tf.mul(logits, tf.sub(tf.mul(2, labels), 1)));
-    return toPerSample(lovaszExtension(margins, labels, tf.relu), yPred.shape[0]!);
+  layout: 'region',
+  regionMode: 'binary',
+  values: { yTrue: 'hardBinary', yPred: 'finite' },
+  compute: (target, pred, { aggregation }, _call, { where }) => {
+    const rows = aggregation === 'perImage' ? pred.shape[0]! : 1;
+    const flat = (x: tf.Tensor) => tf.reshape(x, [rows, -1]);
+    const keep = where && flat(tf.broadcastTo(where, pred.shape));
+    const labels = keep ? tf.mul(flat(target), keep) : flat(target);
+    const margins = tf.sub(1, tf.mul(flat(pred), tf.sub(tf.mul(2, labels), 1)));
+    // An excluded pixel: margin −1 (after every positive margin, relu 0) and label 0 (out of the union).
+    const kept = keep ? tf.where(tf.equal(keep, 0), tf.fill(margins.shape, -1), margins) : margins;
+    return toPerSample(lovaszExtension(kept, labels, tf.relu), pred.shape[0]!);
   },
 });
 
@@ -491,12 +574,13 @@ export const lovaszSoftmax = defineLoss<LovaszSoftmaxOptions, Unset>({
   name: 'lovaszSoftmax',
   aliases: ['lovasz_softmax', 'LovaszSoftmaxLoss'],
   options: { ...classOptions, classes: option.oneOf(['present', 'all'] as const, 'present') },
-  layout: 'custom',
-  values: valueRules,
-  validate: (yTrue, yPred, o) => validateClasses('lovaszSoftmax', yTrue, yPred, { ...o, mode: 'multiclass' }, true),
-  compute: (yTrue, yPred, o) => {
-    const { prob, target } = probabilitiesAndTargets(yTrue, yPred, { ...o, mode: 'multiclass' });
-    const rows = o.aggregation === 'perImage' ? yPred.shape[0]! : 1;
+  layout: 'region',
+  regionMode: 'multiclass',
+  values: ({ fromLogits }) => ({ yTrue: 'hardBinary', yPred: fromLogits ? 'finite' : 'probability' }),
+  compute: (labels, pred, o, _call, { where }) => {
+    // Excluded pixels have zero error and no ground truth: they sort last and add nothing.
+    const { prob, target } = region(labels, pred, { ...o, mode: 'multiclass' }, where);
+    const rows = o.aggregation === 'perImage' ? pred.shape[0]! : 1;
     const numClasses = prob.shape[2]!;
     // [B, S, C] → [rows, C, P] → [rows·C, P]: one Lovász extension per (group, class).
     const byClass = (x: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(x, [rows, -1, numClasses]), [0, 2, 1]), [rows * numClasses, -1]);
@@ -504,6 +588,6 @@ export const lovaszSoftmax = defineLoss<LovaszSoftmaxOptions, Unset>({
     const errors = tf.abs(tf.sub(fg, byClass(prob)));
     const perClass = tf.reshape(lovaszExtension(errors, fg, (e) => e), [rows, numClasses]);
     const present = o.classes === 'present' ? tf.cast(tf.greater(tf.sum(tf.reshape(fg, [rows, numClasses, -1]), -1), 0), 'float32') : undefined;
-    return toPerSample(averageClasses(perClass, o.classWeight, present), yPred.shape[0]!);
+    return toPerSample(averageClasses(perClass, o.classWeight, present), pred.shape[0]!);
   },
 });

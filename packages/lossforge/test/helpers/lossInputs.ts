@@ -136,7 +136,9 @@ export function generateCase(name: string, { batch: B, width: K }: Sizes, rand: 
     case 'dice':
     case 'tversky':
     case 'focalTversky':
-    case 'jaccard': {
+    case 'jaccard':
+    case 'generalizedDice':
+    case 'mcc': {
       const fromLogits = rand() < 0.5;
       const preds = fromLogits ? rows(B, () => rows(K, () => real(rand, scale))) : rows(B, () => rows(K, () => prob(rand)));
       return f32({ mode: 'binary', fromLogits, aggregation: pick(rand, ['perImage', 'perBatch']) }, rows(B, () => rows(K, () => (rand() < 0.5 ? 0 : 1))), preds);
