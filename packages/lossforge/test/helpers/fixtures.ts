@@ -14,3 +14,20 @@ export function loadFixture<T = unknown>(name: string): T {
     typeof value === 'string' && value in SPECIAL ? SPECIAL[value] : value,
   ) as T;
 }
+
+/** A nested array of numbers, as the fixtures store tensors. */
+export type Nested = number | Nested[];
+
+/** One reference computation of a `catalog-*` fixture. `grad` is d(sum of value)/d yPred; omitted where undefined at the point. */
+export interface GoldenCase {
+  loss: string;
+  options: Record<string, unknown>;
+  yTrue: Nested;
+  yPred: Nested;
+  yTrueDtype?: 'float32' | 'int32';
+  call?: Record<string, Nested>;
+  value: Nested;
+  grad?: Nested;
+  /** Free text: what the case exercises. */
+  note?: string;
+}

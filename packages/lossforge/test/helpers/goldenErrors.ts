@@ -5,22 +5,10 @@
  * the absolute error.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadFixture } from './fixtures.js';
+import { loadFixture, type GoldenCase as Case, type Nested } from './fixtures.js';
 import { losses, type LossCall } from '../../src/index.js';
 
-type Nested = number | Nested[];
 const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
-
-interface Case {
-  loss: string;
-  options: Record<string, unknown>;
-  yTrue: Nested;
-  yPred: Nested;
-  yTrueDtype?: 'float32' | 'int32';
-  call?: Record<string, Nested>;
-  value: Nested;
-  grad?: Nested;
-}
 
 export interface GoldenErrors {
   cases: number;

@@ -12,7 +12,7 @@ import { seeded } from '../helpers/random.js';
 import { losses, LossInputError, setValueChecks, type LossCall } from '../../src/index.js';
 import { fusedAvailable, fusedKernelsReady, setFusedThreshold } from '../../src/kernels/index.js';
 import { withFused } from '../helpers/fused.js';
-import type { GoldenCase } from '../losses/golden.test.js';
+import type { GoldenCase } from '../helpers/fixtures.js';
 
 type Nested = number | Nested[];
 const flat = (x: Nested): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);

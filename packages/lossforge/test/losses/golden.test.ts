@@ -9,24 +9,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose } from '../helpers/assert.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { loadFixture, type GoldenCase, type Nested } from '../helpers/fixtures.js';
 import { losses, type LossCall } from '../../src/index.js';
 
-type Nested = number | Nested[];
-
-/** One reference computation. `grad` is d(sum of value)/d yPred; omitted where undefined at the point. */
-export interface GoldenCase {
-  loss: string;
-  options: Record<string, unknown>;
-  yTrue: Nested;
-  yPred: Nested;
-  yTrueDtype?: 'float32' | 'int32';
-  call?: Record<string, Nested>;
-  value: Nested;
-  grad?: Nested;
-  /** Free text: what the case exercises. */
-  note?: string;
-}
 
 const dir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const files = readdirSync(dir).filter((f) => /^catalog-.*\.json$/.test(f)).sort();

@@ -9,26 +9,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../helpers/backends.js';
 import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
-import { seeded } from '../helpers/random.js';
+import { seededLabels as labelMap, seededMask as masks, seededUniform as uniform } from '../helpers/random.js';
 import { gradCheck, losses, type Loss } from '../../src/index.js';
 
 await useBackend('cpu');
 
 // ───────────────────────────── seeded inputs ─────────────────────────────
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const uniform = (shape: number[], lo: number, hi: number, seed: number) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => lo + (hi - lo) * r()), shape);
-};
-const masks = (shape: number[], seed: number, p = 0.4) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => (r() < p ? 1 : 0)), shape);
-};
-const labelMap = (shape: number[], numClasses: number, seed: number) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => Math.floor(r() * numClasses)), shape);
-};
 const oneHot = (labels: tf.Tensor, numClasses: number) => tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32');
 
 const OVERLAP = ['dice', 'tversky', 'focalTversky', 'jaccard'] as const;

@@ -9,22 +9,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, useBackend } from '../helpers/backends.js';
 import { assertClose, assertLossInputError, assertNoLeak } from '../helpers/assert.js';
-import { seeded } from '../helpers/random.js';
+import { seededLabels as labelMap, seededMask as masks, seededUniform as uniform } from '../helpers/random.js';
 import { gradCheck, losses } from '../../src/index.js';
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-const uniform = (shape: number[], lo: number, hi: number, seed: number) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => lo + (hi - lo) * r()), shape);
-};
-const masks = (shape: number[], seed: number, p = 0.4) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => (r() < p ? 1 : 0)), shape);
-};
-const labelMap = (shape: number[], numClasses: number, seed: number) => {
-  const r = seeded(seed);
-  return tf.tensor(Array.from({ length: sizeOf(shape) }, () => Math.floor(r() * numClasses)), shape);
-};
 const scalar = (t: tf.Tensor) => t.dataSync()[0]!;
 
 for (const backend of BACKENDS) {
