@@ -12,7 +12,6 @@ import { defineLoss, type LossVariables } from '../core/loss.js';
 import { l2Normalize, logSoftmax, oneHot } from '../core/numerics.js';
 import * as option from '../core/options.js';
 import type { BaseLossOptions } from '../core/options.js';
-import { checkValues } from '../core/validate.js';
 
 /** Options shared by `arcFace` and `cosFace`. */
 export interface AngularMarginOptions extends BaseLossOptions {
@@ -65,15 +64,15 @@ function initialCenters(name: string, o: Resolved): Record<string, tf.Tensor> {
   return { centers: tf.randomNormal([o.numClasses!, o.embeddingDim!], 0, 1, 'float32', o.seed) };
 }
 
-/** Embeddings [B, D] with D = embeddingDim, labels [B] or [B, 1] of class indices in [0, numClasses). */
-function validate(name: string, yTrue: tf.Tensor, yPred: tf.Tensor, o: Resolved): void {
-  if (yPred.rank !== 2 || yPred.shape[1] !== o.embeddingDim) {
+/** The `labels` layout checks labels [B] (or [B, k]) against embeddings [B, D]; D must be `embeddingDim`. */
+function validate(name: string, yPred: tf.Tensor, o: Resolved): void {
+  if (yPred.shape[1] !== o.embeddingDim) {
     throw new LossInputError(name, 'yPred', `embeddings of shape [batch, ${o.embeddingDim}] (options.embeddingDim)`, `shape ${formatShape(yPred.shape)}`);
   }
-  const labelsOk = yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1);
-  if (!labelsOk) throw new LossInputError(name, 'yTrue', `class indices of shape [${yPred.shape[0]}] or [${yPred.shape[0]}, 1]`, `shape ${formatShape(yTrue.shape)}`);
-  checkValues(name, 'yTrue', yTrue, { classIndex: o.numClasses! });
 }
+
+/** Labels are class indices in [0, numClasses); embeddings finite. */
+const values = (o: Resolved) => ({ yTrue: { classIndex: o.numClasses! }, yPred: 'finite' as const });
 
 /** cos θ between each embedding and each class center: [B, C]. */
 function cosines(embeddings: tf.Tensor, centers: tf.Tensor): tf.Tensor2D {
@@ -84,8 +83,8 @@ function cosines(embeddings: tf.Tensor, centers: tf.Tensor): tf.Tensor2D {
  * The per-sample loss: softmax cross-entropy of s·cos θ with the target class's cosine replaced by
  * `withMargin(cos θ_y)`.
  */
-function marginCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor, state: LossVariables, numClasses: number, scale: number, withMargin: (cos: tf.Tensor) => tf.Tensor): tf.Tensor {
-  const labels = tf.cast(tf.reshape(yTrue, [-1]), 'int32');
+function marginCrossentropy(labelsIn: tf.Tensor, yPred: tf.Tensor, state: LossVariables, numClasses: number, scale: number, withMargin: (cos: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const labels = tf.cast(labelsIn, 'int32');
   const cos = cosines(yPred, state['centers']!);
   const target = oneHot(labels, numClasses);
   const targetCos = tf.sum(tf.mul(cos, target), -1, true);
@@ -123,11 +122,11 @@ export const arcFace = defineLoss<ArcFaceOptions, 'numClasses' | 'embeddingDim' 
   name: 'arcFace',
   aliases: ['ArcFaceLoss', 'additiveAngularMargin'],
   options: { ...sharedOptions, margin: option.number(0.5, { min: 0, max: Math.PI }), fallback: option.oneOf(FALLBACKS, 'linear') },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
-  values: { yPred: 'finite' },
+  layout: 'labels',
+  yPredShape: '[batch, embeddingDim]',
+  values,
   variables: (o) => initialCenters('arcFace', o),
-  validate: (yTrue, yPred, o) => validate('arcFace', yTrue, yPred, o),
+  validate: (_yTrue, yPred, o) => validate('arcFace', yPred, o),
   compute: (yTrue, yPred, o, _call, { state }) =>
     marginCrossentropy(yTrue, yPred, state, o.numClasses!, o.scale, (cos) => arcMargin(cos, o.margin, o.fallback)),
 });
@@ -149,11 +148,11 @@ export const cosFace = defineLoss<CosFaceOptions, 'numClasses' | 'embeddingDim' 
   name: 'cosFace',
   aliases: ['CosFaceLoss', 'largeMarginCosine'],
   options: { ...sharedOptions, margin: option.number(0.35, { min: 0 }) },
-  layout: 'custom',
-  batchedRanks: { yTrue: 1, yPred: 2 },
-  values: { yPred: 'finite' },
+  layout: 'labels',
+  yPredShape: '[batch, embeddingDim]',
+  values,
   variables: (o) => initialCenters('cosFace', o),
-  validate: (yTrue, yPred, o) => validate('cosFace', yTrue, yPred, o),
+  validate: (_yTrue, yPred, o) => validate('cosFace', yPred, o),
   compute: (yTrue, yPred, o, _call, { state }) => marginCrossentropy(yTrue, yPred, state, o.numClasses!, o.scale, (cos) => tf.sub(cos, o.margin)),
 });
 
