@@ -136,22 +136,14 @@ export async function fit(model: TrainableModel, x: TensorOrList, y: TensorOrLis
     const all = prepare(tool, model, x, y, options.sampleWeight, options.classWeight, owned);
     const { train, validation } = splitValidation(tool, model, all, options.validationData, validationSplit, owned);
     const compiled = compiledFunctions(tool, model);
-    const params: TrainingParams = {
+    const history = await beginTraining(model, callbacks, {
       epochs,
       initialEpoch,
       samples: train.n,
       steps: Math.ceil(train.n / batchSize),
       batchSize,
       doValidation: validation !== undefined,
-      metrics: [...model.metricsNames, ...(validation ? model.metricsNames.map((m) => `val_${m}`) : [])],
-    };
-    for (const cb of callbacks) {
-      cb.setModel?.(model as never);
-      cb.setParams?.(params as never);
-    }
-    const history: History = { epoch: [], history: {}, params };
-    model.stopTraining = false;
-    await each(callbacks, (cb) => cb.onTrainBegin?.({}));
+    });
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       const started = Date.now();
       await each(callbacks, (cb) => cb.onEpochBegin?.(epoch, {}));
@@ -226,6 +218,26 @@ export async function endEpoch(at: EpochEnd, logs: Logs, validation: Logs | unde
 }
 
 /** Runs `fn` for each callback in order, awaiting each (tfjs' callback order). */
+/**
+ * The start of a training run (fit and fitDataset): the callbacks get the model and the params (with
+ * the metric names, `val_` ones when validating), `stopTraining` is reset, `onTrainBegin` runs.
+ * Returns the empty History that the epochs fill.
+ */
+export async function beginTraining(model: TrainableModel, callbacks: TrainingCallback[], run: Omit<TrainingParams, 'metrics'>): Promise<History> {
+  const params: TrainingParams = {
+    ...run,
+    metrics: [...model.metricsNames, ...(run.doValidation ? model.metricsNames.map((m) => `val_${m}`) : [])],
+  };
+  for (const cb of callbacks) {
+    cb.setModel?.(model as never);
+    cb.setParams?.(params as never);
+  }
+  model.stopTraining = false;
+  await each(callbacks, (cb) => cb.onTrainBegin?.({}));
+  return { epoch: [], history: {}, params };
+}
+
+/** Runs `fn` on each callback in order, awaiting each (tfjs-layers' callbacks may be async). */
 export async function each(callbacks: TrainingCallback[], fn: (cb: TrainingCallback) => void | Promise<void>): Promise<void> {
   for (const cb of callbacks) await fn(cb);
 }

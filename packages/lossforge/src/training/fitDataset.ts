@@ -7,9 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, LossInputError } from '../core/errors.js';
 import * as option from '../core/options.js';
-import type { Logs, TrainingCallback, TrainingParams } from './callbacks.js';
+import type { Logs, TrainingCallback } from './callbacks.js';
 import { argName, classWeightsToSampleWeights, combineWeights, resolveClassWeights, type ClassWeightArg, type SampleWeightArg, type TensorOrList } from './data.js';
 import {
+  beginTraining,
   callbackList,
   compiledFunctions,
   each,
@@ -102,22 +103,14 @@ export async function fitDataset(model: TrainableModel, dataset: DatasetLike, op
   try {
     training.add(model);
     const compiled = compiledFunctions(tool, model);
-    const params: TrainingParams = {
+    const history = await beginTraining(model, callbacks, {
       epochs,
       initialEpoch,
       samples: NaN,
       steps: batchesPerEpoch ?? NaN,
       batchSize: NaN,
       doValidation: validation !== undefined,
-      metrics: [...model.metricsNames, ...(validation ? model.metricsNames.map((m) => `val_${m}`) : [])],
-    };
-    for (const cb of callbacks) {
-      cb.setModel?.(model as never);
-      cb.setParams?.(params as never);
-    }
-    const history: History = { epoch: [], history: {}, params };
-    model.stopTraining = false;
-    await each(callbacks, (cb) => cb.onTrainBegin?.({}));
+    });
     const shared = batchesPerEpoch === undefined ? undefined : await dataset.iterator();
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       const started = Date.now();

@@ -62,6 +62,7 @@ export function checkStudyName(name: string): string {
 }
 
 export const STUDIES_KEY = 'lossforge:studies';
+/** The Redis keys of a study: its header hash, its results (one field per trial id), job states, and the coordinator lock. */
 export const studyKey = (name: string) => `lossforge:study:${name}`;
 export const resultsKey = (name: string) => `lossforge:study:${name}:results`;
 export const stateKey = (name: string) => `lossforge:study:${name}:state`;
